@@ -1,0 +1,130 @@
+"""Command line: demo | ingest | validate | rollback | serve. Argument parsing only.
+
+Exit codes: 0 done (published), 1 input invalid (nothing published), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .settings import DEMO_INPUT, DEMO_STORE, SETTINGS
+
+log = logging.getLogger("dashboard")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dashboard", description=__doc__.splitlines()[0])
+    p.add_argument("-q", "--quiet", action="store_true", help="only print warnings and errors")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="write the synthetic demonstration input set")
+    d.add_argument("--out", type=Path, required=True, help="directory to write into")
+    d.add_argument("--seed", type=int, default=2008, help="random seed (same seed, same bytes)")
+    d.add_argument("--scale", type=float, default=1.0, help="multiply respondents and crimes (benchmarks)")
+    d.add_argument("--crime-months", type=int, default=24, help="months of police.uk-format crime (0-24)")
+
+    for name, text in (("ingest", "validate inputs and publish a new snapshot"),
+                       ("validate", "validate inputs without publishing")):
+        i = sub.add_parser(name, help=text)
+        i.add_argument("source_dir", type=Path, help="directory holding the input files")
+        i.add_argument("--config", type=Path, help="force configuration (default: SOURCE_DIR/force.toml)")
+        if name == "ingest":
+            i.add_argument("--store", type=Path, required=True, help="store directory to publish into")
+
+    r = sub.add_parser("rollback", help="make the previous snapshot live again")
+    r.add_argument("--store", type=Path, required=True)
+
+    s = sub.add_parser("serve", help="serve the dashboard (development server; use gunicorn in production)")
+    s.add_argument("--store", type=Path, help=f"store directory (default: $DASHBOARD_STORE or {SETTINGS.store})")
+    s.add_argument("--demo", action="store_true",
+                   help=f"generate and ingest the demo data set into {DEMO_STORE} if not there yet, and serve it")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8050)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(message)s", stream=sys.stderr)
+    if args.command == "demo":
+        from .data.demo import write_demo
+
+        files = write_demo(args.out, seed=args.seed, scale=args.scale, crime_months=args.crime_months,
+                           progress=lambda m: log.info("demo: %s", m))
+        print(f"wrote {len(files)} synthetic demonstration files to {args.out}")
+        return 0
+    if args.command in ("ingest", "validate"):
+        return _ingest(args)
+    if args.command == "rollback":
+        from .data.store import Store, StoreError
+
+        try:
+            old, new = Store(args.store).rollback()
+        except StoreError as exc:
+            print(f"dashboard rollback: {exc}", file=sys.stderr)
+            return 1
+        print(f"rolled back: {new} is live again (was {old})")
+        return 0
+    if args.command == "serve":
+        return _serve(args)
+    return 2
+
+
+def _ingest(args) -> int:
+    from .data.store import StoreError
+    from .ingest import run_ingest
+
+    publish = args.command == "ingest"
+    try:
+        result = run_ingest(args.source_dir, args.store if publish else Path("."), args.config, publish=publish)
+    except StoreError as exc:
+        print(f"dashboard {args.command}: {exc}", file=sys.stderr)
+        return 1
+    for p in result.findings.warnings[:20]:
+        print(f"warning: {p}", file=sys.stderr)
+    if len(result.findings.warnings) > 20:
+        print(f"… {len(result.findings.warnings) - 20} more warnings in the report", file=sys.stderr)
+    if result.code:
+        for p in result.findings.errors:
+            print(f"error: {p}", file=sys.stderr)
+        where = f"; report: {result.report_path}" if result.report_path else ""
+        print(f"{len(result.findings.errors)} error(s): nothing was published{where}", file=sys.stderr)
+        return 1
+    if publish:
+        print(f"published snapshot {result.snapshot_id} to {args.store}")
+    else:
+        print("valid: every input passed its checks")
+    return 0
+
+
+def _serve(args) -> int:
+    from .data.store import Store
+
+    store = args.store or SETTINGS.store
+    if args.demo:
+        store = args.store or DEMO_STORE
+        if Store(store).current_id() is None:
+            from .data.demo import write_demo
+            from .ingest import run_ingest
+
+            log.info("generating the synthetic demonstration data in %s", DEMO_INPUT)
+            write_demo(DEMO_INPUT, progress=lambda m: log.info("demo: %s", m))
+            result = run_ingest(DEMO_INPUT, store)
+            if result.code:
+                for p in result.findings.errors:
+                    print(f"error: {p}", file=sys.stderr)
+                return 1
+    if Store(store).current_id() is None:
+        print(f"dashboard serve: nothing is published in {store}; run `dashboard ingest SOURCE_DIR --store {store}` "
+              "or `dashboard serve --demo`", file=sys.stderr)
+        return 1
+    from .app import create_app
+
+    app = create_app(store)
+    print(f"Dashboard at http://{args.host}:{args.port}/ (store {store}; Ctrl+C to stop)", flush=True)
+    app.run(host=args.host, port=args.port, debug=False)
+    return 0

@@ -1,0 +1,492 @@
+"""Force configuration: one TOML file says everything that is force-specific.
+
+The file is checked completely on load. Every problem is collected and reported with the
+dotted key it concerns (``indicators[3].polarity``), so an analyst can fix a config file in
+one pass. See ``docs/configuration.md`` for every key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "data" / "forces" / "west-mercia.toml"
+
+POLARITIES = ("higher", "lower", "nearer_zero")
+INDICATOR_KINDS = ("proportion", "strand_score", "gap")
+SURVEY_LEVELS = ("area", "division", "force")
+FINANCIAL_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
+
+
+class ConfigError(ValueError):
+    """The configuration file is invalid; ``problems`` lists every finding."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = str(path)
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{self.path}: {len(problems)} problem(s) in the configuration:\n{lines}")
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Period:
+    """A financial year such as ``2007/08``: ``start`` inclusive, ``end`` exclusive."""
+
+    label: str
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class Survey:
+    code: str
+    name: str
+    level: str
+    weighted: bool
+    design_effect: float
+
+
+@dataclass(frozen=True)
+class AnswerScale:
+    name: str
+    codes: dict[int, str]
+    missing: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Question:
+    column: str
+    scale: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Target:
+    value: float
+    period: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    short_name: str
+    name: str
+    definition: str
+    survey: str
+    kind: str
+    polarity: str
+    unit: str
+    question: str | None = None
+    positive: tuple[int, ...] = ()
+    strands: tuple[str, ...] = ()
+    strand_scores: dict[int, int] = field(default_factory=dict)
+    high_threshold: int | None = None
+    of: str | None = None
+    subgroup: str | None = None
+    groups: tuple[str, ...] = ()
+    target: Target | None = None
+    monitored_only: bool = False
+
+
+@dataclass(frozen=True)
+class Inputs:
+    areas: str
+    boundaries: tuple[str, ...]
+    boundary_code_column: str
+    boundary_layer: str | None = None
+    surveys: tuple[str, ...] = ()
+    aggregated: tuple[str, ...] = ()
+    crime: tuple[str, ...] = ()
+    msf: str | None = None
+    matrix: str | None = None
+    repair_invalid_geometry: bool = False
+    overlap_tolerance_m2: float = 1.0
+
+
+@dataclass(frozen=True)
+class ForceConfig:
+    path: Path
+    force_code: str
+    force_name: str
+    force_short_name: str
+    divisions: tuple[Division, ...]
+    msf_peers: tuple[str, ...]
+    periods: tuple[Period, ...]
+    baseline_period: str
+    suppression_threshold: int
+    small_base_flag: int
+    confidence_levels: tuple[float, ...]
+    surveys: dict[str, Survey]
+    answer_scales: dict[str, AnswerScale]
+    questions: dict[str, Question]
+    survey_columns: dict[str, tuple[str, ...]]
+    subgroups: dict[str, tuple[str, ...]]
+    indicators: tuple[Indicator, ...]
+    inputs: Inputs
+    synthetic: bool = False
+    text: str = ""
+
+    @property
+    def division_codes(self) -> tuple[str, ...]:
+        return tuple(d.code for d in self.divisions)
+
+    @property
+    def period_labels(self) -> tuple[str, ...]:
+        return tuple(p.label for p in self.periods)
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        for ind in self.indicators:
+            if ind.id == indicator_id:
+                return ind
+        raise KeyError(f"unknown indicator {indicator_id!r}")
+
+    def allowed_codes(self, column: str) -> dict[int, str]:
+        return self.answer_scales[self.questions[column].scale].codes
+
+    def missing_codes(self, column: str) -> tuple[int, ...]:
+        return self.answer_scales[self.questions[column].scale].missing
+
+
+def period_for_dates(dates, periods: tuple[Period, ...]):
+    """Map a pandas Series of dates to period labels; dates outside every period give NA."""
+    import pandas as pd
+
+    out = pd.Series(pd.NA, index=dates.index, dtype="string")
+    for p in periods:
+        inside = (dates >= pd.Timestamp(p.start)) & (dates < pd.Timestamp(p.end))
+        out = out.mask(inside, p.label)
+    return out
+
+
+class _Checker:
+    """Walks the parsed TOML, collecting problems with the dotted key they concern."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def table(self, data: Any, key: str, allowed: set[str], required: set[str]) -> dict:
+        if not isinstance(data, dict):
+            self.problems.append(f"{key}: expected a table, got {type(data).__name__}")
+            return {}
+        for k in sorted(set(data) - allowed):
+            self.problems.append(f"{key}.{k}: unknown key (allowed: {', '.join(sorted(allowed))})")
+        for k in sorted(required - set(data)):
+            self.problems.append(f"{key}.{k}: required key is missing")
+        return data
+
+    def typed(self, data: dict, key: str, name: str, types: type | tuple, default: Any = None):
+        if name not in data:
+            return default
+        value = data[name]
+        if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+            self.problems.append(f"{key}.{name}: expected {_type_name(types)}, got a boolean")
+            return default
+        if not isinstance(value, types):
+            self.problems.append(f"{key}.{name}: expected {_type_name(types)}, got {value!r}")
+            return default
+        return value
+
+    def str_list(self, data: dict, key: str, name: str, default=()) -> tuple[str, ...]:
+        value = data.get(name, default)
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            self.problems.append(f"{key}.{name}: expected a list of strings, got {value!r}")
+            return tuple(default)
+        return tuple(value)
+
+    def int_list(self, data: dict, key: str, name: str) -> tuple[int, ...]:
+        value = data.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            self.problems.append(f"{key}.{name}: expected a list of whole numbers, got {value!r}")
+            return ()
+        return tuple(value)
+
+    def int_map(self, data: dict, key: str, name: str, value_type: type) -> dict[int, Any]:
+        raw = data.get(name, {})
+        out: dict[int, Any] = {}
+        if not isinstance(raw, dict):
+            self.problems.append(f"{key}.{name}: expected a table of code = value, got {raw!r}")
+            return out
+        for k, v in raw.items():
+            if not re.fullmatch(r"-?\d+", k):
+                self.problems.append(f"{key}.{name}.{k}: answer codes must be whole numbers")
+                continue
+            if not isinstance(v, value_type) or isinstance(v, bool):
+                self.problems.append(f"{key}.{name}.{k}: expected {_type_name(value_type)}, got {v!r}")
+                continue
+            out[int(k)] = v
+        return out
+
+
+def _type_name(types) -> str:
+    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
+             list: "a list", dict: "a table"}
+    if isinstance(types, tuple):
+        return " or ".join(names.get(t, t.__name__) for t in types)
+    return names.get(types, types.__name__)
+
+
+def _financial_years(c: _Checker, labels: tuple[str, ...], start_month: int) -> tuple[Period, ...]:
+    periods = []
+    for i, label in enumerate(labels):
+        m = FINANCIAL_YEAR.match(label)
+        if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+            c.problems.append(f"periods.years[{i}]: {label!r} is not a financial year like '2007/08'")
+            continue
+        y = int(m.group(1))
+        periods.append(Period(label, dt.date(y, start_month, 1), dt.date(y + 1, start_month, 1)))
+    for a, b in zip(periods, periods[1:]):
+        if b.start != a.end:
+            c.problems.append(f"periods.years: {a.label} and {b.label} are not consecutive years in order")
+    return tuple(periods)
+
+
+def _indicator(c: _Checker, raw: dict, key: str, surveys: set[str], questions: dict) -> Indicator | None:
+    common = {"id", "short_name", "name", "definition", "survey", "kind", "polarity", "unit",
+              "target", "monitored_only"}
+    per_kind = {
+        "proportion": {"question", "positive"},
+        "strand_score": {"strands", "strand_scores", "high_threshold"},
+        "gap": {"of", "subgroup", "groups"},
+    }
+    kind = raw.get("kind") if isinstance(raw, dict) else None
+    if kind not in INDICATOR_KINDS:
+        c.problems.append(f"{key}.kind: must be one of {', '.join(INDICATOR_KINDS)}, got {kind!r}")
+        c.table(raw, key, common | set().union(*per_kind.values()), common - {"target", "monitored_only"})
+        return None
+    c.table(raw, key, common | per_kind[kind], (common - {"target", "monitored_only"}) | per_kind[kind])
+    values = {name: c.typed(raw, key, name, str, "") for name in
+              ("id", "short_name", "name", "definition", "survey", "polarity", "unit")}
+    if values["survey"] and values["survey"] not in surveys:
+        c.problems.append(f"{key}.survey: {values['survey']!r} is not a survey in [surveys]")
+    if values["polarity"] and values["polarity"] not in POLARITIES:
+        c.problems.append(f"{key}.polarity: must be one of {', '.join(POLARITIES)}, got {values['polarity']!r}")
+    target = None
+    if "target" in raw:
+        t = c.table(raw["target"], f"{key}.target", {"value", "period"}, {"value", "period"})
+        value = c.typed(t, f"{key}.target", "value", (int, float))
+        period = c.typed(t, f"{key}.target", "period", str)
+        if value is not None and period is not None:
+            target = Target(float(value), period)
+    extra: dict[str, Any] = {}
+    if kind == "proportion":
+        q = c.typed(raw, key, "question", str)
+        if q is not None and q not in questions:
+            c.problems.append(f"{key}.question: {q!r} is not a question in [questions]")
+        extra = {"question": q, "positive": c.int_list(raw, key, "positive")}
+        if not extra["positive"]:
+            c.problems.append(f"{key}.positive: list at least one answer code that counts as positive")
+    elif kind == "strand_score":
+        strands = c.str_list(raw, key, "strands")
+        for s in strands:
+            if s not in questions:
+                c.problems.append(f"{key}.strands: {s!r} is not a question in [questions]")
+        extra = {"strands": strands, "strand_scores": c.int_map(raw, key, "strand_scores", int),
+                 "high_threshold": c.typed(raw, key, "high_threshold", int)}
+    else:
+        extra = {"of": c.typed(raw, key, "of", str), "subgroup": c.typed(raw, key, "subgroup", str),
+                 "groups": c.str_list(raw, key, "groups")}
+        if len(extra["groups"]) != 2:
+            c.problems.append(f"{key}.groups: a gap needs exactly two groups, got {list(extra['groups'])}")
+    return Indicator(**values, kind=kind, target=target,
+                     monitored_only=bool(c.typed(raw, key, "monitored_only", bool, False)), **extra)
+
+
+def load_config(path: Path | str | None = None) -> ForceConfig:
+    """Read and check a force configuration file; raise ConfigError listing every problem."""
+    path = Path(path) if path is not None else DEFAULT_CONFIG
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, ["file not found"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, [f"not UTF-8 text (byte {exc.start})"]) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, [f"not valid TOML: {exc}"]) from None
+    return parse_config(raw, path, text)
+
+
+def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
+    c = _Checker()
+    top = {"force", "divisions", "msf", "periods", "statistics", "surveys", "answer_scales",
+           "questions", "survey_columns", "subgroups", "indicators", "inputs", "dataset"}
+    c.table(raw, "<top level>", top, top - {"msf", "dataset"})
+    # Messages for top-level keys read better without the placeholder prefix.
+    c.problems = [p.replace("<top level>.", "") for p in c.problems]
+
+    force = c.table(raw.get("force", {}), "force", {"code", "name", "short_name"}, {"code", "name"})
+    force_code = c.typed(force, "force", "code", str, "")
+    force_name = c.typed(force, "force", "name", str, "")
+    short_name = c.typed(force, "force", "short_name", str, force_name)
+
+    divisions = []
+    raw_divisions = raw.get("divisions", [])
+    if not isinstance(raw_divisions, list) or not raw_divisions:
+        c.problems.append("divisions: list at least one [[divisions]] with code and name")
+        raw_divisions = []
+    for i, d in enumerate(raw_divisions):
+        key = f"divisions[{i}]"
+        d = c.table(d, key, {"code", "name"}, {"code", "name"})
+        code, name = c.typed(d, key, "code", str), c.typed(d, key, "name", str)
+        if code and name:
+            divisions.append(Division(code, name))
+    codes = [d.code for d in divisions]
+    for dup in sorted({x for x in codes if codes.count(x) > 1}):
+        c.problems.append(f"divisions: code {dup!r} is used more than once")
+
+    msf = c.table(raw.get("msf", {}), "msf", {"peers"}, set())
+    peers = c.str_list(msf, "msf", "peers")
+
+    per = c.table(raw.get("periods", {}), "periods", {"kind", "start_month", "years", "baseline"},
+                  {"years"})
+    kind = c.typed(per, "periods", "kind", str, "financial_year")
+    if kind != "financial_year":
+        c.problems.append(f"periods.kind: only 'financial_year' is supported, got {kind!r}")
+    start_month = c.typed(per, "periods", "start_month", int, 4)
+    if not 1 <= start_month <= 12:
+        c.problems.append(f"periods.start_month: must be 1 to 12, got {start_month}")
+        start_month = 4
+    periods = _financial_years(c, c.str_list(per, "periods", "years"), start_month)
+    labels = [p.label for p in periods]
+    baseline = c.typed(per, "periods", "baseline", str, labels[0] if labels else "")
+    if labels and baseline not in labels:
+        c.problems.append(f"periods.baseline: {baseline!r} is not one of periods.years")
+
+    st = c.table(raw.get("statistics", {}), "statistics",
+                 {"suppression_threshold", "small_base_flag", "confidence_levels"},
+                 {"suppression_threshold"})
+    threshold = c.typed(st, "statistics", "suppression_threshold", int, 50)
+    small = c.typed(st, "statistics", "small_base_flag", int, max(threshold, 100))
+    if threshold < 1:
+        c.problems.append(f"statistics.suppression_threshold: must be at least 1, got {threshold}")
+    levels = st.get("confidence_levels", [0.95, 0.998])
+    if not isinstance(levels, list) or not all(isinstance(x, float) and 0 < x < 1 for x in levels):
+        c.problems.append(f"statistics.confidence_levels: expected numbers between 0 and 1, got {levels!r}")
+        levels = [0.95, 0.998]
+
+    surveys: dict[str, Survey] = {}
+    raw_surveys = raw.get("surveys", {})
+    if not isinstance(raw_surveys, dict):
+        c.problems.append("surveys: expected a table of [surveys.CODE] tables")
+        raw_surveys = {}
+    for code, s in raw_surveys.items():
+        key = f"surveys.{code}"
+        s = c.table(s, key, {"name", "level", "weighted", "design_effect"}, {"name", "level", "weighted"})
+        level = c.typed(s, key, "level", str, "area")
+        if level not in SURVEY_LEVELS:
+            c.problems.append(f"{key}.level: must be one of {', '.join(SURVEY_LEVELS)}, got {level!r}")
+        deff = c.typed(s, key, "design_effect", (int, float), 1.0)
+        if deff < 1:
+            c.problems.append(f"{key}.design_effect: must be 1 or more, got {deff}")
+        surveys[code] = Survey(code, c.typed(s, key, "name", str, code), level,
+                               bool(c.typed(s, key, "weighted", bool, False)), float(deff))
+
+    scales: dict[str, AnswerScale] = {}
+    for name, s in (raw.get("answer_scales") or {}).items():
+        key = f"answer_scales.{name}"
+        s = c.table(s, key, {"codes", "missing"}, {"codes"})
+        codes_map = c.int_map(s, key, "codes", str)
+        missing = c.int_list(s, key, "missing")
+        for m in missing:
+            if m not in codes_map:
+                c.problems.append(f"{key}.missing: code {m} is not one of the scale's codes")
+        scales[name] = AnswerScale(name, codes_map, missing)
+
+    questions: dict[str, Question] = {}
+    for col, q in (raw.get("questions") or {}).items():
+        key = f"questions.{col}"
+        q = c.table(q, key, {"scale", "text"}, {"scale", "text"})
+        scale = c.typed(q, key, "scale", str, "")
+        if scale not in scales:
+            c.problems.append(f"{key}.scale: {scale!r} is not one of [answer_scales]")
+        questions[col] = Question(col, scale, c.typed(q, key, "text", str, ""))
+
+    survey_columns: dict[str, tuple[str, ...]] = {}
+    sc = c.table(raw.get("survey_columns", {}), "survey_columns", set(surveys), set())
+    for code in sc:
+        cols = c.str_list(sc, "survey_columns", code)
+        for col in cols:
+            if col != "crime_type" and col not in questions:
+                c.problems.append(f"survey_columns.{code}: {col!r} is not a question in [questions]")
+        survey_columns[code] = cols
+
+    subgroups: dict[str, tuple[str, ...]] = {}
+    sg = c.table(raw.get("subgroups", {}), "subgroups", {"age_band", "sex", "ethnicity", "crime_type"},
+                 {"age_band", "sex", "ethnicity"})
+    for name in sg:
+        subgroups[name] = c.str_list(sg, "subgroups", name)
+
+    indicators: list[Indicator] = []
+    raw_ind = raw.get("indicators", [])
+    if not isinstance(raw_ind, list) or not raw_ind:
+        c.problems.append("indicators: list at least one [[indicators]]")
+        raw_ind = []
+    for i, r in enumerate(raw_ind):
+        ind = _indicator(c, r, f"indicators[{i}]", set(surveys), questions)
+        if ind is not None:
+            indicators.append(ind)
+    ids = [i.id for i in indicators]
+    for dup in sorted({x for x in ids if ids.count(x) > 1}):
+        c.problems.append(f"indicators: id {dup!r} is used more than once")
+    for i, ind in enumerate(indicators):
+        if ind.target and labels and ind.target.period not in labels:
+            c.problems.append(f"indicators[{i}].target.period: {ind.target.period!r} is not one of periods.years")
+        if ind.kind == "gap":
+            if ind.of not in ids:
+                c.problems.append(f"indicators[{i}].of: {ind.of!r} is not an indicator id")
+            if ind.subgroup not in subgroups:
+                c.problems.append(f"indicators[{i}].subgroup: {ind.subgroup!r} is not one of [subgroups]")
+            else:
+                for g in ind.groups:
+                    if g not in subgroups[ind.subgroup]:
+                        c.problems.append(f"indicators[{i}].groups: {g!r} is not in subgroups.{ind.subgroup}")
+        if ind.kind == "proportion" and ind.question in questions and ind.question in questions:
+            scale = scales.get(questions[ind.question].scale)
+            if scale:
+                for code in ind.positive:
+                    if code not in scale.codes or code in scale.missing:
+                        c.problems.append(f"indicators[{i}].positive: code {code} is not a valid answer to {ind.question}")
+
+    inp = c.table(raw.get("inputs", {}), "inputs",
+                  {"areas", "boundaries", "boundary_code_column", "boundary_layer", "surveys", "aggregated",
+                   "crime", "msf", "matrix", "repair_invalid_geometry", "overlap_tolerance_m2"},
+                  {"areas", "boundaries", "boundary_code_column"})
+    inputs = Inputs(
+        areas=c.typed(inp, "inputs", "areas", str, ""),
+        boundaries=c.str_list(inp, "inputs", "boundaries"),
+        boundary_code_column=c.typed(inp, "inputs", "boundary_code_column", str, ""),
+        boundary_layer=c.typed(inp, "inputs", "boundary_layer", str),
+        surveys=c.str_list(inp, "inputs", "surveys"),
+        aggregated=c.str_list(inp, "inputs", "aggregated"),
+        crime=c.str_list(inp, "inputs", "crime"),
+        msf=c.typed(inp, "inputs", "msf", str),
+        matrix=c.typed(inp, "inputs", "matrix", str),
+        repair_invalid_geometry=bool(c.typed(inp, "inputs", "repair_invalid_geometry", bool, False)),
+        overlap_tolerance_m2=float(c.typed(inp, "inputs", "overlap_tolerance_m2", (int, float), 1.0)),
+    )
+
+    ds = c.table(raw.get("dataset", {}), "dataset", {"synthetic", "description"}, set())
+    synthetic = bool(c.typed(ds, "dataset", "synthetic", bool, False))
+
+    if c.problems:
+        raise ConfigError(path, c.problems)
+    return ForceConfig(
+        path=Path(path), force_code=force_code, force_name=force_name, force_short_name=short_name,
+        divisions=tuple(divisions), msf_peers=peers, periods=periods, baseline_period=baseline,
+        suppression_threshold=threshold, small_base_flag=small, confidence_levels=tuple(levels),
+        surveys=surveys, answer_scales=scales, questions=questions, survey_columns=survey_columns,
+        subgroups=subgroups, indicators=tuple(indicators), inputs=inputs, synthetic=synthetic, text=text,
+    )

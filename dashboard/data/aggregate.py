@@ -1,0 +1,103 @@
+"""Respondent rows -> the tidy survey results table (sums only; the statistics come later).
+
+One row per indicator × level (area, division, force) × geography × period × subgroup, holding
+the sufficient statistics every estimate needs: unweighted base and positives, sum of weights,
+weighted positives, sum of squared weights, and Kish's effective base (Σw)² / Σw². Respondents
+whose answer is a "missing" code (don't know, refused) are left out of every base.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import ForceConfig, Indicator
+
+RESULT_COLUMNS = ["indicator", "survey", "level", "geography_code", "period", "subgroup_dimension", "subgroup",
+                  "n_unweighted", "positives_unweighted", "sum_weights", "weighted_positives", "sum_weights_sq",
+                  "effective_base", "design_effect", "source"]
+
+
+def score_indicator(df: pd.DataFrame, ind: Indicator, config: ForceConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(valid, positive) boolean arrays for one indicator over respondent rows."""
+    if ind.kind == "proportion":
+        answers = df[ind.question]
+        missing = set(config.missing_codes(ind.question))
+        valid = answers.notna() & ~answers.isin(missing)
+        positive = valid & answers.isin(ind.positive)
+        return valid.to_numpy(bool), positive.to_numpy(bool)
+    if ind.kind == "strand_score":
+        strands = df[list(ind.strands)]
+        scores = strands.apply(lambda s: s.map(ind.strand_scores))
+        valid = scores.notna().all(axis=1)
+        positive = valid & (scores.sum(axis=1) >= ind.high_threshold)
+        return valid.to_numpy(bool), positive.to_numpy(bool)
+    raise ValueError(f"indicator {ind.id} of kind {ind.kind!r} is derived, not scored from answers")
+
+
+def survey_results(respondents: dict[str, pd.DataFrame], areas: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
+    """Sufficient statistics for every scored indicator at every level, period and subgroup."""
+    division_of = areas.set_index("area_code")["division_code"]
+    parts = []
+    for ind in config.indicators:
+        if ind.kind == "gap" or ind.survey not in respondents:
+            continue
+        df = respondents[ind.survey]
+        valid, positive = score_indicator(df, ind, config)
+        base = pd.DataFrame({
+            "period": df["period"].to_numpy(), "area": df["area_code"].to_numpy(),
+            "w": df["weight"].to_numpy(float), "valid": valid, "pos": positive,
+        })
+        base["division"] = base["area"].map(division_of)
+        base["force"] = config.force_code
+        base = base[base["valid"]]
+        base["wpos"] = base["w"] * base["pos"]
+        base["w2"] = base["w"] ** 2
+        dims = ["age_band", "sex", "ethnicity"] + (["crime_type"] if "crime_type" in df.columns else [])
+        for dim in dims:
+            base[dim] = df.loc[valid, dim].to_numpy()
+        survey = config.surveys[ind.survey]
+        levels = ["force"] + (["division", "area"] if survey.level == "area" else
+                              ["division"] if survey.level == "division" else [])
+        for level in levels:
+            for dim in ["all", *dims]:
+                keys = [level, "period"] + ([] if dim == "all" else [dim])
+                g = base.dropna(subset=[level]).groupby(keys, observed=True).agg(
+                    n_unweighted=("pos", "size"), positives_unweighted=("pos", "sum"),
+                    sum_weights=("w", "sum"), weighted_positives=("wpos", "sum"), sum_weights_sq=("w2", "sum"),
+                ).reset_index()
+                g = g.rename(columns={level: "geography_code"})
+                g["subgroup_dimension"] = dim
+                g["subgroup"] = "all" if dim == "all" else g.pop(dim)
+                g["level"] = level
+                parts.append(g.assign(indicator=ind.id, survey=ind.survey))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in RESULT_COLUMNS})
+    out = pd.concat(parts, ignore_index=True)
+    out["effective_base"] = out["sum_weights"] ** 2 / out["sum_weights_sq"]
+    out["design_effect"] = out["survey"].map({k: s.design_effect for k, s in config.surveys.items()})
+    out["source"] = "respondent"
+    out["n_unweighted"] = out["n_unweighted"].astype("int64")
+    out["positives_unweighted"] = out["positives_unweighted"].astype("int64")
+    return out[RESULT_COLUMNS]
+
+
+def aggregated_results(agg: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
+    """Aggregated tables in the same shape: with no weights known, Σw = base and Σw² = base²/n_eff."""
+    if agg is None or agg.empty:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    survey_of = {i.id: i.survey for i in config.indicators}
+    base = agg["base"].astype(float)
+    n_eff = agg["effective_base"].fillna(base)
+    positives = agg["positives"].fillna(agg["estimate"] / 100 * base)
+    out = pd.DataFrame({
+        "indicator": agg["indicator"], "survey": agg["indicator"].map(survey_of),
+        "level": agg["geography_level"], "geography_code": agg["geography_code"], "period": agg["period"],
+        "subgroup_dimension": agg["subgroup_dimension"], "subgroup": agg["subgroup"],
+        "n_unweighted": agg["base"].astype("int64"), "positives_unweighted": positives.round().astype("int64"),
+        "sum_weights": base, "weighted_positives": positives, "sum_weights_sq": base ** 2 / n_eff,
+        "effective_base": n_eff,
+    })
+    out["design_effect"] = out["survey"].map({k: s.design_effect for k, s in config.surveys.items()})
+    out["source"] = "aggregated"
+    return out[RESULT_COLUMNS]

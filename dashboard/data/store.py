@@ -1,0 +1,218 @@
+"""The store: immutable snapshots of published tables and an atomic pointer to the live one.
+
+Layout of a store directory::
+
+    CURRENT                 the live snapshot's id (one line), replaced atomically
+    HISTORY.log             one line per publish or rollback
+    snapshots/<id>/         one published snapshot: Parquet/GeoParquet files + manifest.json
+    staging/<id>/           a snapshot being built (never read by the app; cleared on next ingest)
+    reports/                rejection reports of ingests that did not publish
+    .lock                   held while an ingest or rollback changes the store
+
+Publishing writes every file into ``staging/<id>``, fsyncs them, renames the directory into
+``snapshots/`` (atomic on one file system), then writes ``CURRENT.tmp``, fsyncs it and renames
+it over ``CURRENT``. A process killed at any moment leaves ``CURRENT`` naming a complete
+snapshot. The last ``KEEP`` snapshots are kept for rollback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+KEEP = 5
+GEO_TABLES = {"boundaries", "boundaries_display"}
+
+
+class StoreError(RuntimeError):
+    """The store has nothing to serve, or cannot do what was asked."""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    for p in sorted(path.rglob("*")):
+        if p.is_file():
+            with open(p, "rb") as fh:
+                os.fsync(fh.fileno())
+    for d in sorted({p.parent for p in path.rglob("*")} | {path}):
+        _fsync_dir(d)
+
+
+def new_snapshot_id(now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return now.strftime("%Y%m%dT%H%M%S%fZ")
+
+
+@dataclass(frozen=True)
+class Store:
+    root: Path
+
+    @property
+    def pointer(self) -> Path:
+        return self.root / "CURRENT"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.root / "snapshots"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    def current_id(self) -> str | None:
+        try:
+            text = self.pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return text or None
+
+    def snapshot_ids(self) -> list[str]:
+        if not self.snapshots_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.snapshots_dir.iterdir()
+                      if p.is_dir() and (p / "manifest.json").is_file())
+
+    @contextmanager
+    def lock(self):
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StoreError(f"{self.root}: another ingest or rollback is changing this store") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def clear_staging(self) -> None:
+        staging = self.root / "staging"
+        if staging.exists():
+            shutil.rmtree(staging)
+
+    def staging_dir(self, snapshot_id: str) -> Path:
+        path = self.root / "staging" / snapshot_id
+        path.mkdir(parents=True)
+        return path
+
+    def publish(self, staged: Path) -> str:
+        """Move a complete staged snapshot into place and point CURRENT at it."""
+        snapshot_id = staged.name
+        _fsync_tree(staged)
+        for p in staged.rglob("*"):
+            if p.is_file():
+                p.chmod(0o444)  # published snapshots are never edited
+        self.snapshots_dir.mkdir(parents=True, exist_ok=True)
+        final = self.snapshots_dir / snapshot_id
+        os.rename(staged, final)
+        _fsync_dir(self.snapshots_dir)
+        previous = self.current_id()
+        self._point_to(snapshot_id)
+        self._history(f"publish {snapshot_id} (was {previous or 'none'})")
+        self._prune()
+        return snapshot_id
+
+    def rollback(self) -> tuple[str, str]:
+        """Point CURRENT at the snapshot published before the live one; returns (old, new)."""
+        current = self.current_id()
+        ids = self.snapshot_ids()
+        if current is None:
+            raise StoreError(f"{self.root}: nothing is published, so there is nothing to roll back")
+        older = [i for i in ids if i < current]
+        if not older:
+            raise StoreError(f"{self.root}: {current} is the oldest snapshot kept; nothing earlier to roll back to")
+        target = older[-1]
+        self._point_to(target)
+        self._history(f"rollback {current} -> {target}")
+        return current, target
+
+    def _point_to(self, snapshot_id: str) -> None:
+        tmp = self.root / "CURRENT.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(snapshot_id + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.pointer)
+        _fsync_dir(self.root)
+
+    def _history(self, line: str) -> None:
+        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        with open(self.root / "HISTORY.log", "a", encoding="utf-8") as fh:
+            fh.write(f"{stamp} {line}\n")
+
+    def _prune(self) -> None:
+        current = self.current_id()
+        ids = self.snapshot_ids()
+        for old in ids[: max(0, len(ids) - KEEP)]:
+            if old != current:
+                path = self.snapshots_dir / old
+                for p in path.rglob("*"):
+                    if p.is_file():
+                        p.chmod(0o644)
+                shutil.rmtree(path)
+                log.info("removed old snapshot %s (keeping the last %d)", old, KEEP)
+
+    def open(self, snapshot_id: str | None = None) -> Snapshot:
+        snapshot_id = snapshot_id or self.current_id()
+        if snapshot_id is None:
+            raise StoreError(f"{self.root}: no snapshot is published yet; run `dashboard ingest SOURCE_DIR "
+                             f"--store {self.root}` (or `dashboard serve --demo`)")
+        path = self.snapshots_dir / snapshot_id
+        if not (path / "manifest.json").is_file():
+            raise StoreError(f"{self.root}: CURRENT names {snapshot_id}, which is not a complete snapshot")
+        return _open_snapshot(str(path))
+
+
+@lru_cache(maxsize=4)
+def _open_snapshot(path: str) -> Snapshot:
+    return Snapshot(Path(path))
+
+
+class Snapshot:
+    """A published snapshot; tables are read on first use and kept (snapshots never change)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.id = path.name
+        self.manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        self._tables: dict[str, pd.DataFrame] = {}
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self._tables:
+            file = self.path / f"{name}.parquet"
+            if not file.is_file():
+                raise StoreError(f"snapshot {self.id} has no table {name!r}")
+            self._tables[name] = gpd.read_parquet(file) if name in GEO_TABLES else pd.read_parquet(file)
+        return self._tables[name]
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.manifest.get("synthetic"))
+
+
+def write_table(frame: pd.DataFrame, directory: Path, name: str) -> None:
+    path = directory / f"{name}.parquet"
+    if isinstance(frame, gpd.GeoDataFrame):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_parquet(path, index=False, engine="pyarrow")

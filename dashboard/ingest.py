@@ -1,0 +1,233 @@
+"""Ingest: the one place that joins the readers, the aggregation and the store.
+
+``run_ingest`` reads every input named by the force configuration, validates all of it, and
+publishes a new snapshot only if no error was found. On any error nothing is published, the
+live snapshot keeps serving, and a rejection report lists every problem with its file, row,
+column, value and rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .config import ConfigError, ForceConfig, load_config
+from .data import aggregate, benchmarks, geography, policeuk, surveys
+from .data.problems import Findings
+from .data.store import Store, new_snapshot_id, write_table
+from .data.tables import ROW
+
+log = logging.getLogger(__name__)
+
+PUBLISHED, INVALID = 0, 1
+
+
+@dataclass
+class IngestResult:
+    code: int
+    findings: Findings
+    snapshot_id: str | None = None
+    report_path: Path | None = None
+    counts: dict = field(default_factory=dict)
+
+
+def resolve_config(source_dir: Path, config_path: Path | None) -> ForceConfig:
+    if config_path is None:
+        config_path = source_dir / "force.toml"
+        if not config_path.is_file():
+            raise ConfigError(config_path, ["no force.toml in the source directory; pass --config FILE"])
+    return load_config(config_path)
+
+
+def _files(source_dir: Path, patterns, findings: Findings, what: str, required: bool) -> list[Path]:
+    found: list[Path] = []
+    for pattern in patterns:
+        matched = sorted(Path(p) for p in glob.glob(str(source_dir / pattern)))
+        if not matched and not any(ch in pattern for ch in "*?["):
+            findings.add(source_dir / pattern, "missing_file", f"the {what} file named in [inputs] does not exist")
+        found += [p for p in matched if p.is_file() and p not in found]
+    if required and not found:
+        findings.add(source_dir, "missing_file", f"no {what} file matches {', '.join(patterns)}")
+    return found
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _progress(step: int, total: int, message: str) -> None:
+    log.info("[%d/%d] %s", step, total, message)
+
+
+def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings) -> dict[str, pd.DataFrame] | None:
+    """Read and check every input; return the tables to publish, or None when there are errors."""
+    steps = 7
+    inp = config.inputs
+    _progress(1, steps, "areas and boundaries")
+    areas_files = _files(source_dir, [inp.areas], findings, "areas", required=True)
+    areas = geography.read_areas(areas_files[0], config, findings) if areas_files else None
+    boundary_files = _files(source_dir, inp.boundaries, findings, "boundaries", required=True)
+    boundaries = geography.read_boundaries(boundary_files, config, findings) if boundary_files else None
+    if areas is not None and boundaries is not None:
+        geography.match_areas(areas, boundaries, areas_files[0], findings)
+    known = set(areas["area_code"].dropna()) if areas is not None else set()
+
+    _progress(2, steps, "respondent-level surveys")
+    survey_files = _files(source_dir, inp.surveys, findings, "survey", required=False)
+    frames = []
+    for path in survey_files:
+        df = surveys.read_respondents(path, config, findings, known)
+        if df is not None:
+            frames.append(df)
+    surveys.duplicate_respondents(frames, findings)
+    respondents = {}
+    for code in config.surveys:
+        mine = [f for f in frames if f["survey"].iat[0] == code]
+        if mine:
+            respondents[code] = pd.concat(mine, ignore_index=True)
+
+    _progress(3, steps, "aggregated survey tables")
+    agg_frames = [surveys.read_aggregated(p, config, findings, known)
+                  for p in _files(source_dir, inp.aggregated, findings, "aggregated survey", required=False)]
+    agg_frames = [f for f in agg_frames if f is not None]
+
+    _progress(4, steps, "most similar forces and the supplied matrix")
+    msf = matrix = None
+    if inp.msf:
+        msf_files = _files(source_dir, [inp.msf], findings, "MSF", required=False)
+        msf = benchmarks.read_msf(msf_files[0], config, findings) if msf_files else None
+    if inp.matrix:
+        m_files = _files(source_dir, [inp.matrix], findings, "matrix", required=False)
+        matrix = benchmarks.read_matrix(m_files[0], config, findings, known) if m_files else None
+
+    crime_files = _files(source_dir, inp.crime, findings, "crime", required=False)
+    _progress(5, steps, f"police.uk crime: {len(crime_files)} file(s)")
+    crime_frames = [policeuk.read_crime_file(p, config, findings) for p in crime_files]
+    crime_frames = [f for f in crime_frames if f is not None]
+
+    if findings.errors:
+        return None
+
+    _progress(6, steps, "joining crime to areas and summing survey results")
+    tables: dict[str, pd.DataFrame] = {}
+    tables["areas"] = areas.drop(columns=[ROW]).reset_index(drop=True)
+    tables["area_population"] = geography.long_population(areas, config)
+    full = boundaries[["area_code", "geometry"]].reset_index(drop=True)
+    tables["boundaries"] = full
+    tables["boundaries_display"] = geography.display_geometry(full)
+
+    results = aggregate.survey_results(respondents, areas, config)
+    if agg_frames:
+        agg = aggregate.aggregated_results(pd.concat(agg_frames, ignore_index=True), config)
+        key = ["indicator", "level", "geography_code", "period", "subgroup_dimension", "subgroup"]
+        clash = agg.merge(results[key], on=key, how="inner")
+        for rec in clash.itertuples():
+            findings.add("aggregated", "conflicts_with_respondents",
+                         f"{rec.indicator} {rec.level} {rec.geography_code} {rec.period} is also computed from "
+                         "respondent-level data; give each result one source")
+        results = pd.concat([results, agg], ignore_index=True)
+    tables["survey_results"] = results
+    for code, df in respondents.items():
+        tables[f"respondents_{code.lower()}"] = df.drop(columns=["source_file"]).reset_index(drop=True)
+
+    if crime_frames:
+        crime = pd.concat(crime_frames, ignore_index=True)
+        rows, counts, accounting = policeuk.join_crime(crime, full)
+        policeuk.report_unjoined(rows, findings)
+        tables["crime_counts"] = counts
+        tables["crime_accounting"] = accounting
+    if msf is not None:
+        tables["msf"] = msf.drop(columns=[ROW])
+    if matrix is not None:
+        tables["matrix_supplied"] = matrix.drop(columns=[ROW])
+    if findings.errors:
+        return None
+    tables["_inputs"] = pd.DataFrame({"file": [str(p) for p in
+                                               areas_files + boundary_files + survey_files + crime_files]})
+    return tables
+
+
+def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = None,
+               publish: bool = True) -> IngestResult:
+    """Validate a source directory and, if it is valid and ``publish``, publish a snapshot."""
+    started = time.monotonic()
+    source_dir, store = Path(source_dir), Store(Path(store_dir))
+    findings = Findings()
+    try:
+        config = resolve_config(source_dir, config_path)
+    except ConfigError as exc:
+        for p in exc.problems:
+            findings.add(exc.path, "config", p)
+        return _reject(store, findings, source_dir, publish)
+
+    with store.lock() if publish else _null():
+        if publish:
+            store.clear_staging()  # leftovers of an ingest that was killed
+        tables = validate_and_build(source_dir, config, findings)
+        if tables is None:
+            return _reject(store, findings, source_dir, publish)
+        if not publish:
+            return IngestResult(PUBLISHED, findings)
+        _progress(7, 7, "writing the snapshot")
+        snapshot_id = new_snapshot_id()
+        staged = store.staging_dir(snapshot_id)
+        inputs = tables.pop("_inputs")["file"]
+        for name, frame in tables.items():
+            write_table(frame, staged, name)
+        manifest = {
+            "snapshot_id": snapshot_id,
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "software": f"confidence-dashboard {__version__}",
+            "force_code": config.force_code, "force_name": config.force_name,
+            "synthetic": config.synthetic,
+            "source_dir": str(source_dir.resolve()),
+            "config_file": str(config.path),
+            "inputs": [{"file": str(Path(f).resolve().relative_to(source_dir.resolve()))
+                        if Path(f).resolve().is_relative_to(source_dir.resolve()) else str(f),
+                        "sha256": _sha256(Path(f)), "bytes": Path(f).stat().st_size} for f in inputs],
+            "tables": {name: int(len(frame)) for name, frame in tables.items()},
+            "warnings": len(findings.warnings),
+            "ingest_seconds": round(time.monotonic() - started, 2),
+        }
+        (staged / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        (staged / "force.toml").write_text(config.text, encoding="utf-8")
+        (staged / "ingest-report.txt").write_text(findings.report_text(f"Ingest report for snapshot {snapshot_id}"),
+                                                  encoding="utf-8")
+        store.publish(staged)
+        log.info("published snapshot %s in %.1f s", snapshot_id, time.monotonic() - started)
+        return IngestResult(PUBLISHED, findings, snapshot_id=snapshot_id, counts=manifest["tables"])
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _reject(store: Store, findings: Findings, source_dir: Path, publish: bool) -> IngestResult:
+    title = f"Rejected: {source_dir} was not published"
+    text = findings.report_text(title)
+    if not publish:
+        return IngestResult(INVALID, findings)
+    store.reports_dir.mkdir(parents=True, exist_ok=True)
+    stamp = new_snapshot_id()
+    path = store.reports_dir / f"{stamp}-rejected.txt"
+    path.write_text(text, encoding="utf-8")
+    (store.reports_dir / f"{stamp}-rejected.csv").write_text(findings.report_csv(), encoding="utf-8")
+    (store.reports_dir / "last-rejection.txt").write_text(text, encoding="utf-8")
+    return IngestResult(INVALID, findings, report_path=path)

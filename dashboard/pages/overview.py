@@ -1,0 +1,30 @@
+"""Force overview: each indicator's latest value for the force and each division."""
+
+from __future__ import annotations
+
+import dash
+from dash import html
+
+from ..live import current_snapshot, snapshot_config
+from ..components.banner import page_header
+from ..components.estimate_table import estimate_table
+from ..figures.overview import overview_frame
+
+OVERVIEW_TABLE = "overview-table"
+
+
+def layout(**_query):
+    snapshot = current_snapshot()
+    config = snapshot_config(snapshot)
+    results = snapshot.table("survey_results")
+    frame = overview_frame(results, config)
+    period = frame["period"].iat[0] if len(frame) else "—"
+    return html.Div([
+        page_header(snapshot, config, "Force overview"),
+        html.P(f"Latest period: {period}. Each cell shows the estimate, its 95% confidence interval and "
+               "the unweighted number of respondents it rests on.", className="lead"),
+        estimate_table(frame, config, table_id=OVERVIEW_TABLE),
+    ])
+
+
+dash.register_page(__name__, path="/", name="Force overview", title="Force overview", layout=layout)
