@@ -375,7 +375,7 @@ def _geojson(areas) -> bytes:
     features = []
     for a in areas:
         geom = shapely.geometry.mapping(a.geometry)
-        coords = [[[int(x), int(y)] for x, y in ring] for ring in geom["coordinates"]]
+        coords = [[[float(x), float(y)] for x, y in ring] for ring in geom["coordinates"]]
         features.append({"type": "Feature", "properties": {"area_code": a.code, "area_name": a.name},
                          "geometry": {"type": "Polygon", "coordinates": coords}})
     doc = {"type": "FeatureCollection", "name": "synthetic_demo_areas",

@@ -4,7 +4,8 @@ The force is a 70 km by 106 km block of British National Grid (7,420 km², the s
 Mercia) cut into five contiguous divisions laid out roughly as the real ones lie. Each
 division is tiled by the Voronoi cells of its area seeds (relaxed a few times so that cells
 are compact), clipped to the division, so areas are contiguous, never overlap, and each
-division is one block. Coordinates are snapped to a 1 m grid so the output is byte-stable.
+division is one block. Coordinates are kept at full precision (rounding them would open
+slivers of overlap along the diagonal division edges); the same seed gives the same bytes.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ ORIGIN = (320_000.0, 230_000.0)  # south-west corner of the synthetic force, met
 FORCE_BOX = (0.0, 0.0, 70.0, 106.0)  # km offsets from ORIGIN
 
 # Division outlines in km offsets from ORIGIN; areas count and resident population.
-DIVISION_LAYOUT = {
-    "HE": ([(0, 0), (38, 0), (38, 50), (0, 50)], 28, 175_000),
-    "SW": ([(38, 0), (70, 0), (70, 45), (38, 45)], 33, 290_000),
-    "NW": ([(38, 45), (70, 45), (70, 75), (38, 75)], 30, 270_000),
-    "SH": ([(0, 50), (38, 50), (38, 75), (50, 75), (50, 106), (0, 106)], 32, 285_000),
-    "TW": ([(50, 75), (70, 75), (70, 106), (50, 106)], 22, 160_000),
+DIVISION_LAYOUT = {  # every outline is convex, so clipped Voronoi cells are single polygons
+    "HE": ([(0, 0), (38, 0), (38, 50), (0, 52)], 28, 175_000),
+    "SW": ([(38, 0), (70, 0), (70, 45), (38, 50)], 33, 290_000),
+    "NW": ([(38, 50), (70, 45), (70, 75), (50, 78)], 30, 270_000),
+    "SH": ([(0, 52), (38, 50), (50, 78), (50, 106), (0, 106)], 32, 285_000),
+    "TW": ([(50, 78), (70, 75), (70, 106), (50, 106)], 22, 160_000),
 }
 
 NAME_STARTS = ["Ash", "Bar", "Brook", "Cran", "Dun", "Elm", "Fern", "Glen", "Hol", "Kings", "Lang",
@@ -87,8 +88,7 @@ def build_areas(rng: np.random.Generator, relax: int = 4) -> list[DemoArea]:
         # Number areas west to east within bands from north to south, as a reader scans a map.
         rank = np.lexsort((seeds[:, 0], -np.round(seeds[:, 1] / 15_000)))
         for i, j in enumerate(rank, start=1):
-            geom = shapely.set_precision(cells[j], 1.0)
-            areas.append(DemoArea(f"{div}{i:02d}", names[order[k]], div, geom))
+            areas.append(DemoArea(f"{div}{i:02d}", names[order[k]], div, cells[j]))
             k += 1
     return areas
 

@@ -1,0 +1,71 @@
+"""Shared fixtures. Paths come from this file's location; data sets are built once per session."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need_shared_data() -> Path:
+    """The real public data beside the repository: a failure in CI if missing, a skip elsewhere."""
+    if not SHARED_DATA.is_dir():
+        message = f"real test data missing: {SHARED_DATA}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return SHARED_DATA
+
+
+def tree_digest(path: Path) -> str:
+    """sha256 over every file's relative path and bytes below ``path``."""
+    h = hashlib.sha256()
+    for p in sorted(path.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(path)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def mini_source(tmp_path_factory) -> Path:
+    """A small but complete and valid input set (demo at a tenth of the respondents, one month of crime)."""
+    from dashboard.data.demo import write_demo
+
+    out = tmp_path_factory.mktemp("mini-source")
+    write_demo(out, seed=7, scale=0.1, crime_months=1)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_source(tmp_path_factory) -> Path:
+    from dashboard.data.demo import write_demo
+
+    out = tmp_path_factory.mktemp("demo-source")
+    write_demo(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_store(demo_source, tmp_path_factory) -> Path:
+    from dashboard.ingest import run_ingest
+
+    store = tmp_path_factory.mktemp("demo-store")
+    result = run_ingest(demo_source, store)
+    assert result.code == 0, result.findings.report_text("demo ingest failed")
+    return store
+
+
+@pytest.fixture()
+def source_copy(mini_source, tmp_path) -> Path:
+    """A private copy of the mini source that a test may break."""
+    dest = tmp_path / "source"
+    shutil.copytree(mini_source, dest)
+    return dest
