@@ -84,10 +84,8 @@ def _ingest(args) -> int:
     except StoreError as exc:
         print(f"dashboard {args.command}: {exc}", file=sys.stderr)
         return 1
-    for p in result.findings.warnings[:20]:
-        print(f"warning: {p}", file=sys.stderr)
-    if len(result.findings.warnings) > 20:
-        print(f"… {len(result.findings.warnings) - 20} more warnings in the report", file=sys.stderr)
+    for (rule, message), count in result.findings.warning_summary().items():
+        print(f"warning: {count:,} × {message} [{rule}]", file=sys.stderr)
     if result.code:
         for p in result.findings.errors:
             print(f"error: {p}", file=sys.stderr)

@@ -68,6 +68,16 @@ class Findings:
             value = getattr(rec, value_column) if value_column else None
             self.add(rec.source_file, rule, message, int(rec.source_row), column, value, severity)
 
+    def warning_summary(self) -> dict[tuple[str, str], int]:
+        """Warnings counted by rule (including those past the listing limit)."""
+        out: dict[tuple[str, str], int] = {}
+        messages = {(p.rule, p.column): p.message for p in self.warnings}
+        for (file, rule, column), n in self._counts.items():
+            if (rule, column) in messages:
+                key = (rule, messages[(rule, column)])
+                out[key] = out.get(key, 0) + n
+        return out
+
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
