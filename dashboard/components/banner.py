@@ -21,3 +21,9 @@ def page_header(snapshot, config, title: str):
                className="text-body-secondary small"),
     ]
     return html.Div(parts)
+
+
+def no_data_notice(error: Exception):
+    """Shown instead of a page when the store has nothing live: says what to run."""
+    return html.Div([html.H1("No data published yet", className="h2"), html.P(str(error))],
+                    role="alert", className="alert alert-info")

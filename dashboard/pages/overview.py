@@ -6,7 +6,8 @@ import dash
 from dash import html
 
 from ..live import current_snapshot, snapshot_config
-from ..components.banner import page_header
+from ..components.banner import no_data_notice, page_header
+from ..data.store import StoreError
 from ..components.estimate_table import estimate_table
 from ..figures.overview import overview_frame
 
@@ -14,7 +15,10 @@ OVERVIEW_TABLE = "overview-table"
 
 
 def layout(**_query):
-    snapshot = current_snapshot()
+    try:
+        snapshot = current_snapshot()
+    except StoreError as exc:
+        return no_data_notice(exc)
     config = snapshot_config(snapshot)
     results = snapshot.table("survey_results")
     frame = overview_frame(results, config)

@@ -1,0 +1,130 @@
+"""The app as gunicorn serves it: loads the live snapshot (never raw files), shows a real
+overview table from the store, and asks for nothing outside the machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from dashboard.app import create_app
+from dashboard.data.store import Store
+from dashboard.figures.overview import overview_frame
+from dashboard.live import snapshot_config
+from tests.conftest import REPO
+
+PAGE_CALLBACK = {
+    "output": ".._pages_content.children..._pages_store.data..",
+    "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+    "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/"},
+               {"id": "_pages_location", "property": "search", "value": ""}],
+    "changedPropIds": ["_pages_location.pathname"], "state": [],
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def gunicorn(demo_store):
+    port = _free_port()
+    env = {**os.environ, "DASHBOARD_STORE": str(demo_store)}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "dashboard.app:server", "--bind", f"127.0.0.1:{port}",
+                             "--workers", "2", "--no-control-socket", "--timeout", "60"],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(base + "/", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("gunicorn did not start: " + (proc.stdout.read() if proc.stdout else ""))
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def _cells(payload: dict) -> dict[tuple[str, str], str]:
+    """(indicator, geography) -> text of each cell of the overview table in a callback response."""
+    found = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            props = node.get("props", {})
+            if "data-indicator" in props:
+                found[(props["data-indicator"], props["data-geography"])] = json.dumps(props.get("children"))
+            for v in props.values() if "props" in node else node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(payload)
+    return found
+
+
+def test_gunicorn_serves_the_overview_from_the_store(gunicorn, demo_store):
+    index = requests.get(gunicorn + "/", timeout=10)
+    assert index.status_code == 200 and '<html lang="en">' in index.text
+    response = requests.post(gunicorn + "/_dash-update-component", json=PAGE_CALLBACK, timeout=30)
+    assert response.status_code == 200
+    cells = _cells(response.json())
+    snapshot = Store(demo_store).open()
+    frame = overview_frame(snapshot.table("survey_results"), snapshot_config(snapshot))
+    assert len(cells) == len(frame) > 40
+    for row in frame.itertuples():
+        text = cells[(row.indicator, row.geography_code)]
+        assert f"{row.value:.1f}%" in text and f"n = {int(row.base):,}" in text
+        assert f"95% CI {row.lower:.1f}\u2013{row.upper:.1f}" in text.encode().decode("unicode_escape")
+    assert "Synthetic demonstration data" in response.text
+
+
+def test_nothing_is_requested_from_outside(gunicorn):
+    index = requests.get(gunicorn + "/", timeout=10).text
+    urls = re.findall(r'(?:src|href)="([^"]+)"', index)
+    assert urls and all(u.startswith("/") for u in urls), urls
+    css = requests.get(gunicorn + "/assets/bootstrap.min.css", timeout=10)
+    assert css.status_code == 200 and "Bootstrap" in css.text[:200]
+    assert not re.search(r"url\((?!\"?data:)", css.text)
+
+
+def test_the_app_reads_only_the_snapshot(demo_store, demo_source, tmp_path):
+    """With the raw input directory gone, the app still serves: it never reads raw files."""
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(demo_store, store)
+    manifest = json.loads(next((store / "snapshots").glob("*/manifest.json")).read_text())
+    assert Path(manifest["source_dir"]).exists()
+    app = create_app(store)
+    client = app.server.test_client()
+    hidden = Path(manifest["source_dir"]).with_name("hidden-for-test")
+    Path(manifest["source_dir"]).rename(hidden)
+    try:
+        assert client.get("/").status_code == 200
+        assert client.post("/_dash-update-component", json=PAGE_CALLBACK).status_code == 200
+    finally:
+        hidden.rename(manifest["source_dir"])
+
+
+def test_app_without_a_snapshot_explains_itself(tmp_path):
+    app = create_app(tmp_path / "empty-store")
+    client = app.server.test_client()
+    response = client.post("/_dash-update-component", json=PAGE_CALLBACK)
+    assert response.status_code == 200
+    assert "No data published yet" in response.text and "dashboard ingest" in response.text
