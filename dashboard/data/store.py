@@ -67,6 +67,9 @@ def new_snapshot_id(now: dt.datetime | None = None) -> str:
 class Store:
     root: Path
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
     @property
     def pointer(self) -> Path:
         return self.root / "CURRENT"

@@ -1,0 +1,44 @@
+"""Browser tests drive Debian's Chromium through dash.testing (selenium + chromedriver)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI, REPO
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+os.environ.setdefault("DASH_TEST_CHROMEPATH", CHROMIUM)
+
+
+def pytest_setup_options():
+    """Chromium options for dash.testing: headless, offline, root-safe."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-quic", "--no-first-run", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    options.binary_location = CHROMIUM
+    return options
+
+
+@pytest.fixture(autouse=True)
+def _need_chromium():
+    if not (Path(CHROMIUM).exists() and shutil.which("chromedriver")):
+        message = "Chromium and chromedriver are needed (apt-get install chromium chromium-driver)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {SCREENSHOTS}")
+    return SCREENSHOTS
