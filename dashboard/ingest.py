@@ -131,13 +131,17 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
 
     results = aggregate.survey_results(respondents, areas, config)
     if agg_frames:
-        agg = aggregate.aggregated_results(pd.concat(agg_frames, ignore_index=True), config)
+        raw_agg = pd.concat(agg_frames, ignore_index=True)
+        agg = aggregate.aggregated_results(raw_agg, config)  # keeps raw_agg's index
         key = ["indicator", "level", "geography_code", "period", "subgroup_dimension", "subgroup"]
-        clash = agg.merge(results[key], on=key, how="inner")
-        for rec in clash.itertuples():
-            findings.add("aggregated", "conflicts_with_respondents",
-                         f"{rec.indicator} {rec.level} {rec.geography_code} {rec.period} is also computed from "
-                         "respondent-level data; give each result one source")
+        clash = agg.reset_index().merge(results[key], on=key, how="inner")["index"]
+        twice = agg.index[agg.duplicated(key, keep="first")]
+        for i, message in [(i, "is also computed from respondent-level data; give each result one source")
+                           for i in clash] + [(i, "appears twice in the aggregated tables") for i in twice]:
+            rec = raw_agg.loc[i]
+            findings.add(rec["source_file"], "conflicts_with_respondents" if i in set(clash) else "duplicate",
+                         f"{rec['indicator']} {rec['geography_level']} {rec['geography_code']} {rec['period']} "
+                         + message, row=int(rec[ROW]), column="indicator", value=rec["indicator"])
         results = pd.concat([results, agg], ignore_index=True)
     tables["survey_results"] = results
     for code, df in respondents.items():

@@ -107,11 +107,12 @@ def aggregated_specs(config: ForceConfig) -> list[ColumnSpec]:
         ColumnSpec("subgroup", "code", "Subgroup category; blank = all", required=False, nullable=True,
                    example="all"),
         ColumnSpec("positives", "float", "Number (or weighted number) answering positively; or give estimate",
-                   nullable=True, minimum=0, example="512"),
-        ColumnSpec("estimate", "float", "Percentage, if positives are not given", nullable=True, minimum=0,
+                   required=False, nullable=True, minimum=0, example="512"),
+        ColumnSpec("estimate", "float", "Percentage, if positives are not given", required=False, nullable=True, minimum=0,
                    maximum=100, example="83.5"),
         ColumnSpec("base", "int", "Unweighted number of valid respondents", minimum=1, example="613"),
-        ColumnSpec("effective_base", "float", "Effective base after weighting; blank = base", nullable=True,
+        ColumnSpec("effective_base", "float", "Effective base after weighting; blank = base", required=False,
+                   nullable=True,
                    minimum=0, minimum_exclusive=True, example="540.2"),
     ]
 
@@ -123,6 +124,9 @@ def read_aggregated(path: Path, config: ForceConfig, findings: Findings, known_a
         return None
     check_formulas(raw, path, findings)
     df = convert(raw, specs, path, findings)
+    for col in ("positives", "estimate", "effective_base"):
+        if col not in df.columns:
+            df[col] = float("nan")
     for col in ("subgroup_dimension", "subgroup"):
         df[col] = df[col].fillna("all") if col in df.columns else "all"
     neither = df["positives"].isna() & df["estimate"].isna()

@@ -162,10 +162,13 @@ def check_columns(frame: pd.DataFrame, specs: list[ColumnSpec], path, findings: 
 
 
 def check_formulas(frame: pd.DataFrame, path, findings: Findings) -> None:
+    """Reject text a spreadsheet would run as a formula (same rule as FORMULA_PATTERN, vectorised)."""
+    digits = list("0123456789.")
     for col in frame.columns:
         if col == ROW:
             continue
-        hit = frame[col].str.match(FORMULA_PATTERN)
+        first = frame[col].str[:1]
+        hit = first.isin(["=", "+", "@", "\t", "\r"]) | ((first == "-") & ~frame[col].str[1:2].isin(digits))
         if hit.any():
             findings.add_rows(path, "formula", RULE_MESSAGES["formula"], frame.loc[hit, ROW], col,
                               frame.loc[hit, col])
