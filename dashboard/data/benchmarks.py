@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..config import ForceConfig
 from .problems import Findings
-from .tables import ROW, ColumnSpec, check_columns, check_formulas, convert, read_table
+from .tables import ROW, ColumnSpec, read_checked
 
 MATRIX_LEVELS = ("low", "medium", "high")
 
@@ -28,11 +28,9 @@ def msf_specs(config: ForceConfig) -> list[ColumnSpec]:
 
 def read_msf(path: Path, config: ForceConfig, findings: Findings) -> pd.DataFrame | None:
     specs = msf_specs(config)
-    raw = read_table(path, findings, [s.name for s in specs])
-    if raw is None or not check_columns(raw, specs, path, findings):
+    df = read_checked(path, specs, findings)
+    if df is None:
         return None
-    check_formulas(raw, path, findings)
-    df = convert(raw, specs, path, findings)
     dup = df.duplicated(["force", "period", "indicator"], keep=False) & df[["force", "period", "indicator"]].notna().all(axis=1)
     if dup.any():
         findings.add_rows(path, "duplicate", "force, period and indicator appear together more than once",
@@ -40,7 +38,7 @@ def read_msf(path: Path, config: ForceConfig, findings: Findings) -> pd.DataFram
     return df
 
 
-def matrix_specs(known_areas: set[str], config: ForceConfig) -> list[ColumnSpec]:
+def matrix_specs(config: ForceConfig) -> list[ColumnSpec]:
     return [
         ColumnSpec("area_code", "code", "Area code", example="HE01"),
         ColumnSpec("period", "code", "Period label", allowed=config.period_labels, example="2008/09"),
@@ -53,12 +51,10 @@ def matrix_specs(known_areas: set[str], config: ForceConfig) -> list[ColumnSpec]
 
 
 def read_matrix(path: Path, config: ForceConfig, findings: Findings, known_areas: set[str]) -> pd.DataFrame | None:
-    specs = matrix_specs(known_areas, config)
-    raw = read_table(path, findings, [s.name for s in specs])
-    if raw is None or not check_columns(raw, specs, path, findings):
+    specs = matrix_specs(config)
+    df = read_checked(path, specs, findings)
+    if df is None:
         return None
-    check_formulas(raw, path, findings)
-    df = convert(raw, specs, path, findings)
     unknown = df["area_code"].notna() & ~df["area_code"].isin(known_areas)
     if unknown.any():
         findings.add_rows(path, "unknown_area", "area code is not in the areas file", df.loc[unknown, ROW],

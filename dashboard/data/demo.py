@@ -287,7 +287,6 @@ class _Demo:
     def crime_month(self, month: pd.Period, to_wgs84: Transformer) -> pd.DataFrame:
         r = self.rng
         season = 1 + 0.12 * np.cos((month.month - 7) / 12 * 2 * np.pi)
-        rows = []
         types = list(CRIME_RATES)
         expected = np.outer(self.crime_weight / self.pop["population"].sum() * 1_180_000 / 1000 / 12 * season,
                             np.array(list(CRIME_RATES.values())) * self.scale)

@@ -18,7 +18,7 @@ import shapely
 
 from ..config import ForceConfig
 from .problems import Findings
-from .tables import ROW, ColumnSpec, check_columns, check_formulas, convert, read_table
+from .tables import ROW, ColumnSpec, read_checked
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,9 @@ def area_specs(config: ForceConfig) -> list[ColumnSpec]:
 
 def read_areas(path: Path, config: ForceConfig, findings: Findings) -> pd.DataFrame | None:
     specs = area_specs(config)
-    raw = read_table(path, findings, [s.name for s in specs if s.required])
-    if raw is None or not check_columns(raw, specs, path, findings):
+    areas = read_checked(path, specs, findings)
+    if areas is None:
         return None
-    check_formulas(raw, path, findings)
-    areas = convert(raw, specs, path, findings)
     blank_pop = areas["population"].isna()
     if blank_pop.any():
         findings.add_rows(path, "population_unknown",

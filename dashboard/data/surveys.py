@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..config import ForceConfig, period_for_dates
 from .problems import Findings
-from .tables import ROW, ColumnSpec, check_columns, check_formulas, convert, read_table
+from .tables import ROW, ColumnSpec, check_columns, check_formulas, convert, read_checked, read_table
 
 COMMON = ["respondent_id", "survey", "fieldwork_date", "area_code", "weight", "age_band", "sex", "ethnicity"]
 
@@ -119,11 +119,9 @@ def aggregated_specs(config: ForceConfig) -> list[ColumnSpec]:
 
 def read_aggregated(path: Path, config: ForceConfig, findings: Findings, known_areas: set[str]) -> pd.DataFrame | None:
     specs = aggregated_specs(config)
-    raw = read_table(path, findings, [s.name for s in specs if s.required])
-    if raw is None or not check_columns(raw, specs, path, findings):
+    df = read_checked(path, specs, findings)
+    if df is None:
         return None
-    check_formulas(raw, path, findings)
-    df = convert(raw, specs, path, findings)
     for col in ("positives", "estimate", "effective_base"):
         if col not in df.columns:
             df[col] = float("nan")

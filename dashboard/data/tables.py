@@ -244,6 +244,15 @@ def _limit_message(rule: str, spec: ColumnSpec) -> str:
     return RULE_MESSAGES[rule]
 
 
+def read_checked(path: Path, specs: list[ColumnSpec], findings: Findings) -> pd.DataFrame | None:
+    """Read a table, check its columns and formulas, convert it: the usual path of one input."""
+    raw = read_table(path, findings, [s.name for s in specs if s.required])
+    if raw is None or not check_columns(raw, specs, path, findings):
+        return None
+    check_formulas(raw, path, findings)
+    return convert(raw, specs, path, findings)
+
+
 def spec_table_markdown(specs: list[ColumnSpec]) -> str:
     """The Markdown table of a format, for docs/data-formats.md (a test keeps the doc in step)."""
     lines = ["| column | type | required | rule | description | example |", "|---|---|---|---|---|---|"]

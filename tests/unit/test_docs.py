@@ -32,7 +32,7 @@ def test_every_top_level_config_key_is_documented():
     lambda c: geography.area_specs(c), lambda c: surveys.respondent_specs(c, "USS"),
     lambda c: surveys.respondent_specs(c, "BCS"), lambda c: surveys.respondent_specs(c, "LOCAL"),
     lambda c: surveys.aggregated_specs(c), lambda c: policeuk.SPECS, lambda c: benchmarks.msf_specs(c),
-    lambda c: benchmarks.matrix_specs(set(), c),
+    lambda c: benchmarks.matrix_specs(c),
 ])
 def test_every_input_column_is_documented(specs):
     text = (DOCS / "data-formats.md").read_text()
