@@ -96,6 +96,7 @@ class Indicator:
     groups: tuple[str, ...] = ()
     target: Target | None = None
     monitored_only: bool = False
+    assessed: bool = False  # part of the indicative HMIC outcome (SPIs and the KDI)
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,7 @@ def _financial_years(c: _Checker, labels: tuple[str, ...], start_month: int) -> 
 
 def _indicator(c: _Checker, raw: dict, key: str, surveys: set[str], questions: dict) -> Indicator | None:
     common = {"id", "short_name", "name", "definition", "survey", "kind", "polarity", "unit",
-              "target", "monitored_only"}
+              "target", "monitored_only", "assessed"}
     per_kind = {
         "proportion": {"question", "positive"},
         "strand_score": {"strands", "strand_scores", "high_threshold"},
@@ -263,9 +264,9 @@ def _indicator(c: _Checker, raw: dict, key: str, surveys: set[str], questions: d
     kind = raw.get("kind") if isinstance(raw, dict) else None
     if kind not in INDICATOR_KINDS:
         c.problems.append(f"{key}.kind: must be one of {', '.join(INDICATOR_KINDS)}, got {kind!r}")
-        c.table(raw, key, common | set().union(*per_kind.values()), common - {"target", "monitored_only"})
+        c.table(raw, key, common | set().union(*per_kind.values()), common - {"target", "monitored_only", "assessed"})
         return None
-    c.table(raw, key, common | per_kind[kind], (common - {"target", "monitored_only"}) | per_kind[kind])
+    c.table(raw, key, common | per_kind[kind], (common - {"target", "monitored_only", "assessed"}) | per_kind[kind])
     values = {name: c.typed(raw, key, name, str, "") for name in
               ("id", "short_name", "name", "definition", "survey", "polarity", "unit")}
     if values["survey"] and values["survey"] not in surveys:
@@ -300,7 +301,8 @@ def _indicator(c: _Checker, raw: dict, key: str, surveys: set[str], questions: d
         if len(extra["groups"]) != 2:
             c.problems.append(f"{key}.groups: a gap needs exactly two groups, got {list(extra['groups'])}")
     return Indicator(**values, kind=kind, target=target,
-                     monitored_only=bool(c.typed(raw, key, "monitored_only", bool, False)), **extra)
+                     monitored_only=bool(c.typed(raw, key, "monitored_only", bool, False)),
+                     assessed=bool(c.typed(raw, key, "assessed", bool, False)), **extra)
 
 
 def load_config(path: Path | str | None = None) -> ForceConfig:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
+from . import __version__, derived
 from .config import ConfigError, ForceConfig, load_config
 from .data import aggregate, benchmarks, geography, policeuk, surveys
 from .data.problems import Findings
@@ -144,6 +144,8 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
                          + message, row=int(rec[ROW]), column="indicator", value=rec["indicator"])
         results = pd.concat([results, agg], ignore_index=True)
     tables["survey_results"] = results
+    _progress(6, 7, "statistics: intervals, changes, MSF, outcomes, targets, area comparisons, trends")
+    tables.update(derived.build(results, msf, areas, config))
     for code, df in respondents.items():
         tables[f"respondents_{code.lower()}"] = df.drop(columns=["source_file"]).reset_index(drop=True)
 

@@ -19,7 +19,7 @@ def _cell(row) -> html.Td:
     return html.Td([
         html.Span(f"{row.value:.1f}%", className="fs-5 fw-semibold"),
         html.Br(),
-        html.Span(f"95% CI {row.lower:.1f}–{row.upper:.1f}", className="small text-nowrap"),
+        html.Span(f"95% CI {row.lower_95:.1f}–{row.upper_95:.1f}", className="small text-nowrap"),
         html.Br(),
         html.Span(f"n = {int(row.base):,}{flag}", className="small text-body-secondary"),
     ], **{"data-indicator": row.indicator, "data-geography": row.geography_code})

@@ -20,8 +20,7 @@ def layout(**_query):
     except StoreError as exc:
         return no_data_notice(exc)
     config = snapshot_config(snapshot)
-    results = snapshot.table("survey_results")
-    frame = overview_frame(results, config)
+    frame = overview_frame(snapshot.table("estimates"), config)
     period = frame["period"].iat[0] if len(frame) else "—"
     return html.Div([
         page_header(snapshot, config, "Force overview"),

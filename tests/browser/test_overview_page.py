@@ -21,11 +21,11 @@ def test_overview_shows_the_store_in_a_browser(dash_duo, demo_store, screenshots
     assert "Synthetic demonstration data" in banner.text
 
     snapshot = Store(demo_store).open()
-    frame = overview_frame(snapshot.table("survey_results"), snapshot_config(snapshot))
+    frame = overview_frame(snapshot.table("estimates"), snapshot_config(snapshot))
     row = frame[(frame.indicator == "spi1e") & (frame.level == "force")].iloc[0]
     cell = dash_duo.find_element('td[data-indicator="spi1e"][data-geography="WM"]')
     assert f"{row.value:.1f}%" in cell.text
-    assert f"95% CI {row.lower:.1f}–{row.upper:.1f}" in cell.text
+    assert f"95% CI {row.lower_95:.1f}–{row.upper_95:.1f}" in cell.text
     assert f"n = {int(row.base):,}" in cell.text
     assert len(dash_duo.find_elements("#overview-table tbody tr")) == frame["indicator"].nunique()
     assert dash_duo.driver.execute_script("return document.documentElement.lang") == "en"

@@ -10,7 +10,6 @@ import shapely
 
 from dashboard.data.demo import write_demo
 from dashboard.data.store import Store
-from dashboard.figures.overview import estimates
 from tests.conftest import tree_digest
 
 
@@ -56,15 +55,9 @@ def test_survey_sizes(demo_store):
 
 
 def _force(snapshot, indicator, period, subgroup="all"):
-    r = snapshot.table("survey_results")
-    sel = r[(r.indicator == indicator) & (r.level == "force") & (r.period == period) & (r.subgroup == subgroup)]
-    return float(estimates(sel, snapshot_config(snapshot))["value"].iloc[0])
-
-
-def snapshot_config(snapshot):
-    from dashboard.config import load_config
-
-    return load_config(snapshot.path / "force.toml")
+    e = snapshot.table("estimates")
+    sel = e[(e.indicator == indicator) & (e.level == "force") & (e.period == period) & (e.subgroup == subgroup)]
+    return float(sel["value"].iloc[0])
 
 
 @pytest.mark.parametrize("indicator, period, published, tolerance", [

@@ -85,12 +85,12 @@ def test_gunicorn_serves_the_overview_from_the_store(gunicorn, demo_store):
     assert response.status_code == 200
     cells = _cells(response.json())
     snapshot = Store(demo_store).open()
-    frame = overview_frame(snapshot.table("survey_results"), snapshot_config(snapshot))
+    frame = overview_frame(snapshot.table("estimates"), snapshot_config(snapshot))
     assert len(cells) == len(frame) > 40
     for row in frame.itertuples():
         text = cells[(row.indicator, row.geography_code)]
         assert f"{row.value:.1f}%" in text and f"n = {int(row.base):,}" in text
-        assert f"95% CI {row.lower:.1f}\u2013{row.upper:.1f}" in text.encode().decode("unicode_escape")
+        assert f"95% CI {row.lower_95:.1f}\u2013{row.upper_95:.1f}" in text.encode().decode("unicode_escape")
     assert "Synthetic demonstration data" in response.text
 
 
