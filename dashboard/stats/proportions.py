@@ -73,7 +73,9 @@ def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[np.ndarray,
     denom = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    lower = np.where(x <= 0, 0.0, np.clip(centre - half, 0, 1))  # exact at the edges, no rounding dust
+    upper = np.where(x >= n, 1.0, np.clip(centre + half, 0, 1))
+    return lower, upper
 
 
 def weighted_proportion(weighted_positives, sum_weights, n_unweighted, effective_base,

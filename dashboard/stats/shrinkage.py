@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import minimize_scalar
 from scipy.special import betaln
 from scipy.stats import beta
 
@@ -28,26 +28,28 @@ class Shrunken:
 
 
 def fit_beta_prior(x, n) -> tuple[float, float]:
-    """Maximum marginal likelihood Beta(alpha, beta) prior for areas' counts (x_i of n_i).
+    """Beta(alpha, beta) prior for areas' counts (x_i of n_i) by marginal likelihood.
 
-    The beta-binomial log-likelihood (constants dropped) is
-    Σ [ln B(x_i + a, n_i - x_i + b) - ln B(a, b)], maximised over log a and log b. Effective
-    (non-integer) counts are allowed. When the areas vary no more than sampling explains the
-    fit drives a + b very large, i.e. full shrinkage to the group mean; it is capped at 1e6.
+    The prior mean is the pooled rate Σx / Σn; the precision s = alpha + beta maximises the
+    beta-binomial log-likelihood Σ [ln B(x_i + m s, n_i - x_i + (1 - m) s) - ln B(m s, (1 - m) s)]
+    (constants dropped; effective, non-integer counts allowed), searched on log s in
+    [0.1, 1e6]. When the areas vary no more than sampling explains, the likelihood keeps rising
+    with s and the fit reaches the cap: full shrinkage to the group rate.
     """
     x, n = np.asarray(x, float), np.asarray(n, float)
     if x.size < 3:
         raise ValueError(f"need at least three areas to estimate a prior (got {x.size})")
-    m = np.clip(x.sum() / n.sum(), 1e-6, 1 - 1e-6)
+    m = float(np.clip(x.sum() / n.sum(), 1e-6, 1 - 1e-6))
 
-    def nll(theta):
-        a, b = np.exp(np.clip(theta, -10, np.log(1e6)))
+    def nll(log_s):
+        s = np.exp(log_s)
+        a, b = m * s, (1 - m) * s
         return -np.sum(betaln(x + a, n - x + b) - betaln(a, b))
 
-    start = np.log([m * 20, (1 - m) * 20])
-    res = minimize(nll, start, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 2000})
-    a, b = np.exp(np.clip(res.x, -10, np.log(1e6)))
-    return float(a), float(b)
+    res = minimize_scalar(nll, bounds=(np.log(0.1), np.log(1e6)), method="bounded",
+                          options={"xatol": 1e-4})
+    s = float(np.exp(res.x))
+    return m * s, (1 - m) * s
 
 
 def shrink(x, n, confidence: float = 0.95, prior: tuple[float, float] | None = None) -> Shrunken:
