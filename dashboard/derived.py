@@ -19,7 +19,7 @@ from .stats.outcomes import Comparison, hmic_outcome, overall_outcome
 from .stats.proportions import weighted_proportion
 from .stats.shrinkage import shrink
 from .stats.targets import target_verdict
-from .stats.trend import chi_squared_trend
+from .stats.trend import trend_from_sums
 
 KEY = ["indicator", "survey", "level", "geography_code", "period", "subgroup_dimension", "subgroup"]
 LEVELS_95_998 = (0.95, 0.998)
@@ -281,17 +281,23 @@ def trends(results: pd.DataFrame, config: ForceConfig, points: int = 5) -> pd.Da
     prep = _prepared(results[results["subgroup_dimension"] == "all"])
     order = {p: i for i, p in enumerate(config.period_labels)}
     prep["order"] = prep["period"].map(order)
-    rows = []
-    for (ind, level, geo), grp in prep.groupby(["indicator", "level", "geography_code"]):
-        grp = grp.sort_values("order").tail(points)
-        if len(grp) < 3 or (grp["n_unweighted"] < config.suppression_threshold).any():
-            continue
-        t = chi_squared_trend(grp["p"] * grp["n_eff"], grp["n_eff"], scores=grp["order"] + 1)
-        rows.append({"indicator": ind, "level": level, "geography_code": geo,
-                     "first_period": grp["period"].iloc[0], "last_period": grp["period"].iloc[-1],
-                     "periods": t.periods, "statistic": t.statistic, "p_value": t.p_value,
-                     "direction": t.direction, "confidence": t.confidence, "method": t.method})
-    return pd.DataFrame(rows)
+    prep = prep.sort_values("order")
+    keys = ["indicator", "level", "geography_code"]
+    recent = prep.groupby(keys, sort=False).tail(points).copy()
+    recent["t"] = recent["order"] + 1.0
+    recent["x"] = recent["p"] * recent["n_eff"]
+    recent["xt"], recent["nt"], recent["nt2"] = recent["x"] * recent["t"], recent["n_eff"] * recent["t"], \
+        recent["n_eff"] * recent["t"] ** 2
+    g = recent.groupby(keys).agg(periods=("t", "size"), min_base=("n_unweighted", "min"),
+                                 first_period=("period", "first"), last_period=("period", "last"),
+                                 x=("x", "sum"), n=("n_eff", "sum"), xt=("xt", "sum"), nt=("nt", "sum"),
+                                 nt2=("nt2", "sum")).reset_index()
+    g = g[(g["periods"] >= 3) & (g["min_base"] >= config.suppression_threshold)]
+    stat, p, direction = trend_from_sums(g["x"], g["n"], g["xt"], g["nt"], g["nt2"], 0.998)
+    return pd.DataFrame({**{k: g[k].to_numpy() for k in keys}, "first_period": g["first_period"].to_numpy(),
+                         "last_period": g["last_period"].to_numpy(), "periods": g["periods"].to_numpy(),
+                         "statistic": stat, "p_value": p, "direction": direction, "confidence": 0.998,
+                         "method": "chi-squared test for trend (Armitage)"})
 
 
 def build(results: pd.DataFrame, msf: pd.DataFrame | None, areas: pd.DataFrame,

@@ -37,14 +37,22 @@ def chi_squared_trend(positives, bases, scores=None, confidence: float = 0.998) 
     if x.shape != n.shape or x.size < 3:
         raise ValueError(f"need at least three periods of positives and bases (got {x.size})")
     t = np.arange(1, x.size + 1, dtype=float) if scores is None else np.asarray(scores, float)
-    big_n = n.sum()
-    pbar = x.sum() / big_n
-    stat_t = np.sum(x * t) - pbar * np.sum(n * t)
-    var = pbar * (1 - pbar) * (np.sum(n * t**2) - np.sum(n * t) ** 2 / big_n)
-    stat = float(stat_t**2 / var) if var > 0 else 0.0
-    p = float(chi2.sf(stat, 1))
-    if p < 1 - confidence:
-        direction = "increasing" if stat_t > 0 else "decreasing"
-    else:
-        direction = "no significant change"
-    return TrendResult(stat, p, direction, int(x.size), confidence, "chi-squared test for trend (Armitage)")
+    stat, p, direction = trend_from_sums(x.sum(), n.sum(), np.sum(x * t), np.sum(n * t), np.sum(n * t**2),
+                                         confidence)
+    return TrendResult(float(stat), float(p), str(direction), int(x.size), confidence,
+                       "chi-squared test for trend (Armitage)")
+
+
+def trend_from_sums(sum_x, sum_n, sum_xt, sum_nt, sum_nt2, confidence: float = 0.998):
+    """The same test from per-series sums (vectorised over many series at once):
+    returns (chi-squared, p-value, direction)."""
+    sum_x, sum_n = np.asarray(sum_x, float), np.asarray(sum_n, float)
+    pbar = sum_x / sum_n
+    stat_t = np.asarray(sum_xt, float) - pbar * np.asarray(sum_nt, float)
+    var = pbar * (1 - pbar) * (np.asarray(sum_nt2, float) - np.asarray(sum_nt, float) ** 2 / sum_n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = np.where(var > 0, stat_t**2 / var, 0.0)
+    p = chi2.sf(stat, 1)
+    direction = np.where(p < 1 - confidence, np.where(stat_t > 0, "increasing", "decreasing"),
+                         "no significant change")
+    return stat, p, direction
