@@ -115,6 +115,45 @@ class Inputs:
 
 
 @dataclass(frozen=True)
+class MatrixIndicator:
+    id: str
+    side: str  # "crime" or "worry"
+    weight: float
+    crime_type: str | None = None  # crime side: a police.uk crime type
+    indicator: str | None = None  # worry side: a catalogue indicator of the local survey
+    direction: int = 1  # 1: more is worse; -1: more is better
+
+
+@dataclass(frozen=True)
+class ResourceLevel:
+    crime: str  # "high", "nd" (not distinguishable) or "low"
+    worry: str
+    level: str
+    rank: int
+    colour: str
+    engagement: str
+    frequency: str
+
+
+@dataclass(frozen=True)
+class MatrixSettings:
+    crime_window_months: int
+    survey_window_periods: int
+    cut: str  # "force_average" or "tertiles"
+    confidence: float
+    hold_periods: int
+    baskets: dict[str, tuple[str, ...]]
+    indicators: tuple[MatrixIndicator, ...]
+    levels: tuple[ResourceLevel, ...]
+
+    def level_for(self, crime: str, worry: str) -> ResourceLevel:
+        for lv in self.levels:
+            if lv.crime == crime and lv.worry == worry:
+                return lv
+        raise KeyError(f"no resource level for crime {crime!r} and worry {worry!r}")
+
+
+@dataclass(frozen=True)
 class ForceConfig:
     path: Path
     force_code: str
@@ -134,6 +173,7 @@ class ForceConfig:
     subgroups: dict[str, tuple[str, ...]]
     indicators: tuple[Indicator, ...]
     inputs: Inputs
+    matrix: MatrixSettings | None = None
     synthetic: bool = False
     text: str = ""
 
@@ -305,6 +345,74 @@ def _indicator(c: _Checker, raw: dict, key: str, surveys: set[str], questions: d
                      assessed=bool(c.typed(raw, key, "assessed", bool, False)), **extra)
 
 
+MATRIX_BANDS = ("high", "nd", "low")
+
+
+def _matrix(c: _Checker, raw: dict, indicators: dict[str, Indicator]) -> MatrixSettings:
+    from .data.policeuk import CRIME_TYPES  # the 14 police.uk types
+
+    m = c.table(raw["matrix"], "matrix", {"crime_window_months", "survey_window_periods", "cut", "confidence",
+                                          "hold_periods"}, {"crime_window_months", "survey_window_periods", "cut"})
+    cut = c.typed(m, "matrix", "cut", str, "force_average")
+    if cut not in ("force_average", "tertiles"):
+        c.problems.append(f"matrix.cut: must be 'force_average' or 'tertiles', got {cut!r}")
+    window = c.typed(m, "matrix", "crime_window_months", int, 12)
+    survey_window = c.typed(m, "matrix", "survey_window_periods", int, 1)
+    hold = c.typed(m, "matrix", "hold_periods", int, 1)
+    for key, value in (("crime_window_months", window), ("survey_window_periods", survey_window),
+                       ("hold_periods", hold)):
+        if value < 1:
+            c.problems.append(f"matrix.{key}: must be at least 1, got {value}")
+    conf = c.typed(m, "matrix", "confidence", float, 0.95)
+    baskets = {}
+    for name, types in (raw.get("crime_baskets") or {}).items():
+        types = c.str_list(raw["crime_baskets"], "crime_baskets", name)
+        for t in types:
+            if t not in CRIME_TYPES:
+                c.problems.append(f"crime_baskets.{name}: {t!r} is not a police.uk crime type")
+        baskets[name] = types
+    mis = []
+    for i, r in enumerate(raw.get("matrix_indicators") or []):
+        key = f"matrix_indicators[{i}]"
+        r = c.table(r, key, {"id", "side", "weight", "crime_type", "indicator", "direction"}, {"id", "side", "weight"})
+        side = c.typed(r, key, "side", str, "")
+        if side not in ("crime", "worry"):
+            c.problems.append(f"{key}.side: must be 'crime' or 'worry', got {side!r}")
+        ct, ind = c.typed(r, key, "crime_type", str), c.typed(r, key, "indicator", str)
+        if side == "crime" and ct not in CRIME_TYPES:
+            c.problems.append(f"{key}.crime_type: {ct!r} is not a police.uk crime type")
+        if side == "worry" and (ind not in indicators or indicators[ind].kind == "gap"):
+            c.problems.append(f"{key}.indicator: {ind!r} is not a scored indicator in [[indicators]]")
+        weight = c.typed(r, key, "weight", (int, float), 1.0)
+        if weight <= 0:
+            c.problems.append(f"{key}.weight: must be positive, got {weight}")
+        direction = c.typed(r, key, "direction", int, 1)
+        if direction not in (1, -1):
+            c.problems.append(f"{key}.direction: must be 1 or -1, got {direction}")
+        mis.append(MatrixIndicator(c.typed(r, key, "id", str, ""), side, float(weight), ct, ind, direction))
+    for side in ("crime", "worry"):
+        if not any(mi.side == side for mi in mis):
+            c.problems.append(f"matrix_indicators: list at least one {side} indicator")
+    levels = []
+    for i, r in enumerate(raw.get("resource_levels") or []):
+        key = f"resource_levels[{i}]"
+        fields = {"crime", "worry", "level", "rank", "colour", "engagement", "frequency"}
+        r = c.table(r, key, fields, fields)
+        vals = {f: c.typed(r, key, f, int if f == "rank" else str, 0 if f == "rank" else "") for f in fields}
+        for axis in ("crime", "worry"):
+            if vals[axis] not in MATRIX_BANDS:
+                c.problems.append(f"{key}.{axis}: must be one of high, nd, low, got {vals[axis]!r}")
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", vals["colour"]):
+            c.problems.append(f"{key}.colour: must be a colour like '#CC3311', got {vals['colour']!r}")
+        levels.append(ResourceLevel(**vals))
+    combos = {(lv.crime, lv.worry) for lv in levels}
+    for cb in MATRIX_BANDS:
+        for wb in MATRIX_BANDS:
+            if (cb, wb) not in combos:
+                c.problems.append(f"resource_levels: no level for crime {cb!r} and worry {wb!r}")
+    return MatrixSettings(window, survey_window, cut, conf, hold, baskets, tuple(mis), tuple(levels))
+
+
 def load_config(path: Path | str | None = None) -> ForceConfig:
     """Read and check a force configuration file; raise ConfigError listing every problem."""
     path = Path(path) if path is not None else DEFAULT_CONFIG
@@ -323,9 +431,10 @@ def load_config(path: Path | str | None = None) -> ForceConfig:
 
 def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
     c = _Checker()
+    matrix_keys = {"matrix", "crime_baskets", "matrix_indicators", "resource_levels"}
     top = {"force", "divisions", "msf", "periods", "statistics", "surveys", "answer_scales",
-           "questions", "survey_columns", "subgroups", "indicators", "inputs", "dataset"}
-    c.table(raw, "<top level>", top, top - {"msf", "dataset"})
+           "questions", "survey_columns", "subgroups", "indicators", "inputs", "dataset"} | matrix_keys
+    c.table(raw, "<top level>", top, top - {"msf", "dataset"} - matrix_keys)
     # Messages for top-level keys read better without the placeholder prefix.
     c.problems = [p.replace("<top level>.", "") for p in c.problems]
 
@@ -480,6 +589,8 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
         overlap_tolerance_m2=float(c.typed(inp, "inputs", "overlap_tolerance_m2", (int, float), 1.0)),
     )
 
+    matrix = _matrix(c, raw, {i.id: i for i in indicators}) if "matrix" in raw else None
+
     ds = c.table(raw.get("dataset", {}), "dataset", {"synthetic", "description"}, set())
     synthetic = bool(c.typed(ds, "dataset", "synthetic", bool, False))
 
@@ -490,5 +601,6 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
         divisions=tuple(divisions), msf_peers=peers, periods=periods, baseline_period=baseline,
         suppression_threshold=threshold, small_base_flag=small, confidence_levels=tuple(levels),
         surveys=surveys, answer_scales=scales, questions=questions, survey_columns=survey_columns,
-        subgroups=subgroups, indicators=tuple(indicators), inputs=inputs, synthetic=synthetic, text=text,
+        subgroups=subgroups, indicators=tuple(indicators), inputs=inputs, matrix=matrix, synthetic=synthetic,
+        text=text,
     )

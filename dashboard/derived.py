@@ -194,6 +194,8 @@ def area_comparisons(results: pd.DataFrame, areas: pd.DataFrame, config: ForceCo
     (plain and overdispersed) and Benjamini-Hochberg verdicts across areas × indicators."""
     prep = _prepared(results[results["subgroup_dimension"] == "all"])
     division_of = areas.set_index("area_code")["division_code"]
+    force_rows = results[(results["level"] == "force") & (results["subgroup_dimension"] == "all")]
+    force_rows = force_rows.set_index(["indicator", "period"])
     parts = []
     for (ind_id, period), sel in prep.groupby(["indicator", "period"]):
         ind = config.indicator(ind_id)
@@ -206,8 +208,7 @@ def area_comparisons(results: pd.DataFrame, areas: pd.DataFrame, config: ForceCo
         p0 = float(force["p"].iloc[0])
         if not 0 < p0 < 1:
             continue
-        f_row = results[(results["indicator"] == ind_id) & (results["period"] == period)
-                        & (results["level"] == "force") & (results["subgroup_dimension"] == "all")].iloc[0]
+        f_row = force_rows.loc[(ind_id, period)]
         a_rows = results.loc[area.index]
         # The rest of the force: its sums minus the area's, so the two samples are independent.
         rest_w = f_row["sum_weights"] - a_rows["sum_weights"]

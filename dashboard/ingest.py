@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, derived
+from . import __version__, derived, derived_matrix
 from .config import ConfigError, ForceConfig, load_config
 from .data import aggregate, benchmarks, geography, policeuk, surveys
 from .data.problems import Findings
@@ -155,6 +155,9 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
         policeuk.report_unjoined(rows, findings)
         tables["crime_counts"] = counts
         tables["crime_accounting"] = accounting
+    _progress(6, 7, "crime/worry matrix")
+    tables.update(derived_matrix.build_matrix(tables.get("crime_counts"), respondents, results, tables["areas"],
+                                              matrix, config))
     if msf is not None:
         tables["msf"] = msf.drop(columns=[ROW])
     if matrix is not None:

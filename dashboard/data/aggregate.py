@@ -36,50 +36,55 @@ def score_indicator(df: pd.DataFrame, ind: Indicator, config: ForceConfig) -> tu
 
 
 def survey_results(respondents: dict[str, pd.DataFrame], areas: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
-    """Sufficient statistics for every scored indicator at every level, period and subgroup."""
+    """Sufficient statistics for every scored indicator at every level, period and subgroup.
+
+    All indicators are stacked into one long frame of valid answers first, so each level ×
+    subgroup dimension is a single groupby however many indicators there are.
+    """
     division_of = areas.set_index("area_code")["division_code"]
-    parts = []
+    stacked = []
     for ind in config.indicators:
         if ind.kind == "gap" or ind.survey not in respondents:
             continue
         df = respondents[ind.survey]
         valid, positive = score_indicator(df, ind, config)
-        base = pd.DataFrame({
-            "period": df["period"].to_numpy(), "area": df["area_code"].to_numpy(),
-            "w": df["weight"].to_numpy(float), "valid": valid, "pos": positive,
+        level = config.surveys[ind.survey].level
+        w = df["weight"].to_numpy(float)[valid]
+        part = pd.DataFrame({
+            "indicator": ind.id, "survey": ind.survey, "period": df["period"].to_numpy()[valid],
+            "force": config.force_code,
+            "division": df["area_code"].map(division_of).to_numpy()[valid] if level != "force" else None,
+            "area": df["area_code"].to_numpy()[valid] if level == "area" else None,
+            "n": 1, "pos": positive[valid].astype(np.int64), "w": w, "wpos": w * positive[valid], "w2": w**2,
         })
-        base["division"] = base["area"].map(division_of)
-        base["force"] = config.force_code
-        base = base[base["valid"]]
-        base["wpos"] = base["w"] * base["pos"]
-        base["w2"] = base["w"] ** 2
-        dims = ["age_band", "sex", "ethnicity"] + (["crime_type"] if "crime_type" in df.columns else [])
-        for dim in dims:
-            base[dim] = df.loc[valid, dim].to_numpy()
-        survey = config.surveys[ind.survey]
-        levels = ["force"] + (["division", "area"] if survey.level == "area" else
-                              ["division"] if survey.level == "division" else [])
-        for level in levels:
-            for dim in ["all", *dims]:
-                keys = [level, "period"] + ([] if dim == "all" else [dim])
-                g = base.dropna(subset=[level]).groupby(keys, observed=True).agg(
-                    n_unweighted=("pos", "size"), positives_unweighted=("pos", "sum"),
-                    sum_weights=("w", "sum"), weighted_positives=("wpos", "sum"), sum_weights_sq=("w2", "sum"),
-                ).reset_index()
-                g = g.rename(columns={level: "geography_code"})
-                g["subgroup_dimension"] = dim
-                g["subgroup"] = "all" if dim == "all" else g.pop(dim)
-                g["level"] = level
-                parts.append(g.assign(indicator=ind.id, survey=ind.survey))
-    if not parts:
+        for dim in ("age_band", "sex", "ethnicity", "crime_type"):
+            part[dim] = df[dim].to_numpy()[valid] if dim in df.columns else None
+        stacked.append(part)
+    if not stacked:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in RESULT_COLUMNS})
+    long = pd.concat(stacked, ignore_index=True)
+    sums = {"n": "n_unweighted", "pos": "positives_unweighted", "w": "sum_weights", "wpos": "weighted_positives",
+            "w2": "sum_weights_sq"}
+    parts = []
+    for level in ("force", "division", "area"):
+        for dim in ("all", "age_band", "sex", "ethnicity", "crime_type"):
+            keys = ["indicator", "survey", level, "period"] + ([] if dim == "all" else [dim])
+            g = long.dropna(subset=keys).groupby(keys, observed=True, sort=False)[list(sums)].sum().reset_index()
+            g = g.rename(columns={level: "geography_code", **sums})
+            g["level"] = level
+            g["subgroup_dimension"] = dim
+            g["subgroup"] = "all" if dim == "all" else g.pop(dim)
+            parts.append(g)
     out = pd.concat(parts, ignore_index=True)
     out["effective_base"] = out["sum_weights"] ** 2 / out["sum_weights_sq"]
     out["design_effect"] = out["survey"].map({k: s.design_effect for k, s in config.surveys.items()})
     out["source"] = "respondent"
     out["n_unweighted"] = out["n_unweighted"].astype("int64")
     out["positives_unweighted"] = out["positives_unweighted"].astype("int64")
-    return out[RESULT_COLUMNS]
+    order = {ind.id: i for i, ind in enumerate(config.indicators)}
+    out = out.sort_values(["indicator", "level", "subgroup_dimension", "geography_code", "period", "subgroup"],
+                          key=lambda s: s.map(order) if s.name == "indicator" else s, kind="stable")
+    return out[RESULT_COLUMNS].reset_index(drop=True)
 
 
 def aggregated_results(agg: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:

@@ -86,7 +86,7 @@ def newcombe_difference(p1, n1, p2, n2, confidence: float = 0.95) -> Difference:
     )
 
 
-def _inverted_p_value(p1, n1, p2, n2, d, iterations: int = 60) -> np.ndarray:
+def _inverted_p_value(p1, n1, p2, n2, d, iterations: int = 45) -> np.ndarray:
     """The two-sided p-value that matches the Newcombe interval: 1 - the confidence level at
     which the interval's nearer limit touches zero (bisection on the level, vectorised)."""
     shape = np.broadcast(p1, n1, p2, n2).shape
