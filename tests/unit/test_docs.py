@@ -24,7 +24,8 @@ def test_every_setting_is_documented():
 def test_every_top_level_config_key_is_documented():
     text = (DOCS / "configuration.md").read_text()
     for key in ("force", "divisions", "msf", "periods", "statistics", "surveys", "answer_scales", "questions",
-                "survey_columns", "subgroups", "indicators", "inputs", "dataset"):
+                "survey_columns", "subgroups", "indicators", "inputs", "dataset", "matrix", "crime_baskets",
+                "matrix_indicators", "resource_levels"):
         assert re.search(rf"\[+{key}", text), key
 
 
