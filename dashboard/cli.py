@@ -34,6 +34,14 @@ def _parser() -> argparse.ArgumentParser:
         if name == "ingest":
             i.add_argument("--store", type=Path, required=True, help="store directory to publish into")
 
+    f = sub.add_parser("fetch-policeuk", help="download neighbourhoods, boundaries and street crime from police.uk")
+    f.add_argument("--force", required=True, help="police.uk force id, e.g. west-mercia")
+    f.add_argument("--from", dest="first", required=True, help="first month, YYYY-MM")
+    f.add_argument("--to", dest="last", required=True, help="last month, YYYY-MM")
+    f.add_argument("--out", type=Path, required=True, help="directory to write areas.csv, boundaries.kml, crime/")
+    f.add_argument("--base-url", default=None, help="API address (default: the public police.uk API)")
+    f.add_argument("--retries", type=int, default=4, help="retries for failed requests (with backoff)")
+
     r = sub.add_parser("rollback", help="make the previous snapshot live again")
     r.add_argument("--store", type=Path, required=True)
 
@@ -59,6 +67,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command in ("ingest", "validate"):
         return _ingest(args)
+    if args.command == "fetch-policeuk":
+        from .data.policeuk_api import DEFAULT_BASE_URL, FetchError, fetch_policeuk, session
+
+        try:
+            result = fetch_policeuk(args.force, args.first, args.last, args.out, args.base_url or DEFAULT_BASE_URL,
+                                    http=session(retries=args.retries))
+        except FetchError as exc:
+            print(f"dashboard fetch-policeuk: {exc}", file=sys.stderr)
+            return 1
+        print(f"wrote {result.neighbourhoods} neighbourhoods and {result.crime_rows:,} crime rows to {args.out}; "
+              "fill in division_code (and population) in areas.csv before ingesting")
+        return 0
     if args.command == "rollback":
         from .data.store import Store, StoreError
 

@@ -144,6 +144,8 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
                          + message, row=int(rec[ROW]), column="indicator", value=rec["indicator"])
         results = pd.concat([results, agg], ignore_index=True)
     tables["survey_results"] = results
+    if findings.errors:  # conflicting sources: stop before any statistic is computed from them
+        return None
     _progress(6, 7, "statistics: intervals, changes, MSF, outcomes, targets, area comparisons, trends")
     tables.update(derived.build(results, msf, areas, config))
     for code, df in respondents.items():
