@@ -1,7 +1,8 @@
 """The Dash application. ``server`` is gunicorn's target: ``gunicorn dashboard.app:server``.
 
 Creating the app reads no data: pages read the live snapshot per request through
-:func:`current_snapshot`, so a newly published snapshot is picked up without a restart.
+``dashboard.live.current_snapshot``, so a newly published snapshot is picked up without a
+restart.
 """
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import ALL, Input, Output, dcc, html
+from flask_compress import Compress
+
 from .settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parent
 ASSETS = ROOT.parent / "assets"
+NAV = [("/", "Overview"), ("/map", "Map"), ("/matrix", "Crime and worry"), ("/trends", "Trends"),
+       ("/equality", "Equality"), ("/data", "Data and definitions")]
 
 INDEX = """<!DOCTYPE html>
 <html lang="en">
@@ -23,12 +28,34 @@ INDEX = """<!DOCTYPE html>
 </html>"""
 
 
+def _division_options():
+    from .live import current_snapshot, snapshot_config
+    from .data.store import StoreError
+
+    try:
+        config = snapshot_config(current_snapshot())
+    except StoreError:
+        return [("all", "Whole force")]
+    return [("all", f"Whole force ({config.force_short_name})")] + [(d.code, d.name) for d in config.divisions]
+
+
 def _shell():
-    return dbc.Container([
+    from .components.state import URL, select
+
+    nav = html.Nav(dbc.Nav([dbc.NavItem(dbc.NavLink(label, href=path, id={"type": "nav", "path": path},
+                                                    active="exact"))
+                            for path, label in NAV], pills=True, className="flex-wrap"),
+                   **{"aria-label": "Pages"})
+    return html.Div([
+        dcc.Location(id=URL, refresh=False),
         html.A("Skip to main content", href="#main", className="visually-hidden-focusable"),
-        html.Header(id="site-header", className="py-2"),
-        html.Main(dash.page_container, id="main"),
-    ], fluid=True, className="px-4")
+        html.Header(dbc.Container(dbc.Row([
+            dbc.Col(nav, md=9),
+            dbc.Col(select("division", "Division", _division_options(), "all"), md=3,
+                    className="d-flex justify-content-md-end"),
+        ], className="align-items-end"), fluid=True, className="px-4 py-2"), className="border-bottom mb-3"),
+        html.Main(dbc.Container(dash.page_container, fluid=True, className="px-4"), id="main"),
+    ])
 
 
 def create_app(store: Path | str | None = None) -> dash.Dash:
@@ -44,9 +71,21 @@ def create_app(store: Path | str | None = None) -> dash.Dash:
     )
     app.index_string = INDEX
     app.server.config["DASHBOARD_STORE"] = str(store or SETTINGS.store)
+    app.server.config["COMPRESS_MIMETYPES"] = ["text/html", "text/css", "application/json", "application/javascript"]
+    app.server.config["COMPRESS_MIN_SIZE"] = 500
+    Compress(app.server)
     app.layout = _shell
-    from .pages import overview  # noqa: F401  (registers its page)
+    from .pages import area, data, equality, map_view, matrix_view, overview, trends  # noqa: F401  (registers pages)
     return app
+
+
+@dash.callback(Output({"type": "nav", "path": ALL}, "href"),
+               Input({"type": "state", "key": "division", "default": ALL}, "value"))
+def _nav_keeps_division(division):
+    """Links to other pages carry the division, so every view stays filtered."""
+    value = (division or ["all"])[0] or "all"
+    suffix = "" if value == "all" else f"#division={value}"
+    return [path + suffix for path, _ in NAV]
 
 
 app = create_app()

@@ -264,6 +264,31 @@ def area_comparisons(results: pd.DataFrame, areas: pd.DataFrame, config: ForceCo
     return out
 
 
+def division_comparisons(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
+    """Each division against the force (fixed benchmark), 95% and 99.8%, for the tartan rug."""
+    prep = _prepared(results[(results["subgroup_dimension"] == "all") & results["level"].isin(["force", "division"])])
+    parts = []
+    for (ind_id, period), sel in prep.groupby(["indicator", "period"]):
+        ind = config.indicator(ind_id)
+        force, div = sel[sel["level"] == "force"], sel[sel["level"] == "division"]
+        if ind.polarity not in ("higher", "lower") or force.empty or div.empty:
+            continue
+        p0 = float(force["p"].iloc[0])
+        if not 0 < p0 < 1:
+            continue
+        v = area_stats.compare_to_benchmark(div["p"], div["n_eff"], p0, ind.polarity)
+        parts.append(pd.DataFrame({"indicator": ind_id, "period": period,
+                                   "division_code": div["geography_code"].to_numpy(),
+                                   "base": div["n_unweighted"].to_numpy(), "vs_force_95": v.verdict_95,
+                                   "vs_force_998": v.verdict_998, "p_value": v.p_value}))
+    if not parts:
+        return pd.DataFrame()
+    out = pd.concat(parts, ignore_index=True)
+    small = out["base"] < config.suppression_threshold
+    out.loc[small, ["vs_force_95", "vs_force_998"]] = "suppressed"
+    return out
+
+
 def _shrunk_by_division(area: pd.DataFrame) -> dict[str, np.ndarray]:
     out = {k: np.full(len(area), np.nan) for k in ("value", "lower", "upper", "weight")}
     for div in area["division_code"].dropna().unique():
@@ -310,5 +335,6 @@ def build(results: pd.DataFrame, msf: pd.DataFrame | None, areas: pd.DataFrame,
         "estimates": est, "changes": chg, "gaps": gaps(results, config), "msf_comparisons": msf_cmp,
         "outcomes": outcomes(chg, msf_cmp, config), "targets": targets(est, config),
         "area_comparisons": area_comparisons(results, areas, config), "trends": trends(results, config),
+        "division_comparisons": division_comparisons(results, config),
     }
     return {k: v for k, v in tables.items() if not v.empty}

@@ -1,33 +1,170 @@
-"""Force overview: each indicator's latest value for the force and each division."""
+"""Force overview: a card per SPI/KDI (value, interval, base, changes, MSF, target, indicative
+outcome with reasons) and the tartan rug of indicators by division or by area."""
 
 from __future__ import annotations
 
 import dash
-from dash import html
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dcc, html
 
-from ..live import current_snapshot, snapshot_config
-from ..components.banner import no_data_notice, page_header
-from ..data.store import StoreError
 from ..components.estimate_table import estimate_table
+from ..components.state import checked, select, state_id
 from ..figures.overview import overview_frame
+from ..figures.select import ALL_DIVISIONS, area_indicators, latest_period, optional_table
+from .common import DIVISION, division_label, info_link, live, page
 
+CARDS = "overview-cards"
+RUG = "overview-rug"
 OVERVIEW_TABLE = "overview-table"
+RUG_LEVEL = state_id("rug", "divisions")
+READY = "overview-ready"  # an input inside the page, so its callbacks run when the page is rendered
+ARROW = {True: "▲", False: "▼"}
+LABEL = {"better": "Better", "similar": "Similar", "worse": "Worse", "suppressed": "Suppressed"}
+CELL_CLASS = {"better": "rug-better", "similar": "rug-similar", "worse": "rug-worse", "suppressed": "rug-suppressed"}
+
+
+def _body(snapshot, config):
+    return html.Div([
+        dcc.Store(id=READY, data=True),
+        html.H2("Headline indicators", className="h4"),
+        html.Div(id=CARDS),
+        html.H2("Indicators by geography", className="h4 mt-4"),
+        html.P("Each cell shows the value and whether it is significantly better, similar or worse than the "
+               "force at 95% (and at 99.8% in brackets). Colour repeats the words; it never stands alone.",
+               className="small"),
+        select("rug", "Show", [("divisions", "Divisions"), ("areas", "All areas, grouped by division")], "divisions"),
+        html.Div(id=RUG),
+        html.H2("Every indicator, latest period", className="h4 mt-4"),
+        html.Div(id="overview-table-holder", children=estimate_table(
+            overview_frame(snapshot.table("estimates"), config), config, table_id=OVERVIEW_TABLE)),
+    ])
 
 
 def layout(**_query):
-    try:
-        snapshot = current_snapshot()
-    except StoreError as exc:
-        return no_data_notice(exc)
-    config = snapshot_config(snapshot)
-    frame = overview_frame(snapshot.table("estimates"), config)
-    period = frame["period"].iat[0] if len(frame) else "—"
-    return html.Div([
-        page_header(snapshot, config, "Force overview"),
-        html.P(f"Latest period: {period}. Each cell shows the estimate, its 95% confidence interval and "
-               "the unweighted number of respondents it rests on.", className="lead"),
-        estimate_table(frame, config, table_id=OVERVIEW_TABLE),
-    ])
+    return page("Force overview", _body)
+
+
+def _change_text(chg, ind, label):
+    if chg is None:
+        return f"no comparison with {label}"
+    if chg.suppressed:
+        return f"vs {label}: suppressed"
+    if not chg.significant:
+        return f"vs {label}: no significant change ({chg.difference:+.1f} pts)"
+    good = (chg.difference > 0) == (ind.polarity == "higher")
+    return (f"{ARROW[chg.difference > 0]} vs {label}: significantly {'better' if good else 'worse'} "
+            f"({chg.difference:+.1f} pts)")
+
+
+def _card(ind, est, chg_prev, chg_base, msf, target, outcome, baseline):
+    if est is None or est.suppressed:
+        value = html.P("suppressed" if est is not None else "no data", className="fs-4")
+    else:
+        value = html.P([html.Span(f"{est.value:.1f}%", className="fs-3 fw-semibold"),
+                        html.Span(f"  95% CI {est.lower_95:.1f}–{est.upper_95:.1f}, n = {int(est.base):,}",
+                                  className="small ms-2")])
+    lines = [_change_text(chg_prev, ind, "previous year"), _change_text(chg_base, ind, baseline)]
+    if msf is not None:
+        lines.append(f"vs MSF average {msf.msf_average:.1f}%: " + (
+            f"significantly {'better' if (msf.difference > 0) == (ind.polarity == 'higher') else 'worse'} "
+            f"({msf.difference:+.1f} pts)" if msf.significant else f"not significantly different ({msf.difference:+.1f} pts)"))
+    if target is not None:
+        lines.append(f"Target {target.target:g}% ({target.period}): {target.verdict}"
+                     + ("" if target.verdict == "suppressed" else f"; P(meets) = {target.probability_meets:.2f}"))
+    if outcome is not None:
+        lines.append(html.Span([html.Strong(f"Indicative outcome: {outcome.verdict}. "), outcome.reasons]))
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        html.H3([ind.short_name, info_link(ind.id)], className="h6 mb-0"),
+        html.P(ind.name, className="small text-body-secondary mb-1"),
+        value,
+        html.Ul([html.Li(line, className="small") for line in lines], className="mb-0 ps-3"),
+    ]), className="h-100"), md=6, xl=4, className="mb-3")
+
+
+@callback(Output(CARDS, "children"), Input(DIVISION, "value"), Input(READY, "data"))
+def cards(division, _ready=True):
+    snapshot, config = live()
+    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    est = snapshot.table("estimates")
+    period = latest_period(est)
+    chg = snapshot.table("changes")
+    msf = optional_table(snapshot, "msf_comparisons")
+    targets = optional_table(snapshot, "targets")
+    outcomes = optional_table(snapshot, "outcomes")
+    level, geo = ("force", config.force_code) if division == ALL_DIVISIONS else ("division", division)
+    headline = [i for i in config.indicators if (i.assessed or i.target is not None) and i.kind != "gap"]
+    cols = []
+    for ind in headline:
+        sel = est[(est.indicator == ind.id) & (est.period == period) & (est.subgroup_dimension == "all")]
+        row = sel[(sel.level == level) & (sel.geography_code == geo)]
+        if row.empty:  # a force-level survey has no division figure: show the force's
+            row = sel[sel.level == "force"]
+        e = next(row.itertuples(), None)
+        c = chg[(chg.indicator == ind.id) & (chg.period == period) & (chg.subgroup_dimension == "all")
+                & (chg.level == (e.level if e else level)) & (chg.geography_code == (e.geography_code if e else geo))]
+        prev = next(c[c.compared_with == "previous"].itertuples(), None)
+        base = next(c[c.compared_with == "baseline"].itertuples(), None)
+        m = None if msf is None or (e is not None and e.level != "force") else next(
+            msf[(msf.indicator == ind.id) & (msf.period == period)].itertuples(), None)
+        t = None if targets is None else next(
+            targets[(targets.indicator == ind.id) & (targets.geography_code == (e.geography_code if e else geo))]
+            .itertuples(), None)
+        o = None if outcomes is None or (e is not None and e.level != "force") else next(
+            outcomes[outcomes.indicator == ind.id].itertuples(), None)
+        cols.append(_card(ind, e, prev, base, m, t, o, config.baseline_period))
+    overall = None if outcomes is None else next(outcomes[outcomes.indicator == "overall"].itertuples(), None)
+    note = html.P([f"Showing {division_label(config, division)}, {period}. ",
+                   html.Strong(f"Overall indicative outcome (force): {overall.verdict} ({overall.reasons}). ")
+                   if overall is not None else "",
+                   "Indicative: the statistical part of HMIC's assessment only."], className="small")
+    return [note, dbc.Row(cols)]
+
+
+@callback(Output(RUG, "children"), Input(DIVISION, "value"), Input(RUG_LEVEL, "value"))
+def rug(division, level):
+    snapshot, config = live()
+    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    level = checked(level, {"divisions", "areas"}, "divisions")
+    est = snapshot.table("estimates")
+    period = latest_period(est)
+    inds = area_indicators(config)
+    if level == "divisions":
+        comp = optional_table(snapshot, "division_comparisons")
+        cols = [d for d in config.divisions if division in (ALL_DIVISIONS, d.code)]
+        keyed = {} if comp is None else {(r.indicator, r.division_code): r for r in
+                                         comp[comp.period == period].itertuples()}
+        vals = est[(est.period == period) & (est.level == "division") & (est.subgroup_dimension == "all")]
+        vals = {(r.indicator, r.geography_code): r for r in vals.itertuples()}
+        header = [html.Th("Indicator", scope="col")] + [html.Th(d.name, scope="col") for d in cols]
+        body = [html.Tr([html.Th(i.short_name, scope="row")] + [_rug_cell(vals.get((i.id, d.code)), keyed.get((i.id, d.code)))
+                                                             for d in cols]) for i in inds]
+    else:
+        comp = optional_table(snapshot, "area_comparisons")
+        comp = comp[comp.period == period] if comp is not None else comp
+        areas = snapshot.table("areas").sort_values(["division_code", "area_code"])
+        if division != ALL_DIVISIONS:
+            areas = areas[areas.division_code == division]
+        keyed = {} if comp is None else {(r.indicator, r.area_code): r for r in comp.itertuples()}
+        header = [html.Th("Area", scope="col"), html.Th("Division", scope="col")] + [
+            html.Th(i.short_name, scope="col") for i in inds]
+        body = [html.Tr([html.Th(html.A(a.area_name, href=f"/area/{a.area_code}"), scope="row"),
+                         html.Td(a.division_name)] + [_rug_cell(keyed.get((i.id, a.area_code)), keyed.get((i.id, a.area_code)))
+                                                      for i in inds]) for a in areas.itertuples()]
+    return html.Div(html.Table([html.Thead(html.Tr(header)), html.Tbody(body)],
+                               className="table table-sm table-bordered rug", id="tartan-rug"),
+                    className="table-responsive", style={"maxHeight": "70vh"})
+
+
+def _rug_cell(value_row, comp_row):
+    if value_row is None:
+        return html.Td("–", className="rug-suppressed")
+    verdict = getattr(comp_row, "vs_force_95", "similar") if comp_row is not None else "similar"
+    strict = getattr(comp_row, "vs_force_998", "") if comp_row is not None else ""
+    if getattr(value_row, "suppressed", False) or verdict == "suppressed":
+        return html.Td("Suppressed", className="rug-suppressed small")
+    return html.Td([html.Span(f"{value_row.value:.1f}"), html.Br(),
+                    html.Span(f"{LABEL.get(verdict, verdict)} ({LABEL.get(strict, strict)})", className="small")],
+                   className=CELL_CLASS.get(verdict, ""))
 
 
 dash.register_page(__name__, path="/", name="Force overview", title="Force overview", layout=layout)

@@ -1,0 +1,22 @@
+"""Shared look and small helpers for figures (no Dash imports)."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+# Paul Tol's colour-blind-safe palettes (https://personal.sron.nl/~pault/).
+BETTER, SIMILAR, WORSE, SUPPRESSED = "#0077BB", "#DDDDDD", "#CC3311", "#FFFFFF"
+SEQUENTIAL = ["#FFFFE5", "#FFF7BC", "#FEE391", "#FEC44F", "#FB9A29", "#EC7014", "#CC4C02", "#993404", "#662506"]
+FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif", size=13)
+VERDICT_SYMBOL = {"better": "triangle-up", "worse": "triangle-down", "similar": "circle", "suppressed": "x"}
+VERDICT_COLOUR = {"better": BETTER, "worse": WORSE, "similar": "#777777", "suppressed": "#BBBBBB"}
+
+
+def base_layout(fig: go.Figure, title: str | None = None, height: int | None = None) -> go.Figure:
+    fig.update_layout(font=FONT, template="plotly_white", margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      title=dict(text=title, x=0, font=dict(size=15)) if title else None, height=height)
+    return fig
+
+
+def fmt_pct(v) -> str:
+    return "suppressed" if v is None or v != v else f"{v:.1f}%"

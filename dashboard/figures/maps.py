@@ -1,0 +1,85 @@
+"""Choropleth maps of the areas. The geometry is sent once; a change of indicator, period or
+colouring replaces only the value arrays (see ``recolour``)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from .common import BETTER, FONT, SEQUENTIAL, SIMILAR, WORSE
+
+SIGNIFICANCE_CODES = {"worse": 0, "similar": 1, "better": 2, "suppressed": 3}
+SIGNIFICANCE_SCALE = [[0, WORSE], [0.25, WORSE], [0.25, SIMILAR], [0.5, SIMILAR], [0.5, BETTER], [0.75, BETTER],
+                      [0.75, "#FFFFFF"], [1, "#FFFFFF"]]
+
+
+def geojson(display: pd.DataFrame) -> dict:
+    """GeoJSON of the display geometry (already clockwise, WGS84), coordinates to 5 decimals (~1 m)."""
+    doc = json.loads(display[["area_code", "geometry"]].to_json(drop_id=True))
+    for f in doc["features"]:
+        f["geometry"]["coordinates"] = _round(f["geometry"]["coordinates"])
+    return doc
+
+
+def _round(coords):
+    if isinstance(coords[0], (int, float)):
+        return [round(coords[0], 5), round(coords[1], 5)]
+    return [_round(c) for c in coords]
+
+
+def base_map(geo: dict, codes: list[str], names: list[str], divisions: list[str]) -> go.Figure:
+    """The map with every area's shape; values are filled in by ``recolour``."""
+    fig = go.Figure(go.Choropleth(
+        geojson=geo, featureidkey="properties.area_code", locations=codes, z=[0.0] * len(codes),
+        customdata=list(zip(names, divisions)), marker_line_color="#444444", marker_line_width=0.6,
+        colorscale=SEQUENTIAL, showscale=True, colorbar=dict(thickness=12, len=0.8),
+    ))
+    fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator")
+    fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), height=560, font=FONT, dragmode=False,
+                      clickmode="event")
+    return fig
+
+
+def map_values(values: pd.DataFrame, mode: str, levels=None) -> dict:
+    """The arrays and scale for one colouring, in the order of ``values`` (one row per area).
+
+    ``values`` has value, lower_95, upper_95, base, vs_force_95, suppressed; ``mode`` is
+    "value" (continuous), "quintile", "significance" (better / similar / worse / suppressed) or
+    "resource" (resource level rank, with the levels' colours).
+    """
+    v = values["value"].to_numpy(float)
+    # Hover text is kept short (ASCII, no thousands separator): it is resent on every switch.
+    hover = [f"suppressed (base {b})" if s else f"{x:.1f}% ({lo:.1f}-{hi:.1f}) n={b}"
+             for x, lo, hi, b, s in zip(v, values["lower_95"], values["upper_95"], values["base"],
+                                       values["suppressed"])]
+    if mode == "significance":
+        z = [SIGNIFICANCE_CODES.get(s, 3) for s in values["vs_force_95"]]
+        return dict(z=z, zmin=0, zmax=4, colorscale=SIGNIFICANCE_SCALE, text=[f"{t}; {s} than force"
+                    if s in ("better", "worse") else f"{t}; {s}" for t, s in zip(hover, values["vs_force_95"])],
+                    colorbar=dict(tickvals=[0.5, 1.5, 2.5, 3.5], ticktext=["Worse", "Similar", "Better", "Suppressed"],
+                                  title=dict(text="vs force (95%)")))
+    if mode == "resource":
+        ranks = values["rank"].to_numpy(float)
+        n = len(levels)
+        scale = []
+        for i, (name, colour) in enumerate(levels):
+            scale += [[i / n, colour], [(i + 1) / n, colour]]
+        return dict(z=ranks.tolist(), zmin=-0.5, zmax=n - 0.5, colorscale=scale, text=values["resource_level"].tolist(),
+                    colorbar=dict(tickvals=list(range(n)), ticktext=[name for name, _ in levels],
+                                  title=dict(text="Resource level")))
+    if mode == "quintile":
+        shown = ~np.isnan(v)
+        q = np.full(len(v), np.nan)
+        if shown.sum() >= 5:
+            q[shown] = pd.qcut(v[shown], 5, labels=False, duplicates="drop")
+        return dict(z=[None if np.isnan(x) else int(x) for x in q], zmin=-0.5, zmax=4.5,
+                    colorscale=[[i / 5, SEQUENTIAL[2 * i]] for i in range(5)] + [[1, SEQUENTIAL[8]]], text=hover,
+                    colorbar=dict(tickvals=list(range(5)), ticktext=["Lowest fifth", "2nd", "3rd", "4th", "Highest fifth"],
+                                  title=dict(text="Quintile")))
+    finite = v[~np.isnan(v)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    return dict(z=[None if np.isnan(x) else round(float(x), 1) for x in v], zmin=lo, zmax=hi, colorscale=SEQUENTIAL,
+                text=hover, colorbar=dict(tickvals=None, ticktext=None, title=dict(text="%")))

@@ -1,0 +1,91 @@
+"""Pick rows out of the published tables for a view (no Dash imports, no statistics)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..data.store import StoreError
+
+ALL_DIVISIONS = "all"
+
+
+def area_indicators(config) -> list:
+    return [i for i in config.indicators if i.kind != "gap" and config.surveys[i.survey].level == "area"]
+
+
+def latest_period(estimates: pd.DataFrame) -> str:
+    return max(estimates["period"].unique())
+
+
+def area_values(snapshot, config, indicator: str, period: str, division: str = ALL_DIVISIONS) -> pd.DataFrame:
+    """One row per area (in the division, or all) with its estimate, interval, base, verdict
+    against the force, and resource level: ordered by area code."""
+    areas = snapshot.table("areas")[["area_code", "area_name", "division_code", "division_name"]]
+    if division != ALL_DIVISIONS:
+        areas = areas[areas["division_code"] == division]
+    e = snapshot.table("estimates")
+    e = e[(e["indicator"] == indicator) & (e["period"] == period) & (e["level"] == "area")
+          & (e["subgroup_dimension"] == "all")]
+    out = areas.merge(e[["geography_code", "value", "lower_95", "upper_95", "base", "suppressed", "small_base"]],
+                      left_on="area_code", right_on="geography_code", how="left").drop(columns="geography_code")
+    ac = _table(snapshot, "area_comparisons")
+    if ac is not None:
+        ac = ac[(ac["indicator"] == indicator) & (ac["period"] == period)]
+        out = out.merge(ac[["area_code", "vs_force_95", "vs_force_998", "vs_division_95", "bh_significant",
+                            "shrunk_value", "shrunk_lower", "shrunk_upper"]], on="area_code", how="left")
+    else:
+        out["vs_force_95"] = "similar"
+    out["vs_force_95"] = out["vs_force_95"].fillna("suppressed")
+    m = _table(snapshot, "matrix")
+    if m is not None and len(m):
+        mp = period if period in set(m["period"]) else max(m["period"])
+        out = out.merge(m[m["period"] == mp][["area_code", "resource_level", "rank"]], on="area_code", how="left")
+    else:
+        out["resource_level"], out["rank"] = "not computed", float("nan")
+    out["suppressed"] = out["suppressed"].fillna(True).astype(bool)
+    out["base"] = out["base"].fillna(0).astype(int)
+    return out.sort_values("area_code").reset_index(drop=True)
+
+
+def _table(snapshot, name):
+    try:
+        return snapshot.table(name)
+    except StoreError:  # optional tables (no crime data, no local survey) are simply absent
+        return None
+
+
+def optional_table(snapshot, name):
+    return _table(snapshot, name)
+
+
+def respondent_profile(snapshot, config, division: str, period: str) -> pd.DataFrame:
+    """Who answered the local survey against who lives there, by age band, sex and ethnicity:
+    unweighted shares of respondents with Wilson intervals beside residents' shares.
+    Aggregates only: no respondent row leaves the server."""
+    from ..stats.proportions import wilson_interval
+
+    resp = optional_table(snapshot, "respondents_local")
+    pop = snapshot.table("area_population")
+    areas = snapshot.table("areas")
+    if resp is None or pop.empty:
+        return pd.DataFrame()
+    resp = resp[resp["period"] == period]
+    if division != ALL_DIVISIONS:
+        codes = set(areas.loc[areas["division_code"] == division, "area_code"])
+        resp = resp[resp["area_code"].isin(codes)]
+        pop = pop[pop["area_code"].isin(codes)]
+    rows = []
+    for dim in ("age_band", "sex", "ethnicity"):
+        counts = resp[dim].value_counts()
+        total = int(counts.sum())
+        residents = pop[pop["dimension"] == dim].groupby("category")["population"].sum()
+        for cat in config.subgroups[dim]:
+            if cat == "not_stated" or total == 0:
+                continue
+            k = int(counts.get(cat, 0))
+            lo, hi = wilson_interval(k, total)
+            rows.append({"dimension": dim, "category": cat.replace("_", " "), "respondents": k, "base": total,
+                         "respondents_pct": 100 * k / total, "respondents_lower": 100 * float(lo),
+                         "respondents_upper": 100 * float(hi),
+                         "residents_pct": 100 * residents.get(cat, 0) / residents.sum() if residents.sum() else float("nan")})
+    return pd.DataFrame(rows)

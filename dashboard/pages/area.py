@@ -1,0 +1,138 @@
+"""Area profile: every indicator against the division and the force, the funnel plot, raw and
+shrunken estimates, crime by type, the matrix band and advice, bases and suppression notes."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import numpy as np
+import pandas as pd
+from dash import Input, Output, callback, dcc, html
+from dash.exceptions import PreventUpdate
+
+from ..components.state import checked, select, state_id
+from ..figures.charts import crime_by_type, funnel_plot, spine_chart
+from ..figures.select import area_indicators, latest_period, optional_table
+from ..stats.areas import funnel_limits
+from .common import info_link, live, page
+
+FUNNEL = "area-funnel"
+FUNNEL_INDICATOR = state_id("funnel", "confidence")
+AREA_CODE = "area-code"
+
+
+def _body_for(code):
+    def body(snapshot, config):
+        areas = snapshot.table("areas").set_index("area_code")
+        if code not in areas.index:
+            return html.P(f"There is no area {code!r} in this snapshot.", className="alert alert-warning")
+        area = areas.loc[code]
+        est = snapshot.table("estimates")
+        period = latest_period(est)
+        inds = area_indicators(config)
+        sel = est[(est.period == period) & (est.subgroup_dimension == "all")]
+        ac = optional_table(snapshot, "area_comparisons")
+        ac = ac[(ac.period == period) & (ac.area_code == code)].set_index("indicator") if ac is not None else None
+        rows = []
+        for ind in inds:
+            a = sel[(sel.indicator == ind.id) & (sel.level == "area") & (sel.geography_code == code)]
+            d = sel[(sel.indicator == ind.id) & (sel.level == "division") & (sel.geography_code == area.division_code)]
+            f = sel[(sel.indicator == ind.id) & (sel.level == "force")]
+            if a.empty:
+                continue
+            a = a.iloc[0]
+            c = ac.loc[ind.id] if ac is not None and ind.id in ac.index else None
+            rows.append({"id": ind.id, "label": ind.short_name, "value": a.value, "lower_95": a.lower_95,
+                         "upper_95": a.upper_95, "base": int(a.base), "suppressed": bool(a.suppressed),
+                         "small_base": bool(a.small_base),
+                         "division_value": d.value.iloc[0] if len(d) else np.nan,
+                         "force_value": f.value.iloc[0] if len(f) else np.nan,
+                         "verdict": "suppressed" if a.suppressed else (c.vs_force_95 if c is not None else "similar"),
+                         "strict": c.vs_force_998 if c is not None else "", "bh": bool(c.bh_significant) if c is not None else False,
+                         "shrunk": (c.shrunk_value, c.shrunk_lower, c.shrunk_upper) if c is not None else None})
+        table_rows = [html.Tr([
+            html.Th([r["label"], info_link(r["id"])], scope="row"),
+            html.Td("suppressed" if r["suppressed"] else f"{r['value']:.1f}% ({r['lower_95']:.1f}–{r['upper_95']:.1f})"),
+            html.Td(f"{r['base']:,}" + (" †" if r["small_base"] else "")),
+            html.Td("" if r["shrunk"] is None or r["suppressed"] else
+                    f"{r['shrunk'][0]:.1f}% ({r['shrunk'][1]:.1f}–{r['shrunk'][2]:.1f})"),
+            html.Td(f"{r['division_value']:.1f}%"), html.Td(f"{r['force_value']:.1f}%"),
+            html.Td(f"{r['verdict']} at 95%; {r['strict']} at 99.8%" + ("; significant after BH" if r["bh"] else "")),
+        ]) for r in rows]
+        m = optional_table(snapshot, "matrix")
+        matrix_block = html.P("No matrix in this snapshot.")
+        if m is not None and (m.area_code == code).any():
+            mm = m[m.area_code == code].sort_values("period").iloc[-1]
+            matrix_block = html.Div([
+                html.P([html.Span("■ ", style={"color": mm.colour}), html.Strong(mm.resource_level),
+                        f" ({mm.period}): crime {mm.crime_level}, worry {mm.worry_level}".replace("nd", "not distinguishable"),
+                        " (held from an earlier period)" if mm.held else ""]),
+                html.P(f"Crime index {mm.crime_index:.0f} ({mm.crime_lower:.0f}–{mm.crime_upper:.0f}); worry index "
+                       + ("suppressed" if mm.worry_index != mm.worry_index else
+                          f"{mm.worry_index:.0f} ({mm.worry_lower:.0f}–{mm.worry_upper:.0f}), n = {mm.worry_base}"),
+                       className="small"),
+                html.P([html.Strong("Engagement: "), mm.engagement, " ", html.Strong("Frequency: "), mm.frequency]),
+            ])
+        rates = optional_table(snapshot, "crime_rates")
+        crime_block = html.P("No crime data in this snapshot.")
+        if rates is not None and len(rates):
+            rp = rates["period"].max()
+            mine = rates[(rates.level == "area") & (rates.geography_code == code) & (rates.period == rp)
+                         & ~rates.measure.str.startswith("basket:")]
+            force = rates[(rates.level == "force") & (rates.period == rp)]
+            crime_block = dcc.Graph(figure=crime_by_type(mine, force), config={"displaylogo": False})
+        suppressed = [r["label"] for r in rows if r["suppressed"]]
+        return html.Div([
+            html.H2(f"{area.area_name} ({code}), {area.division_name}", className="h4"),
+            html.P(f"Resident population {int(area.population):,}. Latest period {period}." if area.population == area.population
+                   else f"Population not known. Latest period {period}.", className="small"),
+            dbc.Row([
+                dbc.Col([html.H3("Every indicator against the division and the force", className="h5"),
+                         dcc.Graph(figure=spine_chart(pd.DataFrame(rows)), config={"displaylogo": False})], lg=6),
+                dbc.Col([html.H3("Funnel plot", className="h5"),
+                         select("funnel", "Indicator", [(i.id, i.short_name) for i in inds], "confidence"),
+                         dcc.Store(id=AREA_CODE, data=code),
+                         dcc.Graph(id=FUNNEL, config={"displaylogo": False})], lg=6),
+            ]),
+            html.Div(html.Table([
+                html.Thead(html.Tr([html.Th(h, scope="col") for h in (
+                    "Indicator", "Value (95% CI)", "Base", "Shrunken estimate (95%)", "Division", "Force",
+                    "Compared with the force")])),
+                html.Tbody(table_rows)], className="table table-sm"), className="table-responsive"),
+            html.P(("Suppressed (base below " f"{config.suppression_threshold}): " + ", ".join(suppressed) + ". ")
+                   if suppressed else "No estimate is suppressed. ", className="small"),
+            html.P("† small base. The shrunken estimate borrows strength from the division's other areas; it is shown "
+                   "beside the raw estimate, never instead of it.", className="small"),
+            html.H3("Crime/worry matrix", className="h5 mt-3"), matrix_block,
+            html.H3("Recorded crime by type", className="h5 mt-3"), crime_block,
+        ])
+    return body
+
+
+def layout(code: str | None = None, **_query):
+    return page("Area profile", _body_for(code))
+
+
+@callback(Output(FUNNEL, "figure"), Input(FUNNEL_INDICATOR, "value"), Input(AREA_CODE, "data"))
+def funnel(indicator, code):
+    if code is None:
+        raise PreventUpdate
+    snapshot, config = live()
+    inds = {i.id for i in area_indicators(config)}
+    indicator = checked(indicator, inds, next(iter(inds)))
+    ac = optional_table(snapshot, "area_comparisons")
+    period = latest_period(snapshot.table("estimates"))
+    pts = ac[(ac.indicator == indicator) & (ac.period == period) & ~ac.suppressed]
+    pts = pts.merge(snapshot.table("areas")[["area_code", "area_name"]], on="area_code")
+    if pts.empty:
+        return {}
+    p0 = float(pts["force_value"].iloc[0]) / 100
+    n = np.linspace(max(10, pts["effective_base"].min() * 0.8), pts["effective_base"].max() * 1.2, 60)
+    l95, u95 = funnel_limits(p0, n, 0.95)
+    l998, u998 = funnel_limits(p0, n, 0.998)
+    limits = pd.DataFrame({"n": n, "lower_95": 100 * l95, "upper_95": 100 * u95, "lower_998": 100 * l998,
+                           "upper_998": 100 * u998})
+    return funnel_plot(pts, p0, limits, code)
+
+
+dash.register_page(__name__, path_template="/area/<code>", name="Area profile", title="Area profile", layout=layout)

@@ -1,0 +1,38 @@
+"""Pieces every page uses: the live snapshot, the header, the division control's id."""
+
+from __future__ import annotations
+
+from dash import html
+
+from ..components.banner import no_data_notice, page_header
+from ..components.state import state_id
+from ..data.store import StoreError
+from ..live import current_snapshot, snapshot_config
+
+DIVISION = state_id("division", "all")
+
+
+def live():
+    """(snapshot, config), or raises StoreError."""
+    snapshot = current_snapshot()
+    return snapshot, snapshot_config(snapshot)
+
+
+def page(title: str, body_builder):
+    """Layout wrapper: header with the synthetic banner, or the no-data notice."""
+    try:
+        snapshot, config = live()
+    except StoreError as exc:
+        return no_data_notice(exc)
+    return html.Div([page_header(snapshot, config, title), body_builder(snapshot, config)])
+
+
+def division_label(config, division: str) -> str:
+    names = {d.code: d.name for d in config.divisions}
+    return names.get(division, f"the whole force ({config.force_short_name})")
+
+
+def info_link(indicator_id: str, text: str = "definition"):
+    """The link beside every number to the indicator's definition, source question and method."""
+    return html.A(f"({text})", href=f"/data#def-{indicator_id}", className="small ms-1",
+                  title="Definition, source question, polarity and method")

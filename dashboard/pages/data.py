@@ -1,0 +1,70 @@
+"""Data and definitions: the live snapshot, its inputs, bases and suppression, the last
+rejection report, and every indicator's definition, source question, polarity and method."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from dash import html
+from flask import current_app
+
+from .common import page
+
+
+def _body(snapshot, config):
+    m = snapshot.manifest
+    est = snapshot.table("estimates")
+    inputs = html.Table([html.Thead(html.Tr([html.Th("File", scope="col"), html.Th("Bytes", scope="col"),
+                                             html.Th("SHA-256", scope="col")])),
+                         html.Tbody([html.Tr([html.Td(i["file"]), html.Td(f"{i['bytes']:,}"),
+                                              html.Td(html.Code(i["sha256"][:16] + "…"))]) for i in m["inputs"]])],
+                        className="table table-sm")
+    by_level = est.groupby("level").agg(cells=("value", "size"), suppressed=("suppressed", "sum")).reset_index()
+    supp = html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Level", "Estimates", "Suppressed")])),
+                       html.Tbody([html.Tr([html.Td(r.level), html.Td(f"{r.cells:,}"), html.Td(f"{int(r.suppressed):,}")])
+                                   for r in by_level.itertuples()])], className="table table-sm w-auto")
+    report = Path(current_app.config["DASHBOARD_STORE"]) / "reports" / "last-rejection.txt"
+    rejection = (html.Pre(report.read_text(encoding="utf-8")[:20_000], className="small border p-2",
+                          style={"maxHeight": "20rem", "overflow": "auto"})
+                 if report.is_file() else html.P("No ingest has been rejected for this store."))
+    defs = []
+    for ind in config.indicators:
+        how = {"proportion": lambda i: f"Question {i.question}: {config.questions[i.question].text} Positive answers: "
+                             + ", ".join(config.allowed_codes(i.question)[c] for c in i.positive) + ".",
+               "strand_score": lambda i: f"Seven strands ({', '.join(i.strands)}), high when the score is "
+                                         f"{i.high_threshold} or more.",
+               "gap": lambda i: f"{i.groups[0]} minus {i.groups[1]} of {i.of}, percentage points."}[ind.kind](ind)
+        defs.append(html.Div([
+            html.H3(f"{ind.short_name}: {ind.name}", className="h6", id=f"def-{ind.id}"),
+            html.P(ind.definition, className="mb-1"),
+            html.P([html.Strong("Source: "), config.surveys[ind.survey].name, ". ", how, " ",
+                    html.Strong("Better when: "), {"higher": "higher", "lower": "lower",
+                                                   "nearer_zero": "nearer zero"}[ind.polarity], ". ",
+                    (f"Target {ind.target.value:g}% in {ind.target.period}. " if ind.target else
+                     "Monitored without a target. " if ind.monitored_only else ""),
+                    html.Strong("Method: "), "Wilson 95% interval on the effective base"
+                    + (f" with design effect {config.surveys[ind.survey].design_effect:g}"
+                       if config.surveys[ind.survey].design_effect > 1 else "")
+                    + "; changes and gaps by Newcombe's interval; see docs/methods.md."], className="small"),
+        ], className="mb-3"))
+    return html.Div([
+        html.H2("Live snapshot", className="h4"),
+        html.P(f"Snapshot {m['snapshot_id']}, published {m['created']} by {m['software']} from {m['source_dir']} "
+               f"(configuration {Path(m['config_file']).name}); {m['warnings']} warning(s) at ingest"
+               + ("; synthetic demonstration data." if m.get("synthetic") else ".")),
+        inputs,
+        html.H2("Bases and suppression", className="h4 mt-3"),
+        html.P(f"Estimates on fewer than {config.suppression_threshold} respondents are withheld everywhere, exports "
+               f"included; bases under {config.small_base_flag} are marked †."),
+        supp,
+        html.H2("Last rejected ingest", className="h4 mt-3"), rejection,
+        html.H2("Definitions", className="h4 mt-3", id="definitions"), *defs,
+    ])
+
+
+def layout(**_query):
+    return page("Data and definitions", _body)
+
+
+dash.register_page(__name__, path="/data", name="Data and definitions", title="Data and definitions", layout=layout)

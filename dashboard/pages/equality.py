@@ -1,0 +1,81 @@
+"""Equality: white and minority-ethnic victims' satisfaction and the gap (SPI 3b) over time, and
+who answered the local survey against who lives in the area."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, callback, dcc, html
+
+from ..figures.charts import gap_chart, profile_bars
+from ..figures.select import ALL_DIVISIONS, optional_table, respondent_profile
+from ..components.state import checked
+from .common import DIVISION, division_label, info_link, live, page
+
+GAP, GAP_TABLE, PROFILE, PROFILE_NOTE = "equality-gap", "equality-gap-table", "equality-profile", "equality-note"
+READY = "equality-ready"  # an input inside the page, so its callback runs when the page is rendered
+YOUNG_TARGET = 12.0  # the local survey's target share of 16-24 year-olds among respondents
+
+
+def _body(snapshot, config):
+    return html.Div([
+        dcc.Store(id=READY, data=True),
+        html.H2(["Satisfaction of white and minority-ethnic victims (SPI 3b)", info_link("spi3b")], className="h4"),
+        html.P("The gap is white minus minority-ethnic satisfaction with the whole experience, with its 95% "
+               "interval (Newcombe). Minority-ethnic bases are small: most gaps are not significant, which means "
+               "the survey cannot tell, not that there is no gap. HMIC found this was not monitored anywhere.",
+               className="small"),
+        dcc.Graph(id=GAP, config={"displaylogo": False}),
+        html.Div(id=GAP_TABLE),
+        html.H2("Who answered the local survey", className="h4 mt-4"),
+        html.P(id=PROFILE_NOTE, className="small"),
+        dcc.Graph(id=PROFILE, config={"displaylogo": False}),
+    ])
+
+
+def layout(**_query):
+    return page("Equality", _body)
+
+
+@callback(Output(GAP, "figure"), Output(GAP_TABLE, "children"), Output(PROFILE, "figure"),
+          Output(PROFILE_NOTE, "children"), Input(DIVISION, "value"), Input(READY, "data"))
+def update(division, _ready=True):
+    snapshot, config = live()
+    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    gaps = optional_table(snapshot, "gaps")
+    labels = {config.force_code: config.force_short_name, **{d.code: d.name for d in config.divisions}}
+    if gaps is None:
+        gaps_shown = gaps
+    elif division == ALL_DIVISIONS:
+        gaps_shown = gaps[gaps["level"].isin(["force", "division"])]
+    else:
+        gaps_shown = gaps[(gaps["level"] == "force") | (gaps["geography_code"] == division)]
+    fig = gap_chart(gaps_shown, labels) if gaps_shown is not None else {}
+    table = ""
+    if gaps_shown is not None and len(gaps_shown):
+        latest = gaps_shown[gaps_shown["period"] == gaps_shown["period"].max()]
+        head = html.Thead(html.Tr([html.Th(h, scope="col") for h in (
+            "Geography", "White (n)", "Minority ethnic (n)", "Gap, pts (95% CI)", "Significant?")]))
+        body = [html.Tr([html.Th(labels.get(r.geography_code, r.geography_code), scope="row"),
+                         html.Td("suppressed" if r.suppressed else f"{r.value_1:.1f}% ({r.base_1:,})"),
+                         html.Td("suppressed" if r.suppressed else f"{r.value_2:.1f}% ({r.base_2:,})"),
+                         html.Td("suppressed: base " + str(r.base) if r.suppressed else
+                                 f"{r.gap:+.1f} ({r.lower:+.1f} to {r.upper:+.1f})"),
+                         html.Td("yes" if r.significant else "no")]) for r in latest.itertuples()]
+        table = html.Table([html.Caption(f"Latest period, {latest['period'].iat[0]}"), head, html.Tbody(body)],
+                           className="table table-sm")
+    est = snapshot.table("estimates")
+    period = max(est.loc[est["survey"] == "LOCAL", "period"]) if (est["survey"] == "LOCAL").any() else None
+    profile = respondent_profile(snapshot, config, division, period) if period else None
+    if profile is None or profile.empty:
+        return fig, table, {}, "No local survey respondents in this snapshot."
+    young = profile[(profile["dimension"] == "age_band") & (profile["category"] == "16-24")]
+    note = (f"Local survey {period}, {division_label(config, division)}: {int(profile['base'].iat[0]):,} respondents. ")
+    if len(young):
+        y = young.iloc[0]
+        note += (f"16-24 year-olds are {y.respondents_pct:.1f}% of respondents (95% CI {y.respondents_lower:.1f}–"
+                 f"{y.respondents_upper:.1f}) against a target of {YOUNG_TARGET:g}% and {y.residents_pct:.1f}% of "
+                 "adult residents; estimates are weighted to correct for this.")
+    return fig, table, profile_bars(profile), note
+
+
+dash.register_page(__name__, path="/equality", name="Equality", title="Equality", layout=layout)

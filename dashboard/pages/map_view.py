@@ -1,0 +1,150 @@
+"""Map: any area-level indicator, period and colouring, for the force or one division.
+
+The map's geometry is sent once; changing indicator, period, colouring or division sends
+only new value arrays (a Patch). A sortable table and a ranked chart sit beside it.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html, no_update
+
+from ..components.state import URL, checked, select, state_id
+from ..figures.charts import ranked_bars
+from ..figures.maps import base_map, geojson, map_values
+from ..figures.select import ALL_DIVISIONS, area_indicators, area_values, latest_period
+from .common import DIVISION, division_label, live, page
+
+MAP = "map-graph"
+TABLE = "map-table"
+BARS = "map-bars"
+CAPTION = "map-caption"
+DEFAULT_INDICATOR = "confidence"
+COLOURINGS = [("value", "Value (continuous)"), ("quintile", "Value (quintiles)"),
+              ("significance", "Better / similar / worse than the force"), ("resource", "Resource level")]
+INDICATOR = state_id("indicator", DEFAULT_INDICATOR)
+PERIOD = state_id("period", "latest")
+COLOUR = state_id("colour", "value")
+
+
+def _controls(snapshot, config):
+    inds = area_indicators(config)
+    periods = sorted(snapshot.table("estimates")["period"].unique(), reverse=True)
+    default = DEFAULT_INDICATOR if any(i.id == DEFAULT_INDICATOR for i in inds) else (inds[0].id if inds else "")
+    return html.Div([
+        select("indicator", "Indicator", [(i.id, f"{i.short_name}: {i.name}") for i in inds], default),
+        select("period", "Period", [("latest", f"Latest ({periods[0]})")] + [(p, p) for p in periods], "latest"),
+        select("colour", "Colour by", COLOURINGS, "value"),
+    ], className="d-flex flex-wrap align-items-end")
+
+
+def _body(snapshot, config):
+    return html.Div([
+        _controls(snapshot, config),
+        html.P([html.Span(id=CAPTION), " ", html.A("Indicator definitions", href="/data#definitions")],
+               className="small", **{"aria-live": "polite"}),
+        dbc.Row([
+            dbc.Col(html.Div(dcc.Graph(id=MAP, config={"topojsonURL": "/assets/topojson/", "displaylogo": False,
+                                                       "scrollZoom": False}),
+                             **{"aria-label": "Map of areas; the table below has the same figures"}), lg=7),
+            dbc.Col(dcc.Graph(id=BARS, config={"displaylogo": False}), lg=5, style={"maxHeight": "600px",
+                                                                                     "overflowY": "auto"}),
+        ]),
+        html.H2("Areas", className="h5 mt-3"),
+        dash_table.DataTable(id=TABLE, sort_action="native", page_size=20, style_table={"overflowX": "auto"},
+                             style_cell={"fontFamily": "inherit", "fontSize": "0.9rem", "padding": "4px"},
+                             columns=[{"name": n, "id": i} for i, n in (
+                                 ("area_name", "Area"), ("division_name", "Division"), ("value", "Value %"),
+                                 ("interval", "95% interval"), ("base", "Base"), ("vs_force_95", "vs force (95%)"),
+                                 ("resource_level", "Resource level"), ("note", "Note"))]),
+    ])
+
+
+def layout(**_query):
+    return page("Map of areas", _body)
+
+
+def _selection(indicator, period, colour, division):
+    snapshot, config = live()
+    inds = {i.id for i in area_indicators(config)}
+    estimates = snapshot.table("estimates")
+    latest = latest_period(estimates)
+    indicator = checked(indicator, inds, DEFAULT_INDICATOR)
+    period = checked(period, set(estimates["period"]), latest) if period != "latest" else latest
+    colour = checked(colour, {c for c, _ in COLOURINGS}, "value")
+    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    values = area_values(snapshot, config, indicator, period, division)
+    return snapshot, config, indicator, period, colour, division, values
+
+
+@callback(Output(MAP, "figure"), Output(CAPTION, "children"),
+          Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(COLOUR, "value"), Input(DIVISION, "value"),
+          State(MAP, "figure"))
+def update_map(indicator, period, colour, division, figure):
+    """First call: the whole figure. After that: a Patch with only the new arrays."""
+    snapshot, config, indicator, period, colour, division, values = _selection(indicator, period, colour, division)
+    levels = [(lv.level, lv.colour) for lv in sorted({lv.level: lv for lv in config.matrix.levels}.values(),
+                                                       key=lambda lv: lv.rank)] if config.matrix else []
+    arrays = map_values(values, colour, levels)
+    ind = config.indicator(indicator)
+    caption = (f"{ind.name}, {period}, {division_label(config, division)}: {len(values)} areas; "
+               f"{int(values['suppressed'].sum())} suppressed (base below {config.suppression_threshold}). "
+               "Hover for value, interval and base; click an area for its profile.")
+    first = not figure or not figure.get("data")
+    if first:
+        display = snapshot.table("boundaries_display")
+        areas = snapshot.table("areas").sort_values("area_code")
+        patch = base_map(geojson(display), areas["area_code"].tolist(), areas["area_name"].tolist(),
+                         areas["division_name"].tolist()).to_plotly_json()
+        trace = patch["data"][0]
+    else:
+        patch = Patch()
+        trace = patch["data"][0]
+    triggered = {t["prop_id"] for t in ctx.triggered}
+    if first or any('"division"' in t for t in triggered):  # the set of areas shown changes
+        trace["locations"] = values["area_code"].tolist()
+        trace["customdata"] = [[n, d] for n, d in zip(values["area_name"], values["division_name"])]
+    trace["z"] = arrays["z"]
+    trace["text"] = arrays["text"]
+    trace["zmin"], trace["zmax"] = arrays["zmin"], arrays["zmax"]
+    if first or any('"colour"' in t for t in triggered):  # the colouring's scale changes
+        trace["colorscale"] = arrays["colorscale"]
+        trace["colorbar"] = dict(thickness=12, len=0.8, **arrays["colorbar"])
+        trace["hovertemplate"] = "%{customdata[0]} (%{customdata[1]})<br>%{text}<extra></extra>"
+    return patch, caption
+
+
+@callback(Output(TABLE, "data"), Output(BARS, "figure"),
+          Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(DIVISION, "value"))
+def update_table(indicator, period, division):
+    snapshot, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
+    est = snapshot.table("estimates")
+    force = est[(est["indicator"] == indicator) & (est["period"] == period) & (est["level"] == "force")
+                & (est["subgroup_dimension"] == "all")]
+    rows = []
+    for r in values.itertuples():
+        rows.append({"area_name": r.area_name, "division_name": r.division_name,
+                     "value": None if r.suppressed else round(r.value, 1),
+                     "interval": "" if r.suppressed else f"{r.lower_95:.1f}–{r.upper_95:.1f}", "base": r.base,
+                     "vs_force_95": r.vs_force_95, "resource_level": r.resource_level,
+                     "note": f"suppressed: base below {config.suppression_threshold}" if r.suppressed
+                     else ("small base" if r.small_base else "")})
+    force_value = None if force.empty or bool(force["suppressed"].iloc[0]) else float(force["value"].iloc[0])
+    ind = config.indicator(indicator)
+    return rows, ranked_bars(values, force_value, f"{ind.short_name}, {period}: areas ranked")
+
+
+@callback(Output(URL, "pathname"), Input(MAP, "clickData"), prevent_initial_call=True)
+def open_profile(click):
+    """Clicking an area opens its profile."""
+    if not click or not click.get("points"):
+        return no_update
+    code = click["points"][0].get("location")
+    snapshot, _ = live()
+    if code not in set(snapshot.table("areas")["area_code"]):
+        return no_update
+    return f"/area/{code}"
+
+
+dash.register_page(__name__, path="/map", name="Map", title="Map of areas", layout=layout)

@@ -1,0 +1,99 @@
+"""Crime and worry: the matrix scatter with its cut lines, a map of resource levels, and a
+table of every area's band, engagement advice and the force's own classification."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dash_table, dcc, html
+
+from ..components.state import checked, select, state_id
+from ..figures.charts import matrix_scatter
+from ..figures.maps import base_map, geojson, map_values
+from ..figures.select import ALL_DIVISIONS, optional_table
+from .common import DIVISION, division_label, live, page
+
+SCATTER, MAP, TABLE, SUMMARY = "matrix-scatter", "matrix-map", "matrix-table", "matrix-summary"
+PERIOD = state_id("mperiod", "latest")
+
+
+def _body(snapshot, config):
+    m = optional_table(snapshot, "matrix")
+    if m is None or m.empty:
+        return html.P("No crime/worry matrix in this snapshot: it needs 12 months of crime, the local survey and "
+                      "area populations.", className="alert alert-info")
+    periods = sorted(m["period"].unique(), reverse=True)
+    return html.Div([
+        select("mperiod", "Period", [("latest", f"Latest ({periods[0]})")] + [(p, p) for p in periods], "latest"),
+        html.P(id=SUMMARY, className="small", **{"aria-live": "polite"}),
+        dbc.Row([
+            dbc.Col(dcc.Graph(id=SCATTER, config={"displaylogo": False}), lg=7),
+            dbc.Col(dcc.Graph(id=MAP, config={"topojsonURL": "/assets/topojson/", "displaylogo": False}), lg=5),
+        ]),
+        html.H2("Areas, bands and engagement", className="h5 mt-3"),
+        dash_table.DataTable(id=TABLE, sort_action="native", page_size=25, style_table={"overflowX": "auto"},
+                             style_cell={"fontFamily": "inherit", "fontSize": "0.85rem", "whiteSpace": "normal",
+                                         "textAlign": "left", "padding": "4px"},
+                             columns=[{"name": n, "id": i} for i, n in (
+                                 ("area_name", "Area"), ("division_name", "Division"), ("crime", "Crime index (95%)"),
+                                 ("worry", "Worry index (95%)"), ("band", "Crime / worry"),
+                                 ("resource_level", "Resource level"), ("engagement", "Engagement"),
+                                 ("frequency", "Frequency"), ("supplied", "Force's own matrix"))]),
+    ])
+
+
+def layout(**_query):
+    return page("Crime and worry matrix", _body)
+
+
+@callback(Output(SCATTER, "figure"), Output(MAP, "figure"), Output(TABLE, "data"), Output(SUMMARY, "children"),
+          Input(PERIOD, "value"), Input(DIVISION, "value"))
+def update(period, division):
+    snapshot, config = live()
+    m = optional_table(snapshot, "matrix")
+    periods = set(m["period"])
+    period = max(periods) if period == "latest" else checked(period, periods, max(periods))
+    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    areas = snapshot.table("areas")[["area_code", "area_name", "division_name"]]
+    m = m[m["period"] == period].merge(areas, on="area_code")
+    if division != ALL_DIVISIONS:
+        m = m[m["division_code"] == division]
+    m = m.sort_values("area_code")
+    levels = [(lv.level, lv.colour) for lv in sorted({lv.level: lv for lv in config.matrix.levels}.values(),
+                                                       key=lambda lv: lv.rank)]
+    cuts = tuple(float(m[c].iloc[0]) for c in ("crime_cut_low", "crime_cut_high", "worry_cut_low", "worry_cut_high"))
+    scatter = matrix_scatter(m, levels, cuts)
+    display = snapshot.table("boundaries_display")
+    fig = base_map(geojson(display[display["area_code"].isin(m["area_code"])]), m["area_code"].tolist(),
+                   m["area_name"].tolist(), m["division_name"].tolist())
+    arrays = map_values(m.assign(value=m["rank"], lower_95=m["rank"], upper_95=m["rank"], base=m["worry_base"],
+                                 suppressed=False, vs_force_95="similar"), "resource", levels)
+    fig.update_traces(z=arrays["z"], zmin=arrays["zmin"], zmax=arrays["zmax"], colorscale=arrays["colorscale"],
+                      text=arrays["text"], colorbar=arrays["colorbar"],
+                      hovertemplate="%{customdata[0]}: %{text}<extra></extra>")
+    rows = [{"area_name": r.area_name, "division_name": r.division_name,
+             "crime": f"{r.crime_index:.0f} ({r.crime_lower:.0f}–{r.crime_upper:.0f})",
+             "worry": "suppressed" if r.worry_index != r.worry_index else
+             f"{r.worry_index:.0f} ({r.worry_lower:.0f}–{r.worry_upper:.0f}), n = {r.worry_base}",
+             "band": f"{r.crime_level} / {r.worry_level}".replace("nd", "not distinguishable"),
+             "resource_level": r.resource_level + (" (held)" if r.held else ""), "engagement": r.engagement,
+             "frequency": r.frequency,
+             "supplied": "" if getattr(r, "supplied_resource_level", None) in (None, "") or
+             r.supplied_resource_level != r.supplied_resource_level else
+             f"{r.supplied_crime_level} / {r.supplied_worry_level}: {r.supplied_resource_level}"}
+            for r in m.itertuples()]
+    counts = m["resource_level"].value_counts()
+    agree = optional_table(snapshot, "matrix_agreement")
+    agree_text = ""
+    if agree is not None and (agree["period"] == period).any():
+        a = agree[agree["period"] == period].iloc[0]
+        agree_text = (f" Agreement with the force's own matrix (whole force): crime level {a.crime_agree} of {a.areas}, "
+                      f"worry level {a.worry_agree} of {a.areas}.")
+    summary = (f"{period}, {division_label(config, division)}: " +
+               ", ".join(f"{counts.get(name, 0)} {name}" for name, _ in levels[::-1]) +
+               ". High or low only when the whole 95% interval clears the line (100 = force average); otherwise "
+               "'not distinguishable'." + agree_text)
+    return scatter, fig, rows, summary
+
+
+dash.register_page(__name__, path="/matrix", name="Crime and worry", title="Crime and worry matrix", layout=layout)

@@ -1,0 +1,60 @@
+"""SPI trends: small multiples with interval bands, MSF average, targets and significance marks."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, callback, dcc, html
+
+from ..components.state import checked, select, state_id
+from ..figures.charts import trend_panels
+from ..figures.select import ALL_DIVISIONS, optional_table
+from .common import DIVISION, division_label, live, page
+
+GRAPH, CAPTION = "trends-graph", "trends-caption"
+GEOGRAPHY = state_id("area", "none")
+
+
+def _body(snapshot, config):
+    areas = snapshot.table("areas").sort_values("area_name")
+    return html.Div([
+        html.P("Force or division follows the division filter above; pick an area to see one area instead.",
+               className="small"),
+        select("area", "Area (optional)", [("none", "None: use the division filter")]
+               + [(a.area_code, f"{a.area_name} ({a.division_name})") for a in areas.itertuples()], "none"),
+        html.P(id=CAPTION, className="small", **{"aria-live": "polite"}),
+        dcc.Graph(id=GRAPH, config={"displaylogo": False}),
+    ])
+
+
+def layout(**_query):
+    return page("Trends", _body)
+
+
+@callback(Output(GRAPH, "figure"), Output(CAPTION, "children"), Input(DIVISION, "value"), Input(GEOGRAPHY, "value"))
+def update(division, area):
+    snapshot, config = live()
+    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    area = checked(area, set(snapshot.table("areas")["area_code"]) | {"none"}, "none")
+    if area != "none":
+        level, geo, label = "area", area, snapshot.table("areas").set_index("area_code").loc[area, "area_name"]
+    elif division != ALL_DIVISIONS:
+        level, geo, label = "division", division, division_label(config, division)
+    else:
+        level, geo, label = "force", config.force_code, config.force_name
+    est = snapshot.table("estimates")
+    series = est[(est.level == level) & (est.geography_code == geo) & (est.subgroup_dimension == "all")]
+    inds = [i for i in config.indicators if i.kind != "gap" and (series.indicator == i.id).any()]
+    chg = snapshot.table("changes")
+    chg = chg[(chg.level == level) & (chg.geography_code == geo) & (chg.subgroup_dimension == "all")]
+    msf = optional_table(snapshot, "msf_comparisons") if level == "force" else None
+    trends = optional_table(snapshot, "trends")
+    trends = trends[trends.level == level] if trends is not None else trends
+    fig = trend_panels(series, inds, msf, chg, trends, geo)
+    caption = (f"{label}: estimate with its 95% interval (band); ▲/▼ marks a significant change from the previous "
+               "period (95%, Newcombe); dotted line: MSF average; dashed line: target. Recent trend: chi-squared test "
+               "for trend over the last five periods at 99.8%. Indicators only surveyed at force level are shown for "
+               "the force only.")
+    return fig, caption
+
+
+dash.register_page(__name__, path="/trends", name="Trends", title="Trends", layout=layout)

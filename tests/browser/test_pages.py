@@ -1,0 +1,101 @@
+"""Every page in a real Chromium: loads without console errors; the division filter, the map's
+indicator, links with selections, and clicking an area all work as a person would use them."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from dashboard.app import create_app
+from dashboard.data.store import Store
+
+pytestmark = pytest.mark.browser
+
+PAGES = [("/", "#overview-cards .card"), ("/map", "#map-graph .js-plotly-plot"),
+         ("/matrix", "#matrix-scatter .js-plotly-plot"), ("/trends", "#trends-graph .js-plotly-plot"),
+         ("/equality", "#equality-gap .js-plotly-plot"), ("/data", "#def-spi1e"),
+         ("/area/HE01", "#area-funnel .js-plotly-plot")]
+
+MAP_LOCATIONS = ("var gd = document.querySelector('#map-graph .js-plotly-plot');"
+                 "return gd && gd._fullData && gd._fullData.length ? gd._fullData[0].locations : null;")
+MAP_Z = ("var gd = document.querySelector('#map-graph .js-plotly-plot');"
+         "return gd && gd._fullData && gd._fullData.length ? gd._fullData[0].z : null;")
+
+
+def _select(dash_duo, key, value):
+    element = dash_duo.wait_for_element(f'select[id*=\'"key":"{key}"\']', timeout=20)
+    WebDriverWait(dash_duo.driver, 20).until(lambda d: element.get_attribute("value"))
+    Select(element).select_by_value(value)
+
+
+def _wait(dash_duo, condition, timeout=20):
+    return WebDriverWait(dash_duo.driver, timeout).until(lambda d: condition())
+
+
+@pytest.fixture()
+def app_url(dash_duo, demo_store):
+    dash_duo.start_server(create_app(demo_store))
+    return dash_duo.server_url
+
+
+def test_every_page_loads_without_errors(dash_duo, app_url, screenshots):
+    for path, ready in PAGES:
+        dash_duo.driver.get(app_url + path)
+        dash_duo.wait_for_element(ready, timeout=30)
+        assert "Synthetic demonstration data" in dash_duo.find_element("#synthetic-banner").text
+        dash_duo.driver.save_screenshot(str(screenshots / f"page{path.replace('/', '_') or '_'}.png"))
+        assert dash_duo.get_logs() == [], path
+
+
+def test_division_filter_shows_exactly_that_division(dash_duo, app_url, demo_store):
+    dash_duo.driver.get(app_url + "/map")
+    _wait(dash_duo, lambda: (dash_duo.driver.execute_script(MAP_LOCATIONS) or [None]) and
+          len(dash_duo.driver.execute_script(MAP_LOCATIONS) or []) == 145)
+    _select(dash_duo, "division", "NW")
+    expected = set(Store(demo_store).open().table("areas").query("division_code == 'NW'")["area_code"])
+    _wait(dash_duo, lambda: set(dash_duo.driver.execute_script(MAP_LOCATIONS) or []) == expected)
+    assert "division=NW" in dash_duo.driver.current_url
+    assert dash_duo.get_logs() == []
+
+
+def test_changing_indicator_recolours_the_map(dash_duo, app_url):
+    dash_duo.driver.get(app_url + "/map")
+    _wait(dash_duo, lambda: len(dash_duo.driver.execute_script(MAP_Z) or []) == 145)
+    _wait(dash_duo, lambda: len(set(x for x in dash_duo.driver.execute_script(MAP_Z) if x is not None)) > 10)
+    before = dash_duo.driver.execute_script(MAP_Z)
+    _select(dash_duo, "indicator", "worry_burglary")
+    _wait(dash_duo, lambda: dash_duo.driver.execute_script(MAP_Z) != before)
+    assert "indicator=worry_burglary" in dash_duo.driver.current_url
+    assert dash_duo.get_logs() == []
+
+
+def test_a_link_restores_its_selections_and_back_works(dash_duo, app_url, demo_store):
+    dash_duo.driver.get(app_url + "/map#colour=significance&division=SH&indicator=worry_burglary&period=2007%2F08")
+    shropshire = set(Store(demo_store).open().table("areas").query("division_code == 'SH'")["area_code"])
+    _wait(dash_duo, lambda: set(dash_duo.driver.execute_script(MAP_LOCATIONS) or []) == shropshire)
+    for key, value in (("indicator", "worry_burglary"), ("colour", "significance"), ("period", "2007/08"),
+                       ("division", "SH")):
+        el = dash_duo.find_element(f'select[id*=\'"key":"{key}"\']')
+        assert el.get_attribute("value") == value, key
+    _wait(dash_duo, lambda: set(dash_duo.driver.execute_script(MAP_Z) or [None]) <= {0, 1, 2, 3})
+    _select(dash_duo, "division", "TW")
+    _wait(dash_duo, lambda: "division=TW" in dash_duo.driver.current_url)
+    dash_duo.driver.back()
+    _wait(dash_duo, lambda: dash_duo.find_element('select[id*=\'"key":"division"\']').get_attribute("value") == "SH")
+    _wait(dash_duo, lambda: set(dash_duo.driver.execute_script(MAP_LOCATIONS) or []) == shropshire)
+    assert dash_duo.get_logs() == []
+
+
+def test_clicking_an_area_opens_its_profile(dash_duo, app_url, screenshots):
+    dash_duo.driver.get(app_url + "/map")
+    _wait(dash_duo, lambda: len(dash_duo.driver.execute_script(MAP_LOCATIONS) or []) == 145)
+    shapes = dash_duo.find_elements("#map-graph path.choroplethlocation")
+    assert len(shapes) == 145
+    shapes[40].click()
+    _wait(dash_duo, lambda: "/area/" in dash_duo.driver.current_url)
+    code = dash_duo.driver.current_url.rsplit("/area/", 1)[1].split("#")[0]
+    heading = dash_duo.wait_for_element("main h2", timeout=20)
+    assert f"({code})" in heading.text
+    dash_duo.wait_for_element("#area-funnel .js-plotly-plot", timeout=20)
+    dash_duo.driver.save_screenshot(str(screenshots / "area-profile-after-click.png"))
+    assert dash_duo.get_logs() == []
