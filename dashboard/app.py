@@ -75,8 +75,34 @@ def create_app(store: Path | str | None = None) -> dash.Dash:
     app.server.config["COMPRESS_MIN_SIZE"] = 500
     Compress(app.server)
     app.layout = _shell
-    from .pages import area, data, equality, map_view, matrix_view, overview, trends  # noqa: F401  (registers pages)
+    callback_map, callback_list = _page_callbacks()
+    app.callback_map.update(callback_map)
+    app._callback_list.extend(callback_list)
     return app
+
+
+_CALLBACKS: tuple[dict, list] | None = None
+
+
+def _page_callbacks() -> tuple[dict, list]:
+    """The callbacks of every page, for every app made here.
+
+    ``dash.callback`` puts callbacks in a process-wide list that the first app to serve takes
+    for itself; several apps in one process (tests, a reloading server) would leave the others
+    without callbacks. They are taken once here, after the pages are imported, and given to
+    each app.
+    """
+    global _CALLBACKS
+    if _CALLBACKS is None:
+        from dash import _callback
+
+        from .components import state  # noqa: F401  (the URL <-> controls callback)
+        from .pages import area, data, equality, map_view, matrix_view, overview, trends  # noqa: F401
+
+        _CALLBACKS = dict(_callback.GLOBAL_CALLBACK_MAP), list(_callback.GLOBAL_CALLBACK_LIST)
+        _callback.GLOBAL_CALLBACK_MAP.clear()
+        _callback.GLOBAL_CALLBACK_LIST.clear()
+    return _CALLBACKS
 
 
 @dash.callback(Output({"type": "nav", "path": ALL}, "href"),

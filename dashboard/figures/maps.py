@@ -35,7 +35,7 @@ def base_map(geo: dict, codes: list[str], names: list[str], divisions: list[str]
     fig = go.Figure(go.Choropleth(
         geojson=geo, featureidkey="properties.area_code", locations=codes, z=[0.0] * len(codes),
         customdata=list(zip(names, divisions)), marker_line_color="#444444", marker_line_width=0.6,
-        colorscale=SEQUENTIAL, showscale=True, colorbar=dict(thickness=12, len=0.8),
+        colorscale=[[i / (len(SEQUENTIAL) - 1), c] for i, c in enumerate(SEQUENTIAL)], showscale=True, colorbar=dict(thickness=12, len=0.8),
     ))
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator")
     fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), height=560, font=FONT, dragmode=False,
@@ -81,5 +81,6 @@ def map_values(values: pd.DataFrame, mode: str, levels=None) -> dict:
                                   title=dict(text="Quintile")))
     finite = v[~np.isnan(v)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    return dict(z=[None if np.isnan(x) else round(float(x), 1) for x in v], zmin=lo, zmax=hi, colorscale=SEQUENTIAL,
+    scale = [[i / (len(SEQUENTIAL) - 1), c] for i, c in enumerate(SEQUENTIAL)]
+    return dict(z=[None if np.isnan(x) else round(float(x), 1) for x in v], zmin=lo, zmax=hi, colorscale=scale,
                 text=hover, colorbar=dict(tickvals=None, ticktext=None, title=dict(text="%")))

@@ -4,6 +4,7 @@ indicator, links with selections, and clicking an area all work as a person woul
 from __future__ import annotations
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from dashboard.app import create_app
@@ -91,11 +92,12 @@ def test_clicking_an_area_opens_its_profile(dash_duo, app_url, screenshots):
     _wait(dash_duo, lambda: len(dash_duo.driver.execute_script(MAP_LOCATIONS) or []) == 145)
     shapes = dash_duo.find_elements("#map-graph path.choroplethlocation")
     assert len(shapes) == 145
-    shapes[40].click()
+    # As a person does: move onto the shape (plotly needs the hover first), then click.
+    ActionChains(dash_duo.driver).move_to_element(shapes[40]).pause(0.5).click().perform()
     _wait(dash_duo, lambda: "/area/" in dash_duo.driver.current_url)
     code = dash_duo.driver.current_url.rsplit("/area/", 1)[1].split("#")[0]
-    heading = dash_duo.wait_for_element("main h2", timeout=20)
-    assert f"({code})" in heading.text
+    _wait(dash_duo, lambda: f"({code})" in dash_duo.driver.execute_script(
+        "var h = document.querySelector('main h2'); return h ? h.innerText : ''"))
     dash_duo.wait_for_element("#area-funnel .js-plotly-plot", timeout=20)
     dash_duo.driver.save_screenshot(str(screenshots / "area-profile-after-click.png"))
     assert dash_duo.get_logs() == []
