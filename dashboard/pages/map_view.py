@@ -10,7 +10,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html, no_update
 
-from ..components.state import URL, checked, select, state_id
+from ..components.state import checked, select, state_id
 from ..figures.charts import ranked_bars
 from ..figures.maps import base_map, geojson, map_values
 from ..figures.select import ALL_DIVISIONS, area_indicators, area_values, latest_period
@@ -135,9 +135,9 @@ def update_table(indicator, period, division):
     return rows, ranked_bars(values, force_value, f"{ind.short_name}, {period}: areas ranked")
 
 
-@callback(Output(URL, "pathname"), Input(MAP, "clickData"), prevent_initial_call=True)
+@callback(Output("_pages_location", "pathname"), Input(MAP, "clickData"), prevent_initial_call=True)
 def open_profile(click):
-    """Clicking an area opens its profile."""
+    """Clicking an area opens its profile (through the pages router's own location)."""
     if not click or not click.get("points"):
         return no_update
     code = click["points"][0].get("location")
