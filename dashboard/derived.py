@@ -79,11 +79,15 @@ def changes(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
             "p_value": d.p_value, "base": np.minimum(m["n_unweighted"], m["n_unweighted_ref"]).to_numpy(),
             "method": d.method,
         }))
+    return _suppressed_differences(parts, config, ("difference", "lower", "upper", "p_value"))
+
+
+def _suppressed_differences(parts: list[pd.DataFrame], config: ForceConfig, value_columns: tuple) -> pd.DataFrame:
+    """Concatenate difference tables and withhold those resting on a base below the threshold."""
     if not parts:
         return pd.DataFrame()
-    out = pd.concat(parts, ignore_index=True)
-    out = suppress(out, config.suppression_threshold, config.small_base_flag,
-                   value_columns=("difference", "lower", "upper", "p_value"))
+    out = suppress(pd.concat(parts, ignore_index=True), config.suppression_threshold, config.small_base_flag,
+                   value_columns=value_columns)
     out.loc[out["suppressed"], "significant"] = False
     return out
 
@@ -111,13 +115,7 @@ def gaps(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
             "p_value": d.p_value, "base": np.minimum(m["n_unweighted_1"], m["n_unweighted_2"]).to_numpy(),
             "method": d.method,
         }))
-    if not parts:
-        return pd.DataFrame()
-    out = pd.concat(parts, ignore_index=True)
-    out = suppress(out, config.suppression_threshold, config.small_base_flag,
-                   value_columns=("value_1", "value_2", "gap", "lower", "upper", "p_value"))
-    out.loc[out["suppressed"], "significant"] = False
-    return out
+    return _suppressed_differences(parts, config, ("value_1", "value_2", "gap", "lower", "upper", "p_value"))
 
 
 def msf_comparisons(results: pd.DataFrame, msf: pd.DataFrame | None, config: ForceConfig) -> pd.DataFrame:

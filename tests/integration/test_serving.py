@@ -128,3 +128,16 @@ def test_app_without_a_snapshot_explains_itself(tmp_path):
     response = client.post("/_dash-update-component", json=PAGE_CALLBACK)
     assert response.status_code == 200
     assert "No data published yet" in response.text and "dashboard ingest" in response.text
+
+
+@pytest.mark.parametrize("path", ["/", "/map", "/matrix", "/trends", "/equality", "/data", "/area/HE01"])
+def test_no_page_sends_respondent_rows(demo_store, path):
+    """Pages carry aggregates only: no respondent id ever reaches the browser."""
+    client = create_app(demo_store).server.test_client()
+    body = dict(PAGE_CALLBACK, inputs=[{"id": "_pages_location", "property": "pathname", "value": path},
+                                       {"id": "_pages_location", "property": "search", "value": ""}])
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert not re.search(r"(USS|BCS|LCS)\d{4}-\d{4,5}", text)
+    assert "respondent_id" not in text
