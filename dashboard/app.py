@@ -75,10 +75,37 @@ def create_app(store: Path | str | None = None) -> dash.Dash:
     app.server.config["COMPRESS_MIN_SIZE"] = 500
     Compress(app.server)
     app.layout = _shell
+    _add_routes(app.server)
     callback_map, callback_list = _page_callbacks()
     app.callback_map.update(callback_map)
     app._callback_list.extend(callback_list)
     return app
+
+
+def _add_routes(server) -> None:
+    """/health for load balancers and monitoring; long cache lifetimes for static assets."""
+    from flask import jsonify, request
+
+    from .data.store import Store, StoreError
+
+    @server.route("/health")
+    def health():
+        store = Store(server.config["DASHBOARD_STORE"])
+        try:
+            snapshot = store.open()
+        except StoreError as exc:
+            return jsonify(status="no data", detail=str(exc)), 503
+        return jsonify(status="ok", snapshot=snapshot.id, published=snapshot.manifest.get("created"),
+                       synthetic=snapshot.synthetic, force=snapshot.manifest.get("force_name"))
+
+    @server.after_request
+    def cache_headers(response):
+        if request.path.startswith(("/assets/", "/_dash-component-suites/")):
+            # Dash fingerprints component bundles; assets change only with a release.
+            response.headers["Cache-Control"] = "public, max-age=86400"
+        elif request.path.startswith("/_dash-") or request.path == "/health":
+            response.headers["Cache-Control"] = "no-store"  # always the live snapshot
+        return response
 
 
 _CALLBACKS: tuple[dict, list] | None = None

@@ -1,11 +1,16 @@
-"""The live snapshot for the current request, and the configuration it was built with."""
+"""The live snapshot for the current request, and the configuration it was built with.
+
+A request reads the store's CURRENT pointer once and keeps that snapshot for everything it
+does (``flask.g``), so a snapshot published while the request runs can never give it a
+mixture of old and new tables; the next request sees the new snapshot, with no restart.
+"""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from .config import ForceConfig, parse_config
 from .data.store import Snapshot, Store
@@ -14,7 +19,12 @@ _configs: dict[str, ForceConfig] = {}
 
 
 def current_snapshot() -> Snapshot:
-    return Store(Path(current_app.config["DASHBOARD_STORE"])).open()
+    if has_request_context() and "snapshot" in g:
+        return g.snapshot
+    snapshot = Store(Path(current_app.config["DASHBOARD_STORE"])).open()
+    if has_request_context():
+        g.snapshot = snapshot
+    return snapshot
 
 
 def snapshot_config(snapshot: Snapshot) -> ForceConfig:

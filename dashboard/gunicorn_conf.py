@@ -1,0 +1,24 @@
+"""gunicorn settings: ``gunicorn -c dashboard/gunicorn_conf.py dashboard.app:server``.
+
+Every value can be overridden from the environment (``WEB_CONCURRENCY``, ``PORT``, ``BIND``,
+``GUNICORN_TIMEOUT``) or the command line.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+# Two workers per core plus one, the gunicorn rule of thumb for mixed CPU / I/O work, capped so
+# a large machine does not hold a copy of the snapshot's tables per worker without need.
+workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 9)))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+preload_app = True  # import Dash and the pages once, then fork: faster start, shared memory
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+max_requests = 2000  # recycle workers now and then; jitter so they do not all restart together
+max_requests_jitter = 200
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+control_socket_disable = True  # gunicorn 27: no control socket (two instances would fight over it)

@@ -1,0 +1,111 @@
+"""A new snapshot published while gunicorn serves: requests before the switch see the old data,
+after it the new, and no response ever mixes the two."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+from dashboard.data.store import Store
+from dashboard.ingest import run_ingest
+from tests.conftest import REPO
+
+PAGE = {
+    "output": ".._pages_content.children..._pages_store.data..",
+    "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+    "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/"},
+               {"id": "_pages_location", "property": "search", "value": ""}],
+    "changedPropIds": ["_pages_location.pathname"], "state": [],
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_publish_while_serving(mini_source, tmp_path):
+    store = tmp_path / "store"
+    assert run_ingest(mini_source, store).code == 0
+    old_id = Store(store).current_id()
+    # The new data set differs visibly: another seed gives other estimates.
+    from dashboard.data.demo import write_demo
+
+    other = tmp_path / "other"
+    write_demo(other, seed=99, scale=0.1, crime_months=1)
+    port = _free_port()
+    env = {**os.environ, "DASHBOARD_STORE": str(store), "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "dashboard/gunicorn_conf.py",
+                             "dashboard.app:server"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if requests.get(base + "/health", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert requests.get(base + "/health", timeout=5).json()["snapshot"] == old_id
+        seen: list[tuple[float, str]] = []
+        stop = threading.Event()
+
+        def hammer():
+            while not stop.is_set():
+                r = requests.post(base + "/_dash-update-component", json=PAGE, timeout=30)
+                assert r.status_code == 200
+                ids = set(re.findall(r"Snapshot (\d{8}T\d+Z)", r.text))
+                assert len(ids) == 1, ids  # the header names exactly one snapshot
+                seen.append((time.monotonic(), ids.pop(), r.text))
+
+        workers = [threading.Thread(target=hammer) for _ in range(3)]
+        for w in workers:
+            w.start()
+        time.sleep(1.0)
+        published_at = time.monotonic()
+        assert run_ingest(other, store).code == 0
+        done_at = time.monotonic()
+        new_id = Store(store).current_id()
+        time.sleep(1.5)
+        stop.set()
+        for w in workers:
+            w.join()
+        assert new_id != old_id
+        assert requests.get(base + "/health", timeout=5).json()["snapshot"] == new_id
+        before = [s for t, s, _ in seen if t < published_at]
+        after = [s for t, s, _ in seen if t > done_at + 0.2]
+        assert before and set(before) == {old_id}
+        assert after and set(after) == {new_id}
+        # Never a mixture: every response's numbers are those of the snapshot it names.
+        expected = {}
+        for sid in (old_id, new_id):
+            est = Store(store).open(sid).table("estimates")
+            row = est[(est.indicator == "spi1e") & (est.level == "force") & (est.subgroup == "all")]
+            expected[sid] = f"{row.sort_values('period')['value'].iloc[-1]:.1f}%"
+        assert expected[old_id] != expected[new_id]
+        for _, sid, text in seen:
+            assert expected[sid] in text
+            other_sid = new_id if sid == old_id else old_id
+            assert f"Snapshot {other_sid}" not in text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_health_without_data(tmp_path):
+    from dashboard.app import create_app
+
+    client = create_app(tmp_path / "none").server.test_client()
+    r = client.get("/health")
+    assert r.status_code == 503 and r.get_json()["status"] == "no data"
+    assert client.get("/assets/dashboard.css").headers["Cache-Control"].startswith("public")
