@@ -25,12 +25,13 @@ def state_id(key: str, default: str = ALL) -> dict:
 
 
 def select(key: str, label: str, options: list[tuple[str, str]], default: str):
-    """A labelled, keyboard-reachable select whose value lives in the URL."""
-    return html.Div([
-        dbc.Label(label, html_for=f"state-{key}", className="form-label small mb-0 d-block"),
+    """A labelled, keyboard-reachable select whose value lives in the URL. The label wraps the
+    select, so the two are associated whatever the (pattern-matching) id looks like."""
+    return html.Div(html.Label([
+        html.Span(label, className="form-label small mb-0 d-block"),
         dbc.Select(id=state_id(key, default), options=[{"label": lab, "value": val} for val, lab in options],
                    value=None, className="form-select-sm", style={"minWidth": "11rem"}),
-    ], className="me-3 mb-2")
+    ], className="d-block"), className="me-3 mb-2")
 
 
 def parse_fragment(fragment: str | None) -> dict[str, str]:

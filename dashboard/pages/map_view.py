@@ -52,7 +52,7 @@ def _body(snapshot, config):
                                                                                      "overflowY": "auto"}),
         ]),
         html.H2("Areas", className="h5 mt-3"),
-        dash_table.DataTable(id=TABLE, sort_action="native", page_size=20, style_table={"overflowX": "auto"},
+        dash_table.DataTable(id=TABLE, sort_action="native", page_action="none", style_table={"overflowX": "auto"},
                              style_cell={"fontFamily": "inherit", "fontSize": "0.9rem", "padding": "4px"},
                              columns=[{"name": n, "id": i} for i, n in (
                                  ("area_name", "Area"), ("division_name", "Division"), ("value", "Value %"),

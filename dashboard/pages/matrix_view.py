@@ -31,7 +31,7 @@ def _body(snapshot, config):
             dbc.Col(dcc.Graph(id=MAP, config={"topojsonURL": "/assets/topojson/", "displaylogo": False}), lg=5),
         ]),
         html.H2("Areas, bands and engagement", className="h5 mt-3"),
-        dash_table.DataTable(id=TABLE, sort_action="native", page_size=25, style_table={"overflowX": "auto"},
+        dash_table.DataTable(id=TABLE, sort_action="native", page_action="none", style_table={"overflowX": "auto"},
                              style_cell={"fontFamily": "inherit", "fontSize": "0.85rem", "whiteSpace": "normal",
                                          "textAlign": "left", "padding": "4px"},
                              columns=[{"name": n, "id": i} for i, n in (

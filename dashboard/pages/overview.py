@@ -150,9 +150,11 @@ def rug(division, level):
         body = [html.Tr([html.Th(html.A(a.area_name, href=f"/area/{a.area_code}"), scope="row"),
                          html.Td(a.division_name)] + [_rug_cell(keyed.get((i.id, a.area_code)), keyed.get((i.id, a.area_code)))
                                                       for i in inds]) for a in areas.itertuples()]
+    # The scrolling region is focusable and named, so keyboard users can scroll it (WCAG 2.1.1).
     return html.Div(html.Table([html.Thead(html.Tr(header)), html.Tbody(body)],
                                className="table table-sm table-bordered rug", id="tartan-rug"),
-                    className="table-responsive", style={"maxHeight": "70vh"})
+                    className="table-responsive", style={"maxHeight": "70vh"}, tabIndex="0", role="region",
+                    **{"aria-label": "Indicators by geography (scrolls)"})
 
 
 def _rug_cell(value_row, comp_row):
