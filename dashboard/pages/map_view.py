@@ -12,6 +12,7 @@ from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, ht
 
 from ..components.state import checked, select, state_id
 from ..figures.charts import ranked_bars
+from ..figures.exports import area_table_export, to_csv, to_xlsx
 from ..figures.maps import base_map, geojson, map_values
 from ..figures.select import ALL_DIVISIONS, area_indicators, area_values, latest_period
 from .common import DIVISION, division_label, live, page
@@ -20,6 +21,7 @@ MAP = "map-graph"
 TABLE = "map-table"
 BARS = "map-bars"
 CAPTION = "map-caption"
+CSV_BUTTON, XLSX_BUTTON, DOWNLOAD = "map-csv", "map-xlsx", "map-download"
 DEFAULT_INDICATOR = "confidence"
 COLOURINGS = [("value", "Value (continuous)"), ("quintile", "Value (quintiles)"),
               ("significance", "Better / similar / worse than the force"), ("resource", "Resource level")]
@@ -51,7 +53,11 @@ def _body(snapshot, config):
             dbc.Col(dcc.Graph(id=BARS, config={"displaylogo": False}), lg=5, style={"maxHeight": "600px",
                                                                                      "overflowY": "auto"}),
         ]),
-        html.H2("Areas", className="h5 mt-3"),
+        html.Div([html.H2("Areas", className="h5 mt-3 me-3 d-inline-block"),
+                  dbc.Button("Download CSV", id=CSV_BUTTON, size="sm", color="secondary", outline=True,
+                             className="me-2"),
+                  dbc.Button("Download Excel", id=XLSX_BUTTON, size="sm", color="secondary", outline=True),
+                  dcc.Download(id=DOWNLOAD)]),
         dash_table.DataTable(id=TABLE, sort_action="native", page_action="none", style_table={"overflowX": "auto"},
                              style_cell={"fontFamily": "inherit", "fontSize": "0.9rem", "padding": "4px"},
                              columns=[{"name": n, "id": i} for i, n in (
@@ -145,6 +151,18 @@ def open_profile(click):
     if code not in set(snapshot.table("areas")["area_code"]):
         return no_update
     return f"/area/{code}"
+
+
+@callback(Output(DOWNLOAD, "data"), Input(CSV_BUTTON, "n_clicks"), Input(XLSX_BUTTON, "n_clicks"),
+          State(INDICATOR, "value"), State(PERIOD, "value"), State(DIVISION, "value"), prevent_initial_call=True)
+def download(_csv, _xlsx, indicator, period, division):
+    """The table as shown (suppression applied), with definition and method columns."""
+    _, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
+    frame = area_table_export(values, config.indicator(indicator), config, period, division_label(config, division))
+    name = f"{indicator}-{period.replace('/', '-')}-{division}"
+    if ctx.triggered_id == XLSX_BUTTON:
+        return dcc.send_bytes(to_xlsx(frame, indicator), f"{name}.xlsx")
+    return dcc.send_string(to_csv(frame), f"{name}.csv")
 
 
 dash.register_page(__name__, path="/map", name="Map", title="Map of areas", layout=layout)
