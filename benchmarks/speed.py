@@ -10,37 +10,10 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import statistics
 import tempfile
 import time
 from pathlib import Path
-
-
-def _state(key, default):
-    return {"type": "state", "key": key, "default": default}
-
-
-def map_request(indicator, division, figure, changed):
-    return {
-        "output": "..map-graph.figure...map-caption.children..",
-        "outputs": [{"id": "map-graph", "property": "figure"}, {"id": "map-caption", "property": "children"}],
-        "inputs": [{"id": _state("indicator", "confidence"), "property": "value", "value": indicator},
-                   {"id": _state("period", "latest"), "property": "value", "value": "latest"},
-                   {"id": _state("colour", "value"), "property": "value", "value": "value"},
-                   {"id": _state("division", "all"), "property": "value", "value": division}],
-        "changedPropIds": [json.dumps(_state(changed, {"indicator": "confidence", "division": "all"}[changed]),
-                                      separators=(",", ":"), sort_keys=True) + ".value"],
-        "state": [{"id": "map-graph", "property": "figure", "value": figure}],
-    }
-
-
-def page_request(path):
-    return {"output": ".._pages_content.children..._pages_store.data..",
-            "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-            "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
-                       {"id": "_pages_location", "property": "search", "value": ""}],
-            "changedPropIds": ["_pages_location.pathname"], "state": []}
 
 
 def measure(client, bodies, repeats):
@@ -63,6 +36,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=50)
     args = parser.parse_args()
     from dashboard.app import create_app
+    from dashboard.pages.protocol import map_request, page_request
 
     with tempfile.TemporaryDirectory() as tmp:
         store = args.store
@@ -74,12 +48,12 @@ def main() -> int:
             store = Path(tmp) / "store"
             assert run_ingest(Path(tmp) / "src", store).code == 0
         client = create_app(store).server.test_client()
-        first = client.post("/_dash-update-component", json=map_request("confidence", "all", None, "indicator"))
+        first = client.post("/_dash-update-component", json=map_request("confidence", None))
         figure = first.get_json()["response"]["map-graph"]["figure"]
         cases = {
-            "indicator switch": [map_request(i, "all", figure, "indicator")
+            "indicator switch": [map_request(i, figure)
                                  for i in ("worry_burglary", "confidence", "unsafe_after_dark", "spi2a_local")],
-            "division switch": [map_request("confidence", d, figure, "division") for d in ("HE", "NW", "SW", "SH")],
+            "division switch": [map_request("confidence", figure, "division", d) for d in ("HE", "NW", "SW", "SH")],
             "area click (profile page)": [page_request(f"/area/{c}") for c in ("HE01", "NW05", "SW10", "TW03")],
         }
         print(f"{'interaction (145 areas)':<28} {'p50 ms':>8} {'p95 ms':>8} {'JSON bytes':>11} {'gzip bytes':>11}")

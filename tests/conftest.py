@@ -24,6 +24,15 @@ def need_shared_data() -> Path:
     return SHARED_DATA
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def tree_digest(path: Path) -> str:
     """sha256 over every file's relative path and bytes below ``path``."""
     h = hashlib.sha256()

@@ -5,33 +5,20 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
 
-import pytest
 import requests
 
 from dashboard.data.store import Store
 from dashboard.ingest import run_ingest
-from tests.conftest import REPO
+from dashboard.pages.protocol import page_request
+from tests.conftest import REPO, free_port
 
-PAGE = {
-    "output": ".._pages_content.children..._pages_store.data..",
-    "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-    "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/"},
-               {"id": "_pages_location", "property": "search", "value": ""}],
-    "changedPropIds": ["_pages_location.pathname"], "state": [],
-}
+PAGE = page_request("/")
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_publish_while_serving(mini_source, tmp_path):
@@ -43,7 +30,7 @@ def test_publish_while_serving(mini_source, tmp_path):
 
     other = tmp_path / "other"
     write_demo(other, seed=99, scale=0.1, crime_months=1)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DASHBOARD_STORE": str(store), "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "dashboard/gunicorn_conf.py",
                              "dashboard.app:server"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
@@ -52,9 +39,9 @@ def test_publish_while_serving(mini_source, tmp_path):
     try:
         for _ in range(300):
             try:
-                if requests.get(base + "/health", timeout=2).status_code == 200:
+                if requests.get(base + "/health", timeout=10).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still starting
                 time.sleep(0.1)
         assert requests.get(base + "/health", timeout=5).json()["snapshot"] == old_id
         seen: list[tuple[float, str]] = []

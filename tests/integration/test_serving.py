@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -19,26 +18,16 @@ from dashboard.app import create_app
 from dashboard.data.store import Store
 from dashboard.figures.overview import overview_frame
 from dashboard.live import snapshot_config
-from tests.conftest import REPO
+from dashboard.pages.protocol import page_request
+from tests.conftest import REPO, free_port
 
-PAGE_CALLBACK = {
-    "output": ".._pages_content.children..._pages_store.data..",
-    "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-    "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/"},
-               {"id": "_pages_location", "property": "search", "value": ""}],
-    "changedPropIds": ["_pages_location.pathname"], "state": [],
-}
+PAGE_CALLBACK = page_request("/")
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def gunicorn(demo_store):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DASHBOARD_STORE": str(demo_store)}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "dashboard.app:server", "--bind", f"127.0.0.1:{port}",
                              "--workers", "2", "--no-control-socket", "--timeout", "60"],
@@ -47,9 +36,9 @@ def gunicorn(demo_store):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if requests.get(base + "/", timeout=2).status_code == 200:
+            if requests.get(base + "/", timeout=10).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still starting
             time.sleep(0.2)
     else:
         proc.kill()
@@ -134,9 +123,7 @@ def test_app_without_a_snapshot_explains_itself(tmp_path):
 def test_no_page_sends_respondent_rows(demo_store, path):
     """Pages carry aggregates only: no respondent id ever reaches the browser."""
     client = create_app(demo_store).server.test_client()
-    body = dict(PAGE_CALLBACK, inputs=[{"id": "_pages_location", "property": "pathname", "value": path},
-                                       {"id": "_pages_location", "property": "search", "value": ""}])
-    response = client.post("/_dash-update-component", json=body)
+    response = client.post("/_dash-update-component", json=page_request(path))
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     assert not re.search(r"(USS|BCS|LCS)\d{4}-\d{4,5}", text)

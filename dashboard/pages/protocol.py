@@ -1,0 +1,39 @@
+"""The JSON bodies a browser posts for the main interactions, for tests and benchmarks that
+drive the app through its HTTP interface exactly as the page does."""
+
+from __future__ import annotations
+
+import json
+
+
+def state(key: str, default: str) -> dict:
+    return {"type": "state", "key": key, "default": default}
+
+
+def _prop_id(component_id) -> str:
+    return json.dumps(component_id, separators=(",", ":"), sort_keys=True) if isinstance(component_id, dict) \
+        else component_id
+
+
+def page_request(path: str) -> dict:
+    """The pages router's request for a page's content."""
+    return {"output": ".._pages_content.children..._pages_store.data..",
+            "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                       {"id": "_pages_location", "property": "search", "value": ""}],
+            "changedPropIds": ["_pages_location.pathname"], "state": []}
+
+
+def map_request(indicator: str, figure, changed: str = "indicator", division: str = "all",
+                period: str = "latest", colour: str = "value") -> dict:
+    """The map callback's request; ``figure`` is the figure the browser holds (None at first)."""
+    ids = {"indicator": state("indicator", "confidence"), "period": state("period", "latest"),
+           "colour": state("colour", "value"), "division": state("division", "all")}
+    values = {"indicator": indicator, "period": period, "colour": colour, "division": division}
+    return {
+        "output": "..map-graph.figure...map-caption.children..",
+        "outputs": [{"id": "map-graph", "property": "figure"}, {"id": "map-caption", "property": "children"}],
+        "inputs": [{"id": ids[k], "property": "value", "value": values[k]} for k in ids],
+        "changedPropIds": [_prop_id(ids[changed]) + ".value"],
+        "state": [{"id": "map-graph", "property": "figure", "value": figure}],
+    }
