@@ -11,13 +11,9 @@ the loop stops by itself after --seconds.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -26,12 +22,7 @@ from pathlib import Path
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def main() -> int:
@@ -44,76 +35,53 @@ def main() -> int:
     sys.path.insert(0, str(REPO))
     from dashboard.pages.protocol import map_request, page_request
 
-    with tempfile.TemporaryDirectory() as tmp:
-        store = args.store
-        if store is None:
-            from dashboard.data.demo import write_demo
-            from dashboard.ingest import run_ingest
+    from _server import demo_store, gunicorn
 
-            write_demo(Path(tmp) / "src")
-            store = Path(tmp) / "store"
-            assert run_ingest(Path(tmp) / "src", store).code == 0
-        port = _port()
-        env = {**os.environ, "DASHBOARD_STORE": str(store), "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "warning"}
-        if args.workers:
-            env["WEB_CONCURRENCY"] = str(args.workers)
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "dashboard/gunicorn_conf.py",
-                                 "--access-logfile", "/dev/null", "dashboard.app:server"], cwd=REPO, env=env)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(600):
+    with demo_store(args.store) as store, gunicorn(store, args.workers) as base:
+        first = requests.post(base + "/_dash-update-component", json=map_request("confidence", None), timeout=60)
+        figure = first.json()["response"]["map-graph"]["figure"]
+        codes = ["HE01", "NW05", "SW10", "SH07", "TW03"]
+        indicators = ["confidence", "worry_burglary", "unsafe_after_dark", "spi2a_local", "kdi_local"]
+        results: dict[str, list[float]] = defaultdict(list)
+        errors: dict[str, int] = defaultdict(int)
+        lock = threading.Lock()
+        deadline = time.monotonic() + args.seconds
+
+        def user(seed: int) -> None:
+            rnd = random.Random(seed)
+            session = requests.Session()
+            session.headers["Accept-Encoding"] = "gzip"
+            while time.monotonic() < deadline:
+                kind, method, url, body = rnd.choice([
+                    ("index", "GET", "/", None),
+                    ("overview page", "POST", "/_dash-update-component", page_request("/")),
+                    ("map switch", "POST", "/_dash-update-component",
+                     map_request(rnd.choice(indicators), figure)),
+                    ("area profile", "POST", "/_dash-update-component", page_request(f"/area/{rnd.choice(codes)}")),
+                ])
+                t = time.perf_counter()
                 try:
-                    if requests.get(base + "/health", timeout=5).status_code == 200:
-                        break
+                    r = session.request(method, base + url, json=body, timeout=30)
+                    ok = r.status_code == 200
                 except requests.RequestException:
-                    time.sleep(0.1)
-            first = requests.post(base + "/_dash-update-component", json=map_request("confidence", None), timeout=60)
-            figure = first.json()["response"]["map-graph"]["figure"]
-            codes = ["HE01", "NW05", "SW10", "SH07", "TW03"]
-            indicators = ["confidence", "worry_burglary", "unsafe_after_dark", "spi2a_local", "kdi_local"]
-            results: dict[str, list[float]] = defaultdict(list)
-            errors: dict[str, int] = defaultdict(int)
-            lock = threading.Lock()
-            deadline = time.monotonic() + args.seconds
+                    ok = False
+                ms = 1000 * (time.perf_counter() - t)
+                with lock:
+                    results[kind].append(ms)
+                    if not ok:
+                        errors[kind] += 1
+                time.sleep(rnd.uniform(0.5, 2.0))  # think time
 
-            def user(seed: int) -> None:
-                rnd = random.Random(seed)
-                session = requests.Session()
-                session.headers["Accept-Encoding"] = "gzip"
-                while time.monotonic() < deadline:
-                    kind, method, url, body = rnd.choice([
-                        ("index", "GET", "/", None),
-                        ("overview page", "POST", "/_dash-update-component", page_request("/")),
-                        ("map switch", "POST", "/_dash-update-component",
-                         map_request(rnd.choice(indicators), figure)),
-                        ("area profile", "POST", "/_dash-update-component", page_request(f"/area/{rnd.choice(codes)}")),
-                    ])
-                    t = time.perf_counter()
-                    try:
-                        r = session.request(method, base + url, json=body, timeout=30)
-                        ok = r.status_code == 200
-                    except requests.RequestException:
-                        ok = False
-                    ms = 1000 * (time.perf_counter() - t)
-                    with lock:
-                        results[kind].append(ms)
-                        if not ok:
-                            errors[kind] += 1
-                    time.sleep(rnd.uniform(0.5, 2.0))  # think time
-
-            threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
-            for th in threads:
-                th.start()
-            for th in threads:
-                th.join()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
         total = sum(len(v) for v in results.values())
         print(f"{args.users} users for {args.seconds:g} s: {total:,} requests, {sum(errors.values())} errors")
         print(f"{'request':<16} {'count':>7} {'errors':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
         for kind, times in sorted(results.items()):
-            q = statistics.quantiles(times, n=20) if len(times) > 1 else times * 19
+            q = statistics.quantiles(times, n=20, method="inclusive") if len(times) > 1 else times * 19
             print(f"{kind:<16} {len(times):>7,} {errors[kind]:>7} {statistics.median(times):>8.0f} {q[18]:>8.0f} "
                   f"{max(times):>8.0f}")
     return 0

@@ -26,7 +26,7 @@ def measure(client, bodies, repeats):
         assert r.status_code == 200, r.data[:200]
         wire = len(r.data)
         raw = len(gzip.decompress(r.data)) if r.headers.get("Content-Encoding") == "gzip" else len(r.data)
-    q = statistics.quantiles(times, n=20)
+    q = statistics.quantiles(times, n=20, method="inclusive")
     return statistics.median(times), q[18], raw, wire
 
 

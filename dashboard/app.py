@@ -71,7 +71,10 @@ def create_app(store: Path | str | None = None) -> dash.Dash:
     )
     app.index_string = INDEX
     app.server.config["DASHBOARD_STORE"] = str(store or SETTINGS.store)
-    app.server.config["COMPRESS_MIMETYPES"] = ["text/html", "text/css", "application/json", "application/javascript"]
+    # Callback JSON, HTML and CSS are compressed. Dash's JavaScript bundles are not: they are
+    # sent with send_file (direct passthrough), and compressing those under gunicorn's threaded
+    # workers answered 500 for some of them (seen here); a reverse proxy should compress them.
+    app.server.config["COMPRESS_MIMETYPES"] = ["text/html", "text/css", "application/json"]
     app.server.config["COMPRESS_MIN_SIZE"] = 500
     Compress(app.server)
     app.layout = _shell
