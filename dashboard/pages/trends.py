@@ -53,7 +53,7 @@ def update(division, area):
     caption = (f"{label}: estimate with its 95% interval (band); ▲/▼ marks a significant change from the previous "
                "period (95%, Newcombe); dotted line: MSF average; dashed line: target. Recent trend: chi-squared test "
                "for trend over the last five periods at 99.8%. Indicators only surveyed at force level are shown for "
-               "the force only.")
+               f"the force only. Points on fewer than {config.suppression_threshold} respondents are withheld.")
     return fig, caption
 
 
