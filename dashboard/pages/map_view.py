@@ -13,6 +13,7 @@ from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, ht
 from ..components.state import checked, select, state_id
 from ..figures.charts import ranked_bars
 from ..figures.exports import area_table_export, to_csv, to_xlsx
+from ..figures.images import figure_image
 from ..figures.maps import base_map, geojson, map_values
 from ..figures.select import ALL_DIVISIONS, area_indicators, area_values, latest_period
 from .common import DIVISION, division_label, live, page
@@ -22,6 +23,7 @@ TABLE = "map-table"
 BARS = "map-bars"
 CAPTION = "map-caption"
 CSV_BUTTON, XLSX_BUTTON, DOWNLOAD = "map-csv", "map-xlsx", "map-download"
+PNG_BUTTON, SVG_BUTTON, IMAGE_DOWNLOAD = "map-png", "map-svg", "map-image-download"
 DEFAULT_INDICATOR = "confidence"
 COLOURINGS = [("value", "Value (continuous)"), ("quintile", "Value (quintiles)"),
               ("significance", "Better / similar / worse than the force"), ("resource", "Resource level")]
@@ -56,8 +58,12 @@ def _body(snapshot, config):
         html.Div([html.H2("Areas", className="h5 mt-3 me-3 d-inline-block"),
                   dbc.Button("Download CSV", id=CSV_BUTTON, size="sm", color="secondary", outline=True,
                              className="me-2"),
-                  dbc.Button("Download Excel", id=XLSX_BUTTON, size="sm", color="secondary", outline=True),
-                  dcc.Download(id=DOWNLOAD)]),
+                  dbc.Button("Download Excel", id=XLSX_BUTTON, size="sm", color="secondary", outline=True,
+                             className="me-2"),
+                  dbc.Button("Map as PNG", id=PNG_BUTTON, size="sm", color="secondary", outline=True,
+                             className="me-2"),
+                  dbc.Button("Map as SVG", id=SVG_BUTTON, size="sm", color="secondary", outline=True),
+                  dcc.Download(id=DOWNLOAD), dcc.Download(id=IMAGE_DOWNLOAD)]),
         dash_table.DataTable(id=TABLE, sort_action="native", page_action="none", style_table={"overflowX": "auto"},
                              style_cell={"fontFamily": "inherit", "fontSize": "0.9rem", "padding": "4px"},
                              columns=[{"name": n, "id": i} for i, n in (
@@ -163,6 +169,33 @@ def download(_csv, _xlsx, indicator, period, division):
     if ctx.triggered_id == XLSX_BUTTON:
         return dcc.send_bytes(to_xlsx(frame, indicator), f"{name}.xlsx")
     return dcc.send_string(to_csv(frame), f"{name}.csv")
+
+
+def map_figure(snapshot, config, indicator, period, colour, division):
+    """The map as shown, as a whole figure (for image exports)."""
+    values = area_values(snapshot, config, indicator, period, division)
+    display = snapshot.table("boundaries_display")
+    fig = base_map(geojson(display[display["area_code"].isin(values["area_code"])]), values["area_code"].tolist(),
+                   values["area_name"].tolist(), values["division_name"].tolist())
+    levels = [(lv.level, lv.colour) for lv in sorted({lv.level: lv for lv in config.matrix.levels}.values(),
+                                                       key=lambda lv: lv.rank)] if config.matrix else []
+    arrays = map_values(values, colour, levels)
+    ind = config.indicator(indicator)
+    fig.update_traces(z=arrays["z"], zmin=arrays["zmin"], zmax=arrays["zmax"], colorscale=arrays["colorscale"],
+                      colorbar=dict(thickness=12, len=0.8, **arrays["colorbar"]))
+    fig.update_layout(title=dict(text=f"{ind.name}, {period}, {division_label(config, division)}", x=0),
+                      margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+@callback(Output(IMAGE_DOWNLOAD, "data"), Input(PNG_BUTTON, "n_clicks"), Input(SVG_BUTTON, "n_clicks"),
+          State(INDICATOR, "value"), State(PERIOD, "value"), State(COLOUR, "value"), State(DIVISION, "value"),
+          prevent_initial_call=True)
+def download_image(_png, _svg, indicator, period, colour, division):
+    snapshot, config, indicator, period, colour, division, _ = _selection(indicator, period, colour, division)
+    fmt = "svg" if ctx.triggered_id == SVG_BUTTON else "png"
+    image = figure_image(map_figure(snapshot, config, indicator, period, colour, division), fmt)
+    return dcc.send_bytes(image, f"map-{indicator}-{period.replace('/', '-')}-{division}.{fmt}")
 
 
 dash.register_page(__name__, path="/map", name="Map", title="Map of areas", layout=layout)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import base64
 import io
 import json
+import shutil
+import struct
 
 import pandas as pd
+import pytest
 
 from dashboard.app import create_app
 from dashboard.data.store import Store
+from tests.conftest import IN_CI
 
 
 def _state(key, default):
@@ -67,3 +71,37 @@ def test_suppressed_values_never_reach_an_export(demo_store):
     assert (frame.loc[frame.index[:3], "suppression_reason"] == "base below 50").all()
     text = to_csv(frame)
     assert "base below 50" in text
+
+
+def _image(client, button: str, division="all"):
+    body = {
+        "output": "map-image-download.data", "outputs": {"id": "map-image-download", "property": "data"},
+        "inputs": [{"id": "map-png", "property": "n_clicks", "value": 1 if button == "map-png" else None},
+                   {"id": "map-svg", "property": "n_clicks", "value": 1 if button == "map-svg" else None}],
+        "changedPropIds": [f"{button}.n_clicks"],
+        "state": [{"id": _state("indicator", "confidence"), "property": "value", "value": "confidence"},
+                  {"id": _state("period", "latest"), "property": "value", "value": "latest"},
+                  {"id": _state("colour", "value"), "property": "value", "value": "significance"},
+                  {"id": _state("division", "all"), "property": "value", "value": division}],
+    }
+    r = client.post("/_dash-update-component", json=body)
+    assert r.status_code == 200, r.data[:300]
+    return json.loads(r.data)["response"]["map-image-download"]["data"]
+
+
+def test_map_exports_as_png_and_svg_offline(demo_store):
+    """kaleido with the system Chromium, topojson from the local stub: a drawn map, not a blank."""
+    if not shutil.which("chromium"):
+        if IN_CI:
+            pytest.fail("chromium is needed for image exports")
+        pytest.skip("chromium is needed for image exports")
+    client = create_app(demo_store).server.test_client()
+    png = base64.b64decode(_image(client, "map-png", "SH")["content"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (1200, 800) and len(png) > 20_000
+    svg_data = _image(client, "map-svg", "SH")
+    svg = base64.b64decode(svg_data["content"]).decode() if svg_data.get("base64") else svg_data["content"]
+    assert svg_data["filename"] == "map-confidence-2008-09-SH.svg" and svg.lstrip().startswith("<svg")
+    shropshire = (Store(demo_store).open().table("areas").division_code == "SH").sum()
+    assert svg.count("choroplethlocation") == shropshire  # every area of the division drawn
