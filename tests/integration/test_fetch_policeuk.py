@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import tomllib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -15,7 +16,7 @@ import pandas as pd
 import pytest
 
 from dashboard.cli import main
-from dashboard.config import load_config
+from dashboard.config import load_config, parse_config
 from dashboard.data.policeuk import HEADER, read_crime_file
 from dashboard.data.problems import Findings
 
@@ -102,9 +103,6 @@ def test_fetch_writes_files_the_ingest_reads(api, tmp_path):
     config = load_config()
     text = config.text.replace('years = ["2005/06", "2006/07", "2007/08", "2008/09"]', 'years = ["2018/19"]')
     findings = Findings()
-    from dashboard.config import parse_config
-    import tomllib
-
     config = parse_config(tomllib.loads(text.replace('period = "2008/09"', 'period = "2018/19"')
                                         .replace('baseline = "2005/06"', 'baseline = "2018/19"')), Path("x"), text)
     rows = read_crime_file(crime_file, config, findings)
