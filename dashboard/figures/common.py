@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 # Paul Tol's colour-blind-safe palettes (https://personal.sron.nl/~pault/).
-BETTER, SIMILAR, WORSE, SUPPRESSED = "#0077BB", "#DDDDDD", "#CC3311", "#FFFFFF"
+BETTER, SIMILAR, WORSE = "#0077BB", "#DDDDDD", "#CC3311"
 SEQUENTIAL = ["#FFFFE5", "#FFF7BC", "#FEE391", "#FEC44F", "#FB9A29", "#EC7014", "#CC4C02", "#993404", "#662506"]
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif", size=13)
 VERDICT_SYMBOL = {"better": "triangle-up", "worse": "triangle-down", "similar": "circle", "suppressed": "x"}
@@ -16,7 +16,3 @@ def base_layout(fig: go.Figure, title: str | None = None, height: int | None = N
     fig.update_layout(font=FONT, template="plotly_white", margin=dict(l=10, r=10, t=40 if title else 10, b=10),
                       title=dict(text=title, x=0, font=dict(size=15)) if title else None, height=height)
     return fig
-
-
-def fmt_pct(v) -> str:
-    return "suppressed" if v is None or v != v else f"{v:.1f}%"

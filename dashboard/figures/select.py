@@ -28,7 +28,7 @@ def area_values(snapshot, config, indicator: str, period: str, division: str = A
           & (e["subgroup_dimension"] == "all")]
     out = areas.merge(e[["geography_code", "value", "lower_95", "upper_95", "base", "suppressed", "small_base"]],
                       left_on="area_code", right_on="geography_code", how="left").drop(columns="geography_code")
-    ac = _table(snapshot, "area_comparisons")
+    ac = optional_table(snapshot, "area_comparisons")
     if ac is not None:
         ac = ac[(ac["indicator"] == indicator) & (ac["period"] == period)]
         out = out.merge(ac[["area_code", "vs_force_95", "vs_force_998", "vs_division_95", "bh_significant",
@@ -36,7 +36,7 @@ def area_values(snapshot, config, indicator: str, period: str, division: str = A
     else:
         out["vs_force_95"] = "similar"
     out["vs_force_95"] = out["vs_force_95"].fillna("suppressed")
-    m = _table(snapshot, "matrix")
+    m = optional_table(snapshot, "matrix")
     if m is not None and len(m):
         mp = period if period in set(m["period"]) else max(m["period"])
         out = out.merge(m[m["period"] == mp][["area_code", "resource_level", "rank"]], on="area_code", how="left")
@@ -47,15 +47,12 @@ def area_values(snapshot, config, indicator: str, period: str, division: str = A
     return out.sort_values("area_code").reset_index(drop=True)
 
 
-def _table(snapshot, name):
+def optional_table(snapshot, name):
+    """A table that a snapshot may not have (no crime data, no local survey...), or None."""
     try:
         return snapshot.table(name)
-    except StoreError:  # optional tables (no crime data, no local survey) are simply absent
+    except StoreError:
         return None
-
-
-def optional_table(snapshot, name):
-    return _table(snapshot, name)
 
 
 def respondent_profile(snapshot, config, division: str, period: str) -> pd.DataFrame:
