@@ -10,7 +10,6 @@ all 145 areas are drawn. Prints figures only.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import time
@@ -38,16 +37,15 @@ def main() -> int:
 
     from _server import demo_store, gunicorn
 
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    from dashboard.localserve import CHROMIUM_FLAGS, chromium_path
+
     with demo_store(args.store) as store, gunicorn(store, workers=2) as base:
         rows = []
         for _ in range(args.repeats):
             options = Options()
-            for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                         "--disable-quic", "--no-first-run", "--window-size=1400,1000"):
+            for flag in CHROMIUM_FLAGS:
                 options.add_argument(flag)
-            options.binary_location = chromium
+            options.binary_location = chromium_path()
             driver = webdriver.Chrome(options=options)
             try:
                 driver.get(base + "/map")

@@ -29,6 +29,7 @@ from .data.tables import ROW
 log = logging.getLogger(__name__)
 
 PUBLISHED, INVALID = 0, 1
+STEPS = 9
 
 
 @dataclass
@@ -74,7 +75,7 @@ def _progress(step: int, total: int, message: str) -> None:
 
 def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings) -> dict[str, pd.DataFrame] | None:
     """Read and check every input; return the tables to publish, or None when there are errors."""
-    steps = 7
+    steps = STEPS
     inp = config.inputs
     _progress(1, steps, "areas and boundaries")
     areas_files = _files(source_dir, [inp.areas], findings, "areas", required=True)
@@ -146,7 +147,7 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
     tables["survey_results"] = results
     if findings.errors:  # conflicting sources: stop before any statistic is computed from them
         return None
-    _progress(6, 7, "statistics: intervals, changes, MSF, outcomes, targets, area comparisons, trends")
+    _progress(7, STEPS, "statistics: intervals, changes, MSF, outcomes, targets, area comparisons, trends")
     tables.update(derived.build(results, msf, areas, config))
     for code, df in respondents.items():
         tables[f"respondents_{code.lower()}"] = df.drop(columns=["source_file"]).reset_index(drop=True)
@@ -157,7 +158,7 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
         policeuk.report_unjoined(rows, findings)
         tables["crime_counts"] = counts
         tables["crime_accounting"] = accounting
-    _progress(6, 7, "crime/worry matrix")
+    _progress(8, STEPS, "crime/worry matrix")
     tables.update(derived_matrix.build_matrix(tables.get("crime_counts"), respondents, results, tables["areas"],
                                               matrix, config))
     if msf is not None:
@@ -192,7 +193,7 @@ def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = Non
             return _reject(store, findings, source_dir, publish)
         if not publish:
             return IngestResult(PUBLISHED, findings)
-        _progress(7, 7, "writing the snapshot")
+        _progress(9, STEPS, "writing the snapshot")
         snapshot_id = new_snapshot_id()
         staged = store.staging_dir(snapshot_id)
         inputs = tables.pop("_inputs")["file"]

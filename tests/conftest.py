@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.localserve import free_port  # noqa: F401  (for the tests)
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -22,15 +24,6 @@ def need_shared_data() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return SHARED_DATA
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def tree_digest(path: Path) -> str:

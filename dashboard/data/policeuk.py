@@ -34,7 +34,6 @@ CRIME_TYPES = (
 LEGACY_TYPES = {
     "Violent crime": "Violence and sexual offences",
     "Public disorder and weapons": "Public order",
-    "Other theft": "Other theft",
 }
 HEADER = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
           "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context"]

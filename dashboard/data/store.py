@@ -183,11 +183,11 @@ class Store:
         path = self.snapshots_dir / snapshot_id
         if not (path / "manifest.json").is_file():
             raise StoreError(f"{self.root}: CURRENT names {snapshot_id}, which is not a complete snapshot")
-        return _open_snapshot(str(path))
+        return snapshot_at(str(path))
 
 
 @lru_cache(maxsize=4)
-def _open_snapshot(path: str) -> Snapshot:
+def snapshot_at(path: str) -> Snapshot:
     return Snapshot(Path(path))
 
 

@@ -108,9 +108,11 @@ def matrix_scatter(m: pd.DataFrame, levels: list[tuple[str, str]], cuts: tuple[f
                          arrayminus=part["crime_index"] - part["crime_lower"], color="#BBBBBB", thickness=0.8),
             error_y=dict(type="data", symmetric=False, array=part["worry_upper"] - part["worry_index"],
                          arrayminus=part["worry_index"] - part["worry_lower"], color="#BBBBBB", thickness=0.8),
-            customdata=np.c_[part["area_name"], part["crime_level"], part["worry_level"], part["area_code"]],
-            hovertemplate="%{customdata[0]}: crime %{x:.0f}, worry %{y:.0f}<br>crime %{customdata[1]}, "
-                          "worry %{customdata[2]}<extra>" + name + "</extra>"))
+            customdata=np.c_[part["area_name"], part["crime_level"], part["worry_level"], part["crime_lower"],
+                             part["crime_upper"], part["worry_lower"], part["worry_upper"], part["worry_base"]],
+            hovertemplate="%{customdata[0]}: crime %{x:.0f} (95%: %{customdata[3]:.0f}-%{customdata[4]:.0f}), "
+                          "worry %{y:.0f} (%{customdata[5]:.0f}-%{customdata[6]:.0f}, n = %{customdata[7]})"
+                          "<br>crime %{customdata[1]}, worry %{customdata[2]}<extra>" + name + "</extra>"))
     c_lo, c_hi, w_lo, w_hi = cuts
     for x in {c_lo, c_hi}:
         fig.add_vline(x=x, line_dash="dash", line_color="#333333")

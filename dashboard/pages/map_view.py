@@ -6,6 +6,8 @@ only new value arrays (a Patch). A sortable table and a ranked chart sit beside 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html, no_update
@@ -77,6 +79,15 @@ def layout(**_query):
     return page("Map of areas", _body)
 
 
+@lru_cache(maxsize=8)
+def _geojson(snapshot_id: str, snapshot_path: str, codes: tuple[str, ...]) -> dict:
+    """The display geometry as GeoJSON, built once per snapshot and set of areas (snapshots never change)."""
+    from ..data.store import snapshot_at
+
+    display = snapshot_at(snapshot_path).table("boundaries_display")
+    return geojson(display[display["area_code"].isin(codes)])
+
+
 def _selection(indicator, period, colour, division):
     snapshot, config = live()
     inds = {i.id for i in area_indicators(config)}
@@ -105,9 +116,9 @@ def update_map(indicator, period, colour, division, figure):
                "Hover for value, interval and base; click an area for its profile.")
     first = not figure or not figure.get("data")
     if first:
-        display = snapshot.table("boundaries_display")
         areas = snapshot.table("areas").sort_values("area_code")
-        patch = base_map(geojson(display), areas["area_code"].tolist(), areas["area_name"].tolist(),
+        geo = _geojson(snapshot.id, str(snapshot.path), tuple(areas["area_code"]))
+        patch = base_map(geo, areas["area_code"].tolist(), areas["area_name"].tolist(),
                          areas["division_name"].tolist()).to_plotly_json()
         trace = patch["data"][0]
     else:
@@ -174,8 +185,8 @@ def download(_csv, _xlsx, indicator, period, division):
 def map_figure(snapshot, config, indicator, period, colour, division):
     """The map as shown, as a whole figure (for image exports)."""
     values = area_values(snapshot, config, indicator, period, division)
-    display = snapshot.table("boundaries_display")
-    fig = base_map(geojson(display[display["area_code"].isin(values["area_code"])]), values["area_code"].tolist(),
+    geo = _geojson(snapshot.id, str(snapshot.path), tuple(values["area_code"]))
+    fig = base_map(geo, values["area_code"].tolist(),
                    values["area_name"].tolist(), values["division_name"].tolist())
     levels = [(lv.level, lv.colour) for lv in sorted({lv.level: lv for lv in config.matrix.levels}.values(),
                                                        key=lambda lv: lv.rank)] if config.matrix else []

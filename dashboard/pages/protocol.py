@@ -37,3 +37,14 @@ def map_request(indicator: str, figure, changed: str = "indicator", division: st
         "changedPropIds": [_prop_id(ids[changed]) + ".value"],
         "state": [{"id": "map-graph", "property": "figure", "value": figure}],
     }
+
+
+def button_request(output_id: str, buttons: tuple[str, ...], clicked: str, states: dict[str, str]) -> dict:
+    """A download callback's request: one of ``buttons`` clicked, the page's selections as State."""
+    defaults = {"indicator": "confidence", "period": "latest", "colour": "value", "division": "all"}
+    return {
+        "output": f"{output_id}.data", "outputs": {"id": output_id, "property": "data"},
+        "inputs": [{"id": b, "property": "n_clicks", "value": 1 if b == clicked else None} for b in buttons],
+        "changedPropIds": [f"{clicked}.n_clicks"],
+        "state": [{"id": state(k, defaults[k]), "property": "value", "value": v} for k, v in states.items()],
+    }

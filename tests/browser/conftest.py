@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.localserve import CHROMIUM_FLAGS, chromium_path
 from tests.conftest import IN_CI, REPO
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = chromium_path()
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 os.environ.setdefault("DASH_TEST_CHROMEPATH", CHROMIUM)
 
@@ -20,9 +21,7 @@ def pytest_setup_options():
     from selenium.webdriver.chrome.options import Options
 
     options = Options()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-quic", "--no-first-run", "--window-size=1400,1000"):
+    for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     options.binary_location = CHROMIUM
     return options

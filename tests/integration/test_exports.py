@@ -13,26 +13,20 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.data.store import Store
+from dashboard.pages.protocol import button_request
 from tests.conftest import IN_CI
 
 
-def _state(key, default):
-    return {"type": "state", "key": key, "default": default}
+def _post(client, body, output):
+    r = client.post("/_dash-update-component", json=body)
+    assert r.status_code == 200, r.data[:300]
+    return json.loads(r.data)["response"][output]["data"]
 
 
 def _download(client, button: str, division="all"):
-    body = {
-        "output": "map-download.data", "outputs": {"id": "map-download", "property": "data"},
-        "inputs": [{"id": "map-csv", "property": "n_clicks", "value": 1 if button == "map-csv" else None},
-                   {"id": "map-xlsx", "property": "n_clicks", "value": 1 if button == "map-xlsx" else None}],
-        "changedPropIds": [f"{button}.n_clicks"],
-        "state": [{"id": _state("indicator", "confidence"), "property": "value", "value": "confidence"},
-                  {"id": _state("period", "latest"), "property": "value", "value": "latest"},
-                  {"id": _state("division", "all"), "property": "value", "value": division}],
-    }
-    r = client.post("/_dash-update-component", json=body)
-    assert r.status_code == 200, r.data[:300]
-    return json.loads(r.data)["response"]["map-download"]["data"]
+    body = button_request("map-download", ("map-csv", "map-xlsx"), button,
+                          {"indicator": "confidence", "period": "latest", "division": division})
+    return _post(client, body, "map-download")
 
 
 def test_csv_and_xlsx_match_the_published_estimates(demo_store):
@@ -74,19 +68,10 @@ def test_suppressed_values_never_reach_an_export(demo_store):
 
 
 def _image(client, button: str, division="all"):
-    body = {
-        "output": "map-image-download.data", "outputs": {"id": "map-image-download", "property": "data"},
-        "inputs": [{"id": "map-png", "property": "n_clicks", "value": 1 if button == "map-png" else None},
-                   {"id": "map-svg", "property": "n_clicks", "value": 1 if button == "map-svg" else None}],
-        "changedPropIds": [f"{button}.n_clicks"],
-        "state": [{"id": _state("indicator", "confidence"), "property": "value", "value": "confidence"},
-                  {"id": _state("period", "latest"), "property": "value", "value": "latest"},
-                  {"id": _state("colour", "value"), "property": "value", "value": "significance"},
-                  {"id": _state("division", "all"), "property": "value", "value": division}],
-    }
-    r = client.post("/_dash-update-component", json=body)
-    assert r.status_code == 200, r.data[:300]
-    return json.loads(r.data)["response"]["map-image-download"]["data"]
+    body = button_request("map-image-download", ("map-png", "map-svg"), button,
+                          {"indicator": "confidence", "period": "latest", "colour": "significance",
+                           "division": division})
+    return _post(client, body, "map-image-download")
 
 
 def test_map_exports_as_png_and_svg_offline(demo_store):

@@ -3,10 +3,7 @@ after it the new, and no response ever mixes the two."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 
@@ -15,7 +12,7 @@ import requests
 from dashboard.data.store import Store
 from dashboard.ingest import run_ingest
 from dashboard.pages.protocol import page_request
-from tests.conftest import REPO, free_port
+from dashboard.localserve import gunicorn
 
 PAGE = page_request("/")
 
@@ -30,19 +27,7 @@ def test_publish_while_serving(mini_source, tmp_path):
 
     other = tmp_path / "other"
     write_demo(other, seed=99, scale=0.1, crime_months=1)
-    port = free_port()
-    env = {**os.environ, "DASHBOARD_STORE": str(store), "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "dashboard/gunicorn_conf.py",
-                             "dashboard.app:server"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if requests.get(base + "/health", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or still starting
-                time.sleep(0.1)
+    with gunicorn(store, workers=2) as base:
         assert requests.get(base + "/health", timeout=5).json()["snapshot"] == old_id
         seen: list[tuple[float, str]] = []
         stop = threading.Event()
@@ -87,9 +72,6 @@ def test_publish_while_serving(mini_source, tmp_path):
             assert expected[sid] in text
             other_sid = new_id if sid == old_id else old_id
             assert f"Snapshot {other_sid}" not in text
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_health_without_data(tmp_path):

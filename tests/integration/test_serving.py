@@ -4,11 +4,7 @@ overview table from the store, and asks for nothing outside the machine."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,33 +15,16 @@ from dashboard.data.store import Store
 from dashboard.figures.overview import overview_frame
 from dashboard.live import snapshot_config
 from dashboard.pages.protocol import page_request
-from tests.conftest import REPO, free_port
+from dashboard.localserve import gunicorn
 
 PAGE_CALLBACK = page_request("/")
 
 
 
 @pytest.fixture(scope="module")
-def gunicorn(demo_store):
-    port = free_port()
-    env = {**os.environ, "DASHBOARD_STORE": str(demo_store)}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "dashboard.app:server", "--bind", f"127.0.0.1:{port}",
-                             "--workers", "2", "--no-control-socket", "--timeout", "60"],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/", timeout=10).status_code == 200:
-                break
-        except requests.RequestException:  # not listening yet, or still starting
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("gunicorn did not start: " + (proc.stdout.read() if proc.stdout else ""))
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+def served(demo_store):
+    with gunicorn(demo_store, workers=2) as base:
+        yield base
 
 
 def _cells(payload: dict) -> dict[tuple[str, str], str]:
@@ -67,10 +46,10 @@ def _cells(payload: dict) -> dict[tuple[str, str], str]:
     return found
 
 
-def test_gunicorn_serves_the_overview_from_the_store(gunicorn, demo_store):
-    index = requests.get(gunicorn + "/", timeout=10)
+def test_gunicorn_serves_the_overview_from_the_store(served, demo_store):
+    index = requests.get(served + "/", timeout=10)
     assert index.status_code == 200 and '<html lang="en">' in index.text
-    response = requests.post(gunicorn + "/_dash-update-component", json=PAGE_CALLBACK, timeout=30)
+    response = requests.post(served + "/_dash-update-component", json=PAGE_CALLBACK, timeout=30)
     assert response.status_code == 200
     cells = _cells(response.json())
     snapshot = Store(demo_store).open()
@@ -83,11 +62,11 @@ def test_gunicorn_serves_the_overview_from_the_store(gunicorn, demo_store):
     assert "Synthetic demonstration data" in response.text
 
 
-def test_nothing_is_requested_from_outside(gunicorn):
-    index = requests.get(gunicorn + "/", timeout=10).text
+def test_nothing_is_requested_from_outside(served):
+    index = requests.get(served + "/", timeout=10).text
     urls = re.findall(r'(?:src|href)="([^"]+)"', index)
     assert urls and all(u.startswith("/") for u in urls), urls
-    css = requests.get(gunicorn + "/assets/bootstrap.min.css", timeout=10)
+    css = requests.get(served + "/assets/bootstrap.min.css", timeout=10)
     assert css.status_code == 200 and "Bootstrap" in css.text[:200]
     assert not re.search(r"url\((?!\"?data:)", css.text)
 
