@@ -16,13 +16,17 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def need_shared_data() -> Path:
-    """The real public data beside the repository: a failure in CI if missing, a skip elsewhere."""
-    if not SHARED_DATA.is_dir():
-        message = f"real test data missing: {SHARED_DATA}"
+def need(present: bool, message: str) -> None:
+    """What a test needs from the machine: missing, it fails in CI and is skipped elsewhere."""
+    if not present:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+
+
+def need_shared_data() -> Path:
+    """The real public data beside the repository."""
+    need(SHARED_DATA.is_dir(), f"real test data missing: {SHARED_DATA}")
     return SHARED_DATA
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.localserve import CHROMIUM_FLAGS, chromium_path
-from tests.conftest import IN_CI, REPO
+from tests.conftest import REPO, need
 
 CHROMIUM = chromium_path()
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
@@ -29,11 +29,8 @@ def pytest_setup_options():
 
 @pytest.fixture(autouse=True)
 def _need_chromium():
-    if not (Path(CHROMIUM).exists() and shutil.which("chromedriver")):
-        message = "Chromium and chromedriver are needed (apt-get install chromium chromium-driver)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    need(Path(CHROMIUM).exists() and bool(shutil.which("chromedriver")),
+         "Chromium and chromedriver are needed (apt-get install chromium chromium-driver)")
 
 
 @pytest.fixture(scope="session")

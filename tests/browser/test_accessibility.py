@@ -14,7 +14,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard.app import create_app
 from tests.browser.test_pages import GRAPH_DRAWN, PAGES
-from tests.conftest import IN_CI, REPO
+from tests.conftest import REPO, need
 
 pytestmark = pytest.mark.browser
 AXE = REPO / ".ci" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -27,11 +27,7 @@ KNOWN: dict[str, str] = {}
 
 @pytest.fixture(scope="module")
 def axe_source() -> str:
-    if not AXE.is_file():
-        message = f"axe-core missing: npm install --prefix {AXE.parents[2]} axe-core@4"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    need(AXE.is_file(), f"axe-core missing: npm install --prefix {AXE.parents[2]} axe-core@4")
     return AXE.read_text(encoding="utf-8")
 
 

@@ -9,12 +9,11 @@ import shutil
 import struct
 
 import pandas as pd
-import pytest
 
 from dashboard.app import create_app
 from dashboard.data.store import Store
 from dashboard.pages.protocol import button_request
-from tests.conftest import IN_CI
+from tests.conftest import need
 
 
 def _post(client, body, output):
@@ -76,10 +75,7 @@ def _image(client, button: str, division="all"):
 
 def test_map_exports_as_png_and_svg_offline(demo_store):
     """kaleido with the system Chromium, topojson from the local stub: a drawn map, not a blank."""
-    if not shutil.which("chromium"):
-        if IN_CI:
-            pytest.fail("chromium is needed for image exports")
-        pytest.skip("chromium is needed for image exports")
+    need(bool(shutil.which("chromium")), "chromium is needed for image exports")
     client = create_app(demo_store).server.test_client()
     png = base64.b64decode(_image(client, "map-png", "SH")["content"])
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
