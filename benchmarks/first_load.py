@@ -32,10 +32,9 @@ def main() -> int:
     parser.add_argument("--store", type=Path)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
+    from _server import demo_store, gunicorn
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
-
-    from _server import demo_store, gunicorn
 
     from dashboard.localserve import CHROMIUM_FLAGS, chromium_path
 

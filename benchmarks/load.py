@@ -33,9 +33,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: the config's)")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    from dashboard.pages.protocol import map_request, page_request
-
     from _server import demo_store, gunicorn
+
+    from dashboard.pages.protocol import map_request, page_request
 
     with demo_store(args.store) as store, gunicorn(store, args.workers) as base:
         first = requests.post(base + "/_dash-update-component", json=map_request("confidence", None), timeout=60)

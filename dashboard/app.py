@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent
 ASSETS = ROOT.parent / "assets"
 NAV = [("/", "Overview"), ("/map", "Map"), ("/matrix", "Crime and worry"), ("/trends", "Trends"),
        ("/equality", "Equality"), ("/data", "Data and definitions")]
+PACK_LINK = "pack-link"
 
 INDEX = """<!DOCTYPE html>
 <html lang="en">
@@ -29,8 +30,8 @@ INDEX = """<!DOCTYPE html>
 
 
 def _division_options():
-    from .live import current_snapshot, snapshot_config
     from .data.store import StoreError
+    from .live import current_snapshot, snapshot_config
 
     try:
         config = snapshot_config(current_snapshot())
@@ -51,8 +52,12 @@ def _shell():
         html.A("Skip to main content", href="#main", className="visually-hidden-focusable"),
         html.Header(dbc.Container(dbc.Row([
             dbc.Col(nav, md=9),
-            dbc.Col(select("division", "Division", _division_options(), "all"), md=3,
-                    className="d-flex justify-content-md-end"),
+            dbc.Col([select("division", "Division", _division_options(), "all"),
+                     html.A("Meeting pack (PDF)", id=PACK_LINK, href="/pack/all.pdf", download="",
+                            className="btn btn-sm btn-outline-secondary mb-2 d-print-none",
+                            title="A4 PDF for the selected division: overview, targets, significant changes, "
+                                  "matrix, equality and definitions (takes a few seconds)")],
+                    md=3, className="d-flex justify-content-md-end align-items-end"),
         ], className="align-items-end"), fluid=True, className="px-4 py-2"), className="border-bottom mb-3"),
         html.Main(dbc.Container(dash.page_container, fluid=True, className="px-4"), id="main"),
     ])
@@ -101,12 +106,36 @@ def _add_routes(server) -> None:
         return jsonify(status="ok", snapshot=snapshot.id, published=snapshot.manifest.get("created"),
                        synthetic=snapshot.synthetic, force=snapshot.manifest.get("force_name"))
 
+    @server.route("/pack/<division>.pdf")
+    def meeting_pack(division):
+        """The meeting pack for a division code (or 'all'), built from the live snapshot."""
+        from flask import Response, abort
+
+        from .figures.images import ImageExportError
+        from .live import current_snapshot, snapshot_config
+        from .pack import PackError, build_pack, resolve_division
+
+        try:
+            snapshot = current_snapshot()
+            config = snapshot_config(snapshot)
+            code = resolve_division(config, division)
+            pdf = build_pack(snapshot, config, code)
+        except StoreError as exc:
+            abort(503, str(exc))
+        except PackError as exc:
+            abort(404, str(exc))
+        except ImageExportError as exc:
+            abort(500, f"the meeting pack's charts could not be drawn: {exc}")
+        name = f"meeting-pack-{code}-{snapshot.id}.pdf"
+        return Response(pdf, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
     @server.after_request
     def cache_headers(response):
         if request.path.startswith(("/assets/", "/_dash-component-suites/")):
             # Dash fingerprints component bundles; assets change only with a release.
             response.headers["Cache-Control"] = "public, max-age=86400"
-        elif request.path.startswith("/_dash-") or request.path == "/health":
+        elif request.path.startswith(("/_dash-", "/pack/")) or request.path == "/health":
             response.headers["Cache-Control"] = "no-store"  # always the live snapshot
         return response
 
@@ -135,13 +164,13 @@ def _page_callbacks() -> tuple[dict, list]:
     return _CALLBACKS
 
 
-@dash.callback(Output({"type": "nav", "path": ALL}, "href"),
+@dash.callback(Output({"type": "nav", "path": ALL}, "href"), Output(PACK_LINK, "href"),
                Input({"type": "state", "key": "division", "default": ALL}, "value"))
 def _nav_keeps_division(division):
-    """Links to other pages carry the division, so every view stays filtered."""
+    """Links to other pages, and the meeting pack, carry the division, so every view stays filtered."""
     value = (division or ["all"])[0] or "all"
     suffix = "" if value == "all" else f"#division={value}"
-    return [path + suffix for path, _ in NAV]
+    return [path + suffix for path, _ in NAV], f"/pack/{value}.pdf"
 
 
 app = create_app()

@@ -1,4 +1,4 @@
-"""Command line: demo | ingest | validate | rollback | serve. Argument parsing only.
+"""Command line: demo | ingest | validate | fetch-policeuk | rollback | pack | serve. Argument parsing only.
 
 Exit codes: 0 done (published), 1 input invalid (nothing published), 2 usage error.
 """
@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("rollback", help="make the previous snapshot live again")
     r.add_argument("--store", type=Path, required=True)
 
+    k = sub.add_parser("pack", help="write the meeting pack (PDF) for a division from the live snapshot")
+    k.add_argument("--division", required=True, help="division name or code, or 'all' for the whole force")
+    k.add_argument("--out", type=Path, required=True, help="PDF file to write")
+    k.add_argument("--store", type=Path, help=f"store directory (default: $DASHBOARD_STORE or {SETTINGS.store})")
+
     s = sub.add_parser("serve", help="serve the dashboard (development server; use gunicorn in production)")
     s.add_argument("--store", type=Path, help=f"store directory (default: $DASHBOARD_STORE or {SETTINGS.store})")
     s.add_argument("--demo", action="store_true",
@@ -56,8 +61,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(message)s", stream=sys.stderr)
+    # Our own progress at INFO; libraries (kaleido, choreographer...) only when something is wrong.
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    log.setLevel(logging.WARNING if args.quiet else logging.INFO)
     if args.command == "demo":
         from .data.demo import write_demo
 
@@ -89,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"rolled back: {new} is live again (was {old})")
         return 0
+    if args.command == "pack":
+        return _pack(args)
     if args.command == "serve":
         return _serve(args)
     return 2
@@ -116,6 +124,25 @@ def _ingest(args) -> int:
         print(f"published snapshot {result.snapshot_id} to {args.store}")
     else:
         print("valid: every input passed its checks")
+    return 0
+
+
+def _pack(args) -> int:
+    from .data.store import Store, StoreError
+    from .figures.images import ImageExportError
+    from .live import snapshot_config
+    from .pack import PackError, build_pack, resolve_division
+
+    try:
+        snapshot = Store(args.store or SETTINGS.store).open()
+        config = snapshot_config(snapshot)
+        pdf = build_pack(snapshot, config, resolve_division(config, args.division))
+    except (StoreError, PackError, ImageExportError) as exc:
+        print(f"dashboard pack: {exc}", file=sys.stderr)
+        return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(pdf)
+    print(f"wrote the meeting pack ({len(pdf):,} bytes) to {args.out}")
     return 0
 
 

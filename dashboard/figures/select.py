@@ -86,3 +86,57 @@ def respondent_profile(snapshot, config, division: str, period: str) -> pd.DataF
                          "respondents_upper": 100 * float(hi),
                          "residents_pct": 100 * residents.get(cat, 0) / residents.sum() if residents.sum() else float("nan")})
     return pd.DataFrame(rows)
+
+
+def resource_levels(config) -> list[tuple[str, str]]:
+    """(level, colour) for each distinct resource level, lowest rank first; empty without a matrix."""
+    if not config.matrix:
+        return []
+    return [(lv.level, lv.colour) for lv in sorted({lv.level: lv for lv in config.matrix.levels}.values(),
+                                                   key=lambda lv: lv.rank)]
+
+
+def matrix_selection(snapshot, config, period: str, division: str = ALL_DIVISIONS):
+    """(period, rows, cuts) of the published matrix for a period ('latest' or a valid one) and a
+    division, with area and division names, ordered by area code; None without a matrix."""
+    m = optional_table(snapshot, "matrix")
+    if m is None or m.empty:
+        return None
+    periods = set(m["period"])
+    period = period if period in periods else max(periods)
+    areas = snapshot.table("areas")[["area_code", "area_name", "division_name"]]
+    m = m[m["period"] == period].merge(areas, on="area_code")
+    if division != ALL_DIVISIONS:
+        m = m[m["division_code"] == division]
+    m = m.sort_values("area_code").reset_index(drop=True)
+    cuts = tuple(float(m[c].iloc[0]) if len(m) else 100.0
+                 for c in ("crime_cut_low", "crime_cut_high", "worry_cut_low", "worry_cut_high"))
+    return period, m, cuts
+
+
+def matrix_table_rows(m: pd.DataFrame) -> list[dict]:
+    """One plain-text row per area: indices with intervals, band, level, engagement, the force's own."""
+    def supplied(r):
+        level = getattr(r, "supplied_resource_level", None)
+        if level is None or level != level or level == "":
+            return ""
+        return f"{r.supplied_crime_level} / {r.supplied_worry_level}: {level}"
+
+    return [{"area_code": r.area_code, "area_name": r.area_name, "division_name": r.division_name,
+             "crime": f"{r.crime_index:.0f} ({r.crime_lower:.0f}–{r.crime_upper:.0f})",
+             "worry": "suppressed" if r.worry_index != r.worry_index else
+             f"{r.worry_index:.0f} ({r.worry_lower:.0f}–{r.worry_upper:.0f}), n = {r.worry_base}",
+             "band": f"{r.crime_level} / {r.worry_level}".replace("nd", "not distinguishable"),
+             "resource_level": r.resource_level + (" (held)" if r.held else ""), "engagement": r.engagement,
+             "frequency": r.frequency, "supplied": supplied(r)}
+            for r in m.itertuples()]
+
+
+def gaps_shown(snapshot, division: str):
+    """SPI 3b gaps for the force and every division, or the force and one division; None if none."""
+    gaps = optional_table(snapshot, "gaps")
+    if gaps is None:
+        return None
+    if division == ALL_DIVISIONS:
+        return gaps[gaps["level"].isin(["force", "division"])]
+    return gaps[(gaps["level"] == "force") | (gaps["geography_code"] == division)]

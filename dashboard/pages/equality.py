@@ -6,9 +6,9 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, callback, dcc, html
 
-from ..figures.charts import gap_chart, profile_bars
-from ..figures.select import ALL_DIVISIONS, optional_table, respondent_profile
 from ..components.state import checked
+from ..figures.charts import gap_chart, profile_bars
+from ..figures.select import ALL_DIVISIONS, gaps_shown, respondent_profile
 from .common import DIVISION, division_label, info_link, live, page
 
 GAP, GAP_TABLE, PROFILE, PROFILE_NOTE = "equality-gap", "equality-gap-table", "equality-profile", "equality-note"
@@ -41,18 +41,12 @@ def layout(**_query):
 def update(division, _ready=True):
     snapshot, config = live()
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
-    gaps = optional_table(snapshot, "gaps")
     labels = {config.force_code: config.force_short_name, **{d.code: d.name for d in config.divisions}}
-    if gaps is None:
-        gaps_shown = gaps
-    elif division == ALL_DIVISIONS:
-        gaps_shown = gaps[gaps["level"].isin(["force", "division"])]
-    else:
-        gaps_shown = gaps[(gaps["level"] == "force") | (gaps["geography_code"] == division)]
-    fig = gap_chart(gaps_shown, labels) if gaps_shown is not None else {}
+    gaps = gaps_shown(snapshot, division)
+    fig = gap_chart(gaps, labels) if gaps is not None else {}
     table = ""
-    if gaps_shown is not None and len(gaps_shown):
-        latest = gaps_shown[gaps_shown["period"] == gaps_shown["period"].max()]
+    if gaps is not None and len(gaps):
+        latest = gaps[gaps["period"] == gaps["period"].max()]
         head = html.Thead(html.Tr([html.Th(h, scope="col") for h in (
             "Geography", "White (n)", "Minority ethnic (n)", "Gap, pts (95% CI)", "Significant?")]))
         body = [html.Tr([html.Th(labels.get(r.geography_code, r.geography_code), scope="row"),

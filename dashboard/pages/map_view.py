@@ -17,7 +17,7 @@ from ..figures.charts import ranked_bars
 from ..figures.exports import area_table_export, to_csv, to_xlsx
 from ..figures.images import figure_image
 from ..figures.maps import base_map, geojson, map_values
-from ..figures.select import ALL_DIVISIONS, area_indicators, area_values, latest_period
+from ..figures.select import ALL_DIVISIONS, area_indicators, area_values, latest_period, resource_levels
 from .common import DIVISION, division_label, live, page
 
 MAP = "map-graph"
@@ -107,8 +107,7 @@ def _selection(indicator, period, colour, division):
 def update_map(indicator, period, colour, division, figure):
     """First call: the whole figure. After that: a Patch with only the new arrays."""
     snapshot, config, indicator, period, colour, division, values = _selection(indicator, period, colour, division)
-    levels = [(lv.level, lv.colour) for lv in sorted({lv.level: lv for lv in config.matrix.levels}.values(),
-                                                       key=lambda lv: lv.rank)] if config.matrix else []
+    levels = resource_levels(config)
     arrays = map_values(values, colour, levels)
     ind = config.indicator(indicator)
     caption = (f"{ind.name}, {period}, {division_label(config, division)}: {len(values)} areas; "
@@ -188,8 +187,7 @@ def map_figure(snapshot, config, indicator, period, colour, division):
     geo = _geojson(snapshot.id, str(snapshot.path), tuple(values["area_code"]))
     fig = base_map(geo, values["area_code"].tolist(),
                    values["area_name"].tolist(), values["division_name"].tolist())
-    levels = [(lv.level, lv.colour) for lv in sorted({lv.level: lv for lv in config.matrix.levels}.values(),
-                                                       key=lambda lv: lv.rank)] if config.matrix else []
+    levels = resource_levels(config)
     arrays = map_values(values, colour, levels)
     ind = config.indicator(indicator)
     fig.update_traces(z=arrays["z"], zmin=arrays["zmin"], zmax=arrays["zmax"], colorscale=arrays["colorscale"],

@@ -10,7 +10,7 @@ from dash import Input, Output, callback, dash_table, dcc, html
 from ..components.state import checked, select, state_id
 from ..figures.charts import matrix_scatter
 from ..figures.maps import base_map, geojson, map_values
-from ..figures.select import ALL_DIVISIONS, optional_table
+from ..figures.select import ALL_DIVISIONS, matrix_selection, matrix_table_rows, optional_table, resource_levels
 from .common import DIVISION, division_label, live, page
 
 SCATTER, MAP, TABLE, SUMMARY = "matrix-scatter", "matrix-map", "matrix-table", "matrix-summary"
@@ -50,18 +50,9 @@ def layout(**_query):
           Input(PERIOD, "value"), Input(DIVISION, "value"))
 def update(period, division):
     snapshot, config = live()
-    m = optional_table(snapshot, "matrix")
-    periods = set(m["period"])
-    period = max(periods) if period == "latest" else checked(period, periods, max(periods))
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
-    areas = snapshot.table("areas")[["area_code", "area_name", "division_name"]]
-    m = m[m["period"] == period].merge(areas, on="area_code")
-    if division != ALL_DIVISIONS:
-        m = m[m["division_code"] == division]
-    m = m.sort_values("area_code")
-    levels = [(lv.level, lv.colour) for lv in sorted({lv.level: lv for lv in config.matrix.levels}.values(),
-                                                       key=lambda lv: lv.rank)]
-    cuts = tuple(float(m[c].iloc[0]) for c in ("crime_cut_low", "crime_cut_high", "worry_cut_low", "worry_cut_high"))
+    period, m, cuts = matrix_selection(snapshot, config, period, division)
+    levels = resource_levels(config)
     scatter = matrix_scatter(m, levels, cuts)
     display = snapshot.table("boundaries_display")
     fig = base_map(geojson(display[display["area_code"].isin(m["area_code"])]), m["area_code"].tolist(),
@@ -71,17 +62,7 @@ def update(period, division):
     fig.update_traces(z=arrays["z"], zmin=arrays["zmin"], zmax=arrays["zmax"], colorscale=arrays["colorscale"],
                       text=arrays["text"], colorbar=arrays["colorbar"],
                       hovertemplate="%{customdata[0]}: %{text}<extra></extra>")
-    rows = [{"area_name": r.area_name, "division_name": r.division_name,
-             "crime": f"{r.crime_index:.0f} ({r.crime_lower:.0f}–{r.crime_upper:.0f})",
-             "worry": "suppressed" if r.worry_index != r.worry_index else
-             f"{r.worry_index:.0f} ({r.worry_lower:.0f}–{r.worry_upper:.0f}), n = {r.worry_base}",
-             "band": f"{r.crime_level} / {r.worry_level}".replace("nd", "not distinguishable"),
-             "resource_level": r.resource_level + (" (held)" if r.held else ""), "engagement": r.engagement,
-             "frequency": r.frequency,
-             "supplied": "" if getattr(r, "supplied_resource_level", None) in (None, "") or
-             r.supplied_resource_level != r.supplied_resource_level else
-             f"{r.supplied_crime_level} / {r.supplied_worry_level}: {r.supplied_resource_level}"}
-            for r in m.itertuples()]
+    rows = matrix_table_rows(m)
     counts = m["resource_level"].value_counts()
     agree = optional_table(snapshot, "matrix_agreement")
     agree_text = ""

@@ -9,6 +9,7 @@ from dash import Input, Output, callback, dcc, html
 
 from ..components.estimate_table import estimate_table
 from ..components.state import checked, select, state_id
+from ..figures.headline import Headline, change_text, headline_rows, msf_text, overall_outcome, target_text
 from ..figures.overview import overview_frame
 from ..figures.select import ALL_DIVISIONS, area_indicators, latest_period, optional_table
 from .common import DIVISION, division_label, info_link, live, page
@@ -18,7 +19,6 @@ RUG = "overview-rug"
 OVERVIEW_TABLE = "overview-table"
 RUG_LEVEL = state_id("rug", "divisions")
 READY = "overview-ready"  # an input inside the page, so its callbacks run when the page is rendered
-ARROW = {True: "▲", False: "▼"}
 LABEL = {"better": "Better", "similar": "Similar", "worse": "Worse", "suppressed": "Suppressed"}
 CELL_CLASS = {"better": "rug-better", "similar": "rug-similar", "worse": "rug-worse", "suppressed": "rug-suppressed"}
 
@@ -44,35 +44,21 @@ def layout(**_query):
     return page("Force overview", _body)
 
 
-def _change_text(chg, ind, label):
-    if chg is None:
-        return f"no comparison with {label}"
-    if chg.suppressed:
-        return f"vs {label}: suppressed"
-    if not chg.significant:
-        return f"vs {label}: no significant change ({chg.difference:+.1f} pts)"
-    good = (chg.difference > 0) == (ind.polarity == "higher")
-    return (f"{ARROW[chg.difference > 0]} vs {label}: significantly {'better' if good else 'worse'} "
-            f"({chg.difference:+.1f} pts)")
-
-
-def _card(ind, est, chg_prev, chg_base, msf, target, outcome, baseline):
+def _card(h: Headline, baseline: str):
+    ind, est = h.indicator, h.estimate
     if est is None or est.suppressed:
         value = html.P("suppressed" if est is not None else "no data", className="fs-4")
     else:
         value = html.P([html.Span(f"{est.value:.1f}%", className="fs-3 fw-semibold"),
                         html.Span(f"  95% CI {est.lower_95:.1f}–{est.upper_95:.1f}, n = {int(est.base):,}",
                                   className="small ms-2")])
-    lines = [_change_text(chg_prev, ind, "previous year"), _change_text(chg_base, ind, baseline)]
-    if msf is not None:
-        lines.append(f"vs MSF average {msf.msf_average:.1f}%: " + (
-            f"significantly {'better' if (msf.difference > 0) == (ind.polarity == 'higher') else 'worse'} "
-            f"({msf.difference:+.1f} pts)" if msf.significant else f"not significantly different ({msf.difference:+.1f} pts)"))
-    if target is not None:
-        lines.append(f"Target {target.target:g}% ({target.period}): {target.verdict}"
-                     + ("" if target.verdict == "suppressed" else f"; P(meets) = {target.probability_meets:.2f}"))
-    if outcome is not None:
-        lines.append(html.Span([html.Strong(f"Indicative outcome: {outcome.verdict}. "), outcome.reasons]))
+    lines = [change_text(h.previous, ind, "previous year"), change_text(h.baseline, ind, baseline)]
+    if h.msf is not None:
+        lines.append(msf_text(h.msf, ind))
+    if h.target is not None:
+        lines.append(target_text(h.target))
+    if h.outcome is not None:
+        lines.append(html.Span([html.Strong(f"Indicative outcome: {h.outcome.verdict}. "), h.outcome.reasons]))
     return dbc.Col(dbc.Card(dbc.CardBody([
         html.H3([ind.short_name, info_link(ind.id)], className="h6 mb-0"),
         html.P(ind.name, className="small text-body-secondary mb-1"),
@@ -85,34 +71,9 @@ def _card(ind, est, chg_prev, chg_base, msf, target, outcome, baseline):
 def cards(division, _ready=True):
     snapshot, config = live()
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
-    est = snapshot.table("estimates")
-    period = latest_period(est)
-    chg = snapshot.table("changes")
-    msf = optional_table(snapshot, "msf_comparisons")
-    targets = optional_table(snapshot, "targets")
-    outcomes = optional_table(snapshot, "outcomes")
-    level, geo = ("force", config.force_code) if division == ALL_DIVISIONS else ("division", division)
-    headline = [i for i in config.indicators if (i.assessed or i.target is not None) and i.kind != "gap"]
-    cols = []
-    for ind in headline:
-        sel = est[(est.indicator == ind.id) & (est.period == period) & (est.subgroup_dimension == "all")]
-        row = sel[(sel.level == level) & (sel.geography_code == geo)]
-        if row.empty:  # a force-level survey has no division figure: show the force's
-            row = sel[sel.level == "force"]
-        e = next(row.itertuples(), None)
-        c = chg[(chg.indicator == ind.id) & (chg.period == period) & (chg.subgroup_dimension == "all")
-                & (chg.level == (e.level if e else level)) & (chg.geography_code == (e.geography_code if e else geo))]
-        prev = next(c[c.compared_with == "previous"].itertuples(), None)
-        base = next(c[c.compared_with == "baseline"].itertuples(), None)
-        m = None if msf is None or (e is not None and e.level != "force") else next(
-            msf[(msf.indicator == ind.id) & (msf.period == period)].itertuples(), None)
-        t = None if targets is None else next(
-            targets[(targets.indicator == ind.id) & (targets.geography_code == (e.geography_code if e else geo))]
-            .itertuples(), None)
-        o = None if outcomes is None or (e is not None and e.level != "force") else next(
-            outcomes[outcomes.indicator == ind.id].itertuples(), None)
-        cols.append(_card(ind, e, prev, base, m, t, o, config.baseline_period))
-    overall = None if outcomes is None else next(outcomes[outcomes.indicator == "overall"].itertuples(), None)
+    period = latest_period(snapshot.table("estimates"))
+    cols = [_card(h, config.baseline_period) for h in headline_rows(snapshot, config, division, period)]
+    overall = overall_outcome(snapshot)
     note = html.P([f"Showing {division_label(config, division)}, {period}. ",
                    html.Strong(f"Overall indicative outcome (force): {overall.verdict} ({overall.reasons}). ")
                    if overall is not None else "",

@@ -11,8 +11,8 @@ import requests
 
 from dashboard.data.store import Store
 from dashboard.ingest import run_ingest
-from dashboard.pages.protocol import page_request
 from dashboard.localserve import gunicorn
+from dashboard.pages.protocol import page_request
 
 PAGE = page_request("/")
 

@@ -14,8 +14,8 @@ from dashboard.app import create_app
 from dashboard.data.store import Store
 from dashboard.figures.overview import overview_frame
 from dashboard.live import snapshot_config
-from dashboard.pages.protocol import page_request
 from dashboard.localserve import gunicorn
+from dashboard.pages.protocol import page_request
 
 PAGE_CALLBACK = page_request("/")
 

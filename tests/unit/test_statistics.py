@@ -11,8 +11,13 @@ from scipy.stats import binom
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from dashboard.config import load_config
-from dashboard.stats.areas import (benjamini_hochberg, compare_to_benchmark, funnel_limits,
-                                   funnel_limits_overdispersed, overdispersion)
+from dashboard.stats.areas import (
+    benjamini_hochberg,
+    compare_to_benchmark,
+    funnel_limits,
+    funnel_limits_overdispersed,
+    overdispersion,
+)
 from dashboard.stats.benchmark import compare_to_msf, msf_average
 from dashboard.stats.differences import newcombe_difference
 from dashboard.stats.outcomes import EXCEEDING, FAILING, MEETING, Comparison, hmic_outcome, overall_outcome

@@ -1,0 +1,258 @@
+"""The meeting pack: one PDF per division (or the whole force) for a performance meeting or a
+panel paper, built only from the live snapshot's published tables.
+
+Sections, in order: overview of the headline indicators, targets, significant changes only,
+the crime/worry matrix, equality (SPI 3b) and definitions. The division's name and the
+snapshot are on page one; every percentage carries its interval and base, and every verdict
+is the published test's (nothing is called better or worse here that the tables do not say).
+Charts are drawn by kaleido with the system Chromium (see ``figures.images``), tables and
+text by ReportLab, on A4.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from .figures.charts import gap_chart, matrix_scatter
+from .figures.headline import (
+    change_text,
+    estimate_text,
+    headline_rows,
+    msf_text,
+    overall_outcome,
+    significant_changes,
+    target_text,
+)
+from .figures.images import figure_image
+from .figures.select import ALL_DIVISIONS, gaps_shown, latest_period, matrix_selection, matrix_table_rows, \
+    optional_table, resource_levels
+
+WIDTH = A4[0] - 30 * mm
+# ReportLab's built-in Helvetica covers Windows-1252 only: arrows become words (the text says it anyway).
+_PLAIN = str.maketrans({"▲": "", "▼": "", "◆": "", "†": "+", "≥": ">=", "≤": "<="})
+
+
+class PackError(ValueError):
+    pass
+
+
+def resolve_division(config, name: str) -> str:
+    """A division's code from its code or name (any case), 'all' for the whole force; else PackError."""
+    wanted = name.strip().casefold()
+    if wanted in {"all", "force", config.force_name.casefold(), (config.force_short_name or "").casefold()}:
+        return ALL_DIVISIONS
+    for d in config.divisions:
+        if wanted in (d.code.casefold(), d.name.casefold()):
+            return d.code
+    known = ", ".join(f"{d.name} ({d.code})" for d in config.divisions)
+    raise PackError(f"no division called {name!r}; choose one of: {known}, or 'all' for the whole force")
+
+
+def _styles():
+    base = getSampleStyleSheet()
+    return {
+        "title": ParagraphStyle("title", parent=base["Title"], fontSize=20, leading=24, alignment=0),
+        "division": ParagraphStyle("division", parent=base["Title"], fontSize=28, leading=34, alignment=0,
+                                   spaceBefore=6, spaceAfter=6),
+        "h1": ParagraphStyle("h1", parent=base["Heading1"], fontSize=15, leading=19, spaceBefore=4),
+        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontSize=12, leading=15),
+        "body": ParagraphStyle("body", parent=base["BodyText"], fontSize=9.5, leading=12.5),
+        "small": ParagraphStyle("small", parent=base["BodyText"], fontSize=8, leading=10),
+        "cell": ParagraphStyle("cell", parent=base["BodyText"], fontSize=7.5, leading=9.2),
+        "warn": ParagraphStyle("warn", parent=base["BodyText"], fontSize=10, leading=13, backColor="#FFF3CD",
+                               borderColor="#997404", borderWidth=0.5, borderPadding=4, spaceBefore=4, spaceAfter=8),
+    }
+
+
+def _p(text, style) -> Paragraph:
+    return Paragraph(escape(str(text)).translate(_PLAIN), style)
+
+
+def _table(header: list[str], rows: list[list], widths: list[float], st) -> Table:
+    data = [[_p(h, st["cell"]) for h in header]] + [[_p(c, st["cell"]) for c in row] for row in rows]
+    t = Table(data, colWidths=[w * WIDTH for w in widths], repeatRows=1)
+    t.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E9ECEF")),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#ADB5BD")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]))
+    return t
+
+
+def _chart(fig, height_mm: float, width_px: int = 1100, height_px: int = 700) -> Image:
+    png = figure_image(fig, "png", width=width_px, height=height_px)
+    return Image(io.BytesIO(png), width=WIDTH, height=height_mm * mm)
+
+
+def _overview(snapshot, config, division, period, st) -> list:
+    out = [_p("Headline indicators", st["h1"])]
+    rows = []
+    for h in headline_rows(snapshot, config, division, period):
+        ind = h.indicator
+        where = "" if h.estimate is None or division == ALL_DIVISIONS or h.estimate.level != "force" else \
+            " (force figure: surveyed at force level only)"
+        comparisons = [change_text(h.previous, ind, "previous year"),
+                       change_text(h.baseline, ind, config.baseline_period)]
+        if h.msf is not None:
+            comparisons.append(msf_text(h.msf, ind))
+        rows.append([f"{ind.short_name}: {ind.name}", estimate_text(h.estimate) + where, "; ".join(comparisons),
+                     f"{h.outcome.verdict}: {h.outcome.reasons}" if h.outcome is not None else "not assessed here"])
+    out.append(_table(["Indicator", f"{period}: value (95% CI, base)", "Changes and MSF (95%)",
+                       "Indicative outcome (force)"], rows, [0.22, 0.22, 0.34, 0.22], st))
+    overall = overall_outcome(snapshot)
+    if overall is not None:
+        out.append(_p(f"Overall indicative outcome for the force: {overall.verdict} ({overall.reasons}). "
+                      "Indicative: the statistical part of HMIC's assessment only.", st["small"]))
+    return out
+
+
+def _targets(snapshot, config, division, period, st) -> list:
+    out = [_p("Targets", st["h1"])]
+    rows = [[f"{h.indicator.short_name}: {h.indicator.name}", estimate_text(h.estimate), target_text(h.target),
+             h.target.method] for h in headline_rows(snapshot, config, division, period) if h.target is not None]
+    if not rows:
+        return out + [_p("No targets are set for this geography.", st["body"])]
+    out.append(_table(["Indicator", "Value (95% CI, base)", "Target and verdict", "Method"], rows,
+                      [0.3, 0.25, 0.3, 0.15], st))
+    out.append(_p("Met or missed only when the whole 95% interval is above or below the target; otherwise "
+                  "'not distinguishable'. P(meets) is the posterior probability (Jeffreys prior) that the true "
+                  "value meets the target.", st["small"]))
+    return out
+
+
+def _changes(snapshot, config, division, period, st) -> list:
+    out = [_p("Significant changes only", st["h1"]),
+           _p(f"Changes in {period} against the previous year and the baseline ({config.baseline_period}) that are "
+              "significant at 95% (Newcombe hybrid score interval excludes zero). Area changes are listed only if "
+              "they stay significant after the Benjamini-Hochberg correction over every area change in the "
+              "selection (false discovery rate 5%): among so many comparisons about 1 in 20 would otherwise be "
+              "flagged by chance. Everything not listed did not change significantly, or its base was too small "
+              "to say.", st["small"])]
+    sig = significant_changes(snapshot, config, division, period)
+    out.append(_p(f"Area comparisons tested: {sig.attrs.get('area_comparisons', 0):,}; area changes listed: "
+                  f"{int((sig['level'] == 'area').sum()):,}.", st["small"]))
+    if sig.empty:
+        return out + [_p("No significant changes.", st["body"])]
+    labels = {"previous": "previous year", "baseline": f"baseline {config.baseline_period}"}
+    rows = [[r.geography, r.indicator_name, f"vs {labels.get(r.compared_with, r.compared_with)} "
+             f"({r.reference_period})", f"{r.difference:+.1f} pts ({r.lower:+.1f} to {r.upper:+.1f})",
+             f"significantly {r.verdict}", f"{int(r.base):,}"] for r in sig.itertuples()]
+    out.append(_table(["Geography", "Indicator", "Compared with", "Change (95% CI)", "Verdict", "Base"], rows,
+                      [0.17, 0.3, 0.17, 0.16, 0.12, 0.08], st))
+    return out
+
+
+def _matrix(snapshot, config, division, st) -> list:
+    out = [_p("Crime and worry matrix", st["h1"])]
+    sel = matrix_selection(snapshot, config, "latest", division)
+    if sel is None or sel[1].empty:
+        return out + [_p("No matrix in this snapshot (it needs 12 months of crime and the local survey).",
+                         st["body"])]
+    period, m, cuts = sel
+    levels = resource_levels(config)
+    counts = m["resource_level"].value_counts()
+    out.append(_p(f"{period} (crime {m['crime_window'].iat[0]}, survey {m['survey_window'].iat[0]}): "
+                  + ", ".join(f"{counts.get(name, 0)} {name}" for name, _ in levels[::-1])
+                  + ". An area is high or low only when its whole 95% interval clears the line (100 = force "
+                  "average); otherwise 'not distinguishable'. Colour and marker shape both give the level.",
+                  st["body"]))
+    out.append(_chart(matrix_scatter(m, levels, cuts), 120, 1100, 760))
+    rows = [[r["area_name"], r["crime"], r["worry"], r["band"], r["resource_level"], r["engagement"]]
+            for r in matrix_table_rows(m.sort_values(["rank", "area_name"], ascending=[False, True]))]
+    out.append(Spacer(1, 4 * mm))
+    out.append(_p("Areas, most intensive resource level first", st["h2"]))
+    out.append(_table(["Area", "Crime index (95%)", "Worry index (95%)", "Crime / worry", "Resource level",
+                       "Engagement"], rows, [0.15, 0.13, 0.16, 0.16, 0.13, 0.27], st))
+    return out
+
+
+def _equality(snapshot, config, division, st) -> list:
+    out = [_p("Equality: white and minority-ethnic victims' satisfaction (SPI 3b)", st["h1"]),
+           _p("Gap = white minus minority-ethnic satisfaction with the whole experience, with its 95% interval "
+              "(Newcombe). Minority-ethnic bases are small: a gap that is not significant means the survey cannot "
+              "tell, not that there is no gap.", st["small"])]
+    gaps = gaps_shown(snapshot, division)
+    if gaps is None or gaps.empty:
+        return out + [_p("No SPI 3b results in this snapshot.", st["body"])]
+    labels = {config.force_code: config.force_short_name or config.force_name,
+              **{d.code: d.name for d in config.divisions}}
+    out.append(_chart(gap_chart(gaps, labels), 70, 1100, 480))
+    latest = gaps[gaps["period"] == gaps["period"].max()]
+    rows = [[labels.get(r.geography_code, r.geography_code),
+             "suppressed" if r.suppressed else f"{r.value_1:.1f}% (n = {r.base_1:,})",
+             "suppressed" if r.suppressed else f"{r.value_2:.1f}% (n = {r.base_2:,})",
+             r.suppression_reason if r.suppressed else f"{r.gap:+.1f} ({r.lower:+.1f} to {r.upper:+.1f})",
+             "yes" if r.significant else "no"] for r in latest.itertuples()]
+    out.append(_table(["Geography", "White", "Minority ethnic", f"Gap, pts (95% CI), {latest['period'].iat[0]}",
+                       "Significant?"], rows, [0.2, 0.2, 0.2, 0.28, 0.12], st))
+    return out
+
+
+def _definitions(config, st) -> list:
+    out = [_p("Definitions and methods", st["h1"])]
+    rows = [[f"{i.short_name}: {i.name}", config.surveys[i.survey].name if i.survey in config.surveys else i.survey,
+             i.definition, "higher is better" if i.polarity == "higher" else "lower is better"]
+            for i in config.indicators]
+    out.append(_table(["Indicator", "Source", "Definition", "Polarity"], rows, [0.25, 0.17, 0.44, 0.14], st))
+    out.append(Spacer(1, 3 * mm))
+    for text in (
+        "Intervals: Wilson score interval on the Kish effective base, divided by the survey's design effect.",
+        "Changes and gaps: Newcombe's hybrid score interval for a difference of two independent proportions; "
+        "significant when it excludes zero.",
+        "MSF comparison: force against the plain mean of its most similar forces (force excluded), z-test with "
+        "both uncertainties.",
+        f"Disclosure: estimates on fewer than {config.suppression_threshold} respondents are withheld; bases under "
+        f"{config.small_base_flag} are flagged.",
+        "Crime/worry matrix: exact (Garwood) Poisson intervals for crime rates; worry index Taylor-linearised "
+        "over respondents. Full references in docs/methods.md.",
+    ):
+        out.append(_p(text, st["small"]))
+    return out
+
+
+def build_pack(snapshot, config, division: str, now: dt.datetime | None = None) -> bytes:
+    """The meeting pack for a division code (or 'all') as PDF bytes."""
+    st = _styles()
+    est = snapshot.table("estimates")
+    period = latest_period(est)
+    names = {d.code: d.name for d in config.divisions}
+    title_geo = names[division] if division in names else f"{config.force_name} (whole force)"
+    now = now or dt.datetime.now(dt.UTC)
+    story = [_p("Public confidence and victim satisfaction: meeting pack", st["title"]),
+             _p(title_geo if division == ALL_DIVISIONS else f"{title_geo} division", st["division"]),
+             _p(f"{config.force_name}. Latest period {period}. Snapshot {snapshot.id}, produced "
+                f"{now:%d %B %Y %H:%M} UTC.", st["body"])]
+    if snapshot.synthetic:
+        story.append(_p("Synthetic demonstration data: every figure in this pack is generated by the software to "
+                        "show how it works; none describes a real force, area, person or crime.", st["warn"]))
+    story += _overview(snapshot, config, division, period, st)
+    story += [Spacer(1, 5 * mm)] + _targets(snapshot, config, division, period, st)
+    story += [PageBreak()] + _changes(snapshot, config, division, period, st)
+    if optional_table(snapshot, "matrix") is not None:
+        story += [PageBreak()] + _matrix(snapshot, config, division, st)
+    story += [PageBreak()] + _equality(snapshot, config, division, st)
+    story += [PageBreak()] + _definitions(config, st)
+
+    def footer(canvas, doc):
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7.5)
+        canvas.drawString(15 * mm, 10 * mm, f"{title_geo} · {config.force_short_name or config.force_name} · "
+                                            f"snapshot {snapshot.id}" + (" · SYNTHETIC DATA" if snapshot.synthetic else ""))
+        canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, f"page {doc.page}")
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
+                            bottomMargin=18 * mm, title=f"Meeting pack: {title_geo}",
+                            author=config.force_name, subject=f"Public confidence and victim satisfaction, {period}")
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buf.getvalue()
