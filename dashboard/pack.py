@@ -32,8 +32,15 @@ from .figures.headline import (
     target_text,
 )
 from .figures.images import figure_image
-from .figures.select import ALL_DIVISIONS, gaps_shown, latest_period, matrix_selection, matrix_table_rows, \
-    optional_table, resource_levels
+from .figures.select import (
+    ALL_DIVISIONS,
+    gaps_shown,
+    latest_period,
+    matrix_selection,
+    matrix_table_rows,
+    optional_table,
+    resource_levels,
+)
 
 WIDTH = A4[0] - 30 * mm
 # ReportLab's built-in Helvetica covers Windows-1252 only: arrows become words (the text says it anyway).

@@ -39,3 +39,80 @@ def to_xlsx(frame: pd.DataFrame, sheet: str = "data") -> bytes:
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
         frame.to_excel(xl, sheet_name=sheet[:31], index=False)
     return buf.getvalue()
+
+
+ESTIMATE_METHOD = ("Wilson score interval on the Kish effective base divided by the survey's design effect "
+                   "(docs/methods.md)")
+
+
+def estimates_export(frame: pd.DataFrame, config, names: dict[str, str]) -> pd.DataFrame:
+    """Published estimates as a self-describing frame; suppressed values are already withheld."""
+    inds = {i.id: i for i in config.indicators}
+    return pd.DataFrame({
+        "indicator_id": frame["indicator"], "indicator": frame["indicator"].map(lambda i: inds[i].name),
+        "survey": frame["survey"].map(lambda s: config.surveys[s].name if s in config.surveys else s),
+        "level": frame["level"], "geography_code": frame["geography_code"],
+        "geography": frame["geography_code"].map(names).fillna(frame["geography_code"]),
+        "period": frame["period"], "subgroup_dimension": frame["subgroup_dimension"], "subgroup": frame["subgroup"],
+        "value_pct": frame["value"].round(1), "lower_95_pct": frame["lower_95"].round(1),
+        "upper_95_pct": frame["upper_95"].round(1), "lower_99_8_pct": frame["lower_998"].round(1),
+        "upper_99_8_pct": frame["upper_998"].round(1), "unweighted_base": frame["base"],
+        "effective_base": frame["effective_base"].round(1), "suppressed": frame["suppressed"],
+        "suppression_reason": frame["suppression_reason"], "small_base": frame["small_base"],
+        "definition": frame["indicator"].map(lambda i: inds[i].definition),
+        "polarity": frame["indicator"].map(lambda i: f"{inds[i].polarity} is better"),
+        "method": ESTIMATE_METHOD,
+    })
+
+
+def changes_export(changes: pd.DataFrame, config) -> pd.DataFrame:
+    """Published changes (vs previous period and baseline) with their test, for a trend download."""
+    inds = {i.id: i for i in config.indicators}
+    out = changes[["indicator", "level", "geography_code", "period", "compared_with", "reference_period"]].copy()
+    out["indicator_name"] = out["indicator"].map(lambda i: inds[i].name)
+    for col in ("difference", "lower", "upper"):
+        out[f"{col}_pts"] = changes[col].round(2)
+    out["p_value"] = changes["p_value"]
+    out["significant_95"] = changes["significant"]
+    out["base"] = changes["base"]
+    out["suppressed"] = changes["suppressed"]
+    out["suppression_reason"] = changes["suppression_reason"]
+    out["method"] = changes["method"] + "; significant when the 95% interval excludes zero"
+    return out
+
+
+def matrix_export(m: pd.DataFrame) -> pd.DataFrame:
+    """The crime/worry matrix for a period, one row per area, indices with their intervals."""
+    cols = ["area_code", "area_name", "division_code", "division_name", "period", "crime_window", "survey_window",
+            "crime_index", "crime_lower", "crime_upper", "worry_index", "worry_lower", "worry_upper", "worry_base",
+            "crime_level", "worry_level", "computed_level", "resource_level", "held", "engagement", "frequency",
+            "supplied_crime_level", "supplied_worry_level", "supplied_resource_level"]
+    out = m[[c for c in cols if c in m.columns]].copy()
+    for c in ("crime_index", "crime_lower", "crime_upper", "worry_index", "worry_lower", "worry_upper"):
+        out[c] = out[c].round(1)
+    out["method"] = ("Index 100 = force average; crime: exact (Garwood) Poisson 95% interval on 12 months; worry: "
+                     "weighted geometric mean of local-survey measures, Taylor-linearised 95% interval; high/low "
+                     "only when the interval clears the cut line (docs/methods.md)")
+    return out
+
+
+def gaps_export(gaps: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """SPI 3b: white and minority-ethnic satisfaction and the gap, with Newcombe intervals."""
+    out = pd.DataFrame({
+        "level": gaps["level"], "geography_code": gaps["geography_code"],
+        "geography": gaps["geography_code"].map(names).fillna(gaps["geography_code"]), "period": gaps["period"],
+        "white_pct": gaps["value_1"].round(1), "white_base": gaps["base_1"],
+        "minority_ethnic_pct": gaps["value_2"].round(1), "minority_ethnic_base": gaps["base_2"],
+        "gap_pts": gaps["gap"].round(1), "lower_95_pts": gaps["lower"].round(1), "upper_95_pts": gaps["upper"].round(1),
+        "significant_95": gaps["significant"], "p_value": gaps["p_value"], "suppressed": gaps["suppressed"],
+        "suppression_reason": gaps["suppression_reason"],
+        "definition": "Satisfaction with the whole experience, white minus minority-ethnic victims (percentage points)",
+        "method": gaps["method"],
+    })
+    return out.sort_values(["level", "geography_code", "period"]).reset_index(drop=True)
+
+
+def geography_names(snapshot, config) -> dict[str, str]:
+    areas = snapshot.table("areas")
+    return {config.force_code: config.force_name, **{d.code: d.name for d in config.divisions},
+            **dict(zip(areas["area_code"], areas["area_name"]))}

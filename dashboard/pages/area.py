@@ -7,16 +7,18 @@ import dash
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
+from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, select, state_id
 from ..figures.charts import crime_by_type, funnel_plot, spine_chart
+from ..figures.exports import estimates_export, geography_names
 from ..figures.select import area_indicators, latest_period, optional_table
 from ..stats.areas import funnel_limits
 from .common import info_link, live, page
 
-FUNNEL = "area-funnel"
+FUNNEL, SPINE, CRIME = "area-funnel", "area-spine", "area-crime"
 FUNNEL_INDICATOR = state_id("funnel", "confidence")
 AREA_CODE = "area-code"
 
@@ -80,7 +82,8 @@ def _body_for(code):
             mine = rates[(rates.level == "area") & (rates.geography_code == code) & (rates.period == rp)
                          & ~rates.measure.str.startswith("basket:")]
             force = rates[(rates.level == "force") & (rates.period == rp)]
-            crime_block = dcc.Graph(figure=crime_by_type(mine, force), config={"displaylogo": False})
+            crime_block = html.Div([crime_buttons(), dcc.Graph(id=CRIME, figure=crime_by_type(mine, force),
+                                                               config={"displaylogo": False})])
         suppressed = [r["label"] for r in rows if r["suppressed"]]
         return html.Div([
             html.H2(f"{area.area_name} ({code}), {area.division_name}", className="h4"),
@@ -88,12 +91,16 @@ def _body_for(code):
                    else f"Population not known. Latest period {period}.", className="small"),
             dbc.Row([
                 dbc.Col([html.H3("Every indicator against the division and the force", className="h5"),
-                         dcc.Graph(figure=spine_chart(pd.DataFrame(rows)), config={"displaylogo": False})], lg=6),
+                         spine_buttons(),
+                         dcc.Graph(id=SPINE, figure=spine_chart(pd.DataFrame(rows)), config={"displaylogo": False})],
+                        lg=6),
                 dbc.Col([html.H3("Funnel plot", className="h5"),
                          select("funnel", "Indicator", [(i.id, i.short_name) for i in inds], "confidence"),
                          dcc.Store(id=AREA_CODE, data=code),
+                         funnel_buttons(),
                          dcc.Graph(id=FUNNEL, config={"displaylogo": False})], lg=6),
             ]),
+            table_buttons(),
             html.Div(html.Table([
                 html.Thead(html.Tr([html.Th(h, scope="col") for h in (
                     "Indicator", "Value (95% CI)", "Base", "Shrunken estimate (95%)", "Division", "Force",
@@ -133,6 +140,38 @@ def funnel(indicator, code):
     limits = pd.DataFrame({"n": n, "lower_95": 100 * l95, "upper_95": 100 * u95, "lower_998": 100 * l998,
                            "upper_998": 100 * u998})
     return funnel_plot(pts, p0, limits, code)
+
+
+def _table_export(code):
+    """Every estimate for the area, its division and the force, every period, with the area's
+    comparisons in the latest period beside them."""
+    snapshot, config = live()
+    areas = snapshot.table("areas").set_index("area_code")
+    if code not in areas.index:
+        raise PreventUpdate
+    division = areas.loc[code, "division_code"]
+    est = snapshot.table("estimates")
+    sel = est[(est.subgroup_dimension == "all") & (
+        ((est.level == "area") & (est.geography_code == code)) | ((est.level == "division") & (
+            est.geography_code == division)) | (est.level == "force"))
+        & est.indicator.isin([i.id for i in area_indicators(config)])]
+    frame = estimates_export(sel.sort_values(["indicator", "period", "level"]), config,
+                             geography_names(snapshot, config))
+    ac = optional_table(snapshot, "area_comparisons")
+    if ac is not None:
+        cols = ["indicator", "period", "vs_force_95", "vs_force_998", "vs_division_95", "bh_significant",
+                "shrunk_value", "shrunk_lower", "shrunk_upper"]
+        mine = ac.loc[ac.area_code == code, cols].rename(columns={"indicator": "indicator_id"})
+        mine[["shrunk_value", "shrunk_lower", "shrunk_upper"]] = mine[
+            ["shrunk_value", "shrunk_lower", "shrunk_upper"]].round(1)
+        frame = frame.merge(mine.assign(level="area"), on=["indicator_id", "period", "level"], how="left")
+    return frame, f"area-{code}"
+
+
+table_buttons = table_downloads("area-table", _table_export, [State(AREA_CODE, "data")], what="area's figures")
+spine_buttons = figure_downloads(SPINE, "area-indicators", label="Chart")
+funnel_buttons = figure_downloads(FUNNEL, "area-funnel", label="Funnel plot")
+crime_buttons = figure_downloads(CRIME, "area-crime-by-type", label="Crime chart")
 
 
 dash.register_page(__name__, path_template="/area/<code>", name="Area profile", title="Area profile", layout=layout)

@@ -4,10 +4,13 @@ who answered the local survey against who lives in the area."""
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, dcc, html
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html
 
+from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked
 from ..figures.charts import gap_chart, profile_bars
+from ..figures.exports import gaps_export, geography_names
 from ..figures.select import ALL_DIVISIONS, gaps_shown, respondent_profile
 from .common import DIVISION, division_label, info_link, live, page
 
@@ -24,10 +27,12 @@ def _body(snapshot, config):
                "interval (Newcombe). Minority-ethnic bases are small: most gaps are not significant, which means "
                "the survey cannot tell, not that there is no gap. HMIC found this was not monitored anywhere.",
                className="small"),
+        html.Div([gap_figure_buttons(), gap_table_buttons()]),
         dcc.Graph(id=GAP, config={"displaylogo": False}),
         html.Div(id=GAP_TABLE),
         html.H2("Who answered the local survey", className="h4 mt-4"),
         html.P(id=PROFILE_NOTE, className="small"),
+        profile_buttons(),
         dcc.Graph(id=PROFILE, config={"displaylogo": False}),
     ])
 
@@ -70,6 +75,20 @@ def update(division, _ready=True):
                  f"{y.respondents_upper:.1f}) against a target of {YOUNG_TARGET:g}% and {y.residents_pct:.1f}% of "
                  "adult residents; estimates are weighted to correct for this.")
     return fig, table, profile_bars(profile), note
+
+
+def _gap_export(division):
+    snapshot, config = live()
+    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    gaps = gaps_shown(snapshot, division)
+    frame = gaps_export(gaps, geography_names(snapshot, config)) if gaps is not None else pd.DataFrame()
+    return frame, f"spi3b-gap-{division}"
+
+
+gap_table_buttons = table_downloads("equality-gap-table", _gap_export, [State(DIVISION, "value")],
+                                    what="SPI 3b table")
+gap_figure_buttons = figure_downloads(GAP, "spi3b-gap", label="Gap chart")
+profile_buttons = figure_downloads(PROFILE, "local-survey-respondents", label="Respondents chart")
 
 
 dash.register_page(__name__, path="/equality", name="Equality", title="Equality", layout=layout)

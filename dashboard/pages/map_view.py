@@ -12,9 +12,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html, no_update
 
+from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, select, state_id
 from ..figures.charts import ranked_bars
-from ..figures.exports import area_table_export, to_csv, to_xlsx
+from ..figures.exports import area_table_export
 from ..figures.images import figure_image
 from ..figures.maps import base_map, geojson, map_values
 from ..figures.select import ALL_DIVISIONS, area_indicators, area_values, latest_period, resource_levels
@@ -24,8 +25,7 @@ MAP = "map-graph"
 TABLE = "map-table"
 BARS = "map-bars"
 CAPTION = "map-caption"
-CSV_BUTTON, XLSX_BUTTON, DOWNLOAD = "map-csv", "map-xlsx", "map-download"
-PNG_BUTTON, SVG_BUTTON, IMAGE_DOWNLOAD = "map-png", "map-svg", "map-image-download"
+PNG_BUTTON, SVG_BUTTON, PDF_BUTTON, IMAGE_DOWNLOAD = "map-png", "map-svg", "map-pdf", "map-image-download"
 DEFAULT_INDICATOR = "confidence"
 COLOURINGS = [("value", "Value (continuous)"), ("quintile", "Value (quintiles)"),
               ("significance", "Better / similar / worse than the force"), ("resource", "Resource level")]
@@ -54,18 +54,16 @@ def _body(snapshot, config):
             dbc.Col(html.Div(dcc.Graph(id=MAP, config={"topojsonURL": "/assets/topojson/", "displaylogo": False,
                                                        "scrollZoom": False}),
                              **{"aria-label": "Map of areas; the table below has the same figures"}), lg=7),
-            dbc.Col(dcc.Graph(id=BARS, config={"displaylogo": False}), lg=5, style={"maxHeight": "600px",
-                                                                                     "overflowY": "auto"}),
+            dbc.Col(dcc.Graph(id=BARS, config={"displaylogo": False}), lg=5, className="scroll-panel",
+                    style={"maxHeight": "600px", "overflowY": "auto"}),
         ]),
         html.Div([html.H2("Areas", className="h5 mt-3 me-3 d-inline-block"),
-                  dbc.Button("Download CSV", id=CSV_BUTTON, size="sm", color="secondary", outline=True,
-                             className="me-2"),
-                  dbc.Button("Download Excel", id=XLSX_BUTTON, size="sm", color="secondary", outline=True,
-                             className="me-2"),
-                  dbc.Button("Map as PNG", id=PNG_BUTTON, size="sm", color="secondary", outline=True,
-                             className="me-2"),
-                  dbc.Button("Map as SVG", id=SVG_BUTTON, size="sm", color="secondary", outline=True),
-                  dcc.Download(id=DOWNLOAD), dcc.Download(id=IMAGE_DOWNLOAD)]),
+                  table_buttons(),
+                  html.Div([dbc.Button(f"Map as {fmt.upper()}", id=button, size="sm", color="secondary",
+                                       outline=True, className="me-2 mb-1", title=f"Download the map as {fmt.upper()}")
+                            for fmt, button in (("png", PNG_BUTTON), ("svg", SVG_BUTTON), ("pdf", PDF_BUTTON))]
+                           + [dcc.Download(id=IMAGE_DOWNLOAD)], className="d-inline-block d-print-none"),
+                  bars_buttons()]),
         dash_table.DataTable(id=TABLE, sort_action="native", page_action="none", style_table={"overflowX": "auto"},
                              style_cell={"fontFamily": "inherit", "fontSize": "0.9rem", "padding": "4px"},
                              columns=[{"name": n, "id": i} for i, n in (
@@ -94,7 +92,7 @@ def _selection(indicator, period, colour, division):
     estimates = snapshot.table("estimates")
     latest = latest_period(estimates)
     indicator = checked(indicator, inds, DEFAULT_INDICATOR)
-    period = checked(period, set(estimates["period"]), latest) if period != "latest" else latest
+    period = checked(period, set(estimates["period"].unique()), latest) if period != "latest" else latest
     colour = checked(colour, {c for c, _ in COLOURINGS}, "value")
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
     values = area_values(snapshot, config, indicator, period, division)
@@ -169,16 +167,16 @@ def open_profile(click):
     return f"/area/{code}"
 
 
-@callback(Output(DOWNLOAD, "data"), Input(CSV_BUTTON, "n_clicks"), Input(XLSX_BUTTON, "n_clicks"),
-          State(INDICATOR, "value"), State(PERIOD, "value"), State(DIVISION, "value"), prevent_initial_call=True)
-def download(_csv, _xlsx, indicator, period, division):
+def _table_export(indicator, period, division):
     """The table as shown (suppression applied), with definition and method columns."""
     _, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
     frame = area_table_export(values, config.indicator(indicator), config, period, division_label(config, division))
-    name = f"{indicator}-{period.replace('/', '-')}-{division}"
-    if ctx.triggered_id == XLSX_BUTTON:
-        return dcc.send_bytes(to_xlsx(frame, indicator), f"{name}.xlsx")
-    return dcc.send_string(to_csv(frame), f"{name}.csv")
+    return frame, f"{indicator}-{period.replace('/', '-')}-{division}"
+
+
+table_buttons = table_downloads("map", _table_export, [State(INDICATOR, "value"), State(PERIOD, "value"),
+                                                       State(DIVISION, "value")], what="areas table")
+bars_buttons = figure_downloads(BARS, "areas-ranked", label="Ranked chart")
 
 
 def map_figure(snapshot, config, indicator, period, colour, division):
@@ -198,11 +196,12 @@ def map_figure(snapshot, config, indicator, period, colour, division):
 
 
 @callback(Output(IMAGE_DOWNLOAD, "data"), Input(PNG_BUTTON, "n_clicks"), Input(SVG_BUTTON, "n_clicks"),
-          State(INDICATOR, "value"), State(PERIOD, "value"), State(COLOUR, "value"), State(DIVISION, "value"),
-          prevent_initial_call=True)
-def download_image(_png, _svg, indicator, period, colour, division):
+          Input(PDF_BUTTON, "n_clicks"), State(INDICATOR, "value"), State(PERIOD, "value"), State(COLOUR, "value"),
+          State(DIVISION, "value"), prevent_initial_call=True)
+def download_image(_png, _svg, _pdf, indicator, period, colour, division):
+    """The map rebuilt whole on the server from the selections (the browser's copy holds patches)."""
     snapshot, config, indicator, period, colour, division, _ = _selection(indicator, period, colour, division)
-    fmt = "svg" if ctx.triggered_id == SVG_BUTTON else "png"
+    fmt = {SVG_BUTTON: "svg", PDF_BUTTON: "pdf"}.get(ctx.triggered_id, "png")
     image = figure_image(map_figure(snapshot, config, indicator, period, colour, division), fmt)
     return dcc.send_bytes(image, f"map-{indicator}-{period.replace('/', '-')}-{division}.{fmt}")
 

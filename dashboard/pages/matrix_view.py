@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dash_table, dcc, html
+from dash import Input, Output, State, callback, dash_table, dcc, html
 
+from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, select, state_id
 from ..figures.charts import matrix_scatter
+from ..figures.exports import matrix_export
 from ..figures.maps import base_map, geojson, map_values
 from ..figures.select import ALL_DIVISIONS, matrix_selection, matrix_table_rows, optional_table, resource_levels
 from .common import DIVISION, division_label, live, page
@@ -30,7 +32,8 @@ def _body(snapshot, config):
             dbc.Col(dcc.Graph(id=SCATTER, config={"displaylogo": False}), lg=7),
             dbc.Col(dcc.Graph(id=MAP, config={"topojsonURL": "/assets/topojson/", "displaylogo": False}), lg=5),
         ]),
-        html.H2("Areas, bands and engagement", className="h5 mt-3"),
+        scatter_buttons(),
+        html.Div([html.H2("Areas, bands and engagement", className="h5 mt-3 me-3 d-inline-block"), table_buttons()]),
         dash_table.DataTable(id=TABLE, sort_action="native", page_action="none", style_table={"overflowX": "auto"},
                              style_cell={"fontFamily": "inherit", "fontSize": "0.85rem", "whiteSpace": "normal",
                                          "textAlign": "left", "padding": "4px"},
@@ -44,6 +47,18 @@ def _body(snapshot, config):
 
 def layout(**_query):
     return page("Crime and worry matrix", _body)
+
+
+def _table_export(period, division):
+    snapshot, config = live()
+    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    period, m, _ = matrix_selection(snapshot, config, period, division)
+    return matrix_export(m), f"matrix-{period.replace('/', '-')}-{division}"
+
+
+table_buttons = table_downloads("matrix", _table_export, [State(PERIOD, "value"), State(DIVISION, "value")],
+                                what="matrix table")
+scatter_buttons = figure_downloads(SCATTER, "crime-worry-matrix", label="Matrix chart")
 
 
 @callback(Output(SCATTER, "figure"), Output(MAP, "figure"), Output(TABLE, "data"), Output(SUMMARY, "children"),

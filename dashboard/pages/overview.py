@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
+from ..components.downloads import table_downloads
 from ..components.estimate_table import estimate_table
 from ..components.state import checked, select, state_id
+from ..figures.exports import estimates_export, geography_names
 from ..figures.headline import Headline, change_text, headline_rows, msf_text, overall_outcome, target_text
 from ..figures.overview import overview_frame
 from ..figures.select import ALL_DIVISIONS, area_indicators, latest_period, optional_table
@@ -34,7 +36,8 @@ def _body(snapshot, config):
                className="small"),
         select("rug", "Show", [("divisions", "Divisions"), ("areas", "All areas, grouped by division")], "divisions"),
         html.Div(id=RUG),
-        html.H2("Every indicator, latest period", className="h4 mt-4"),
+        html.Div([html.H2("Every indicator, latest period", className="h4 mt-4 me-3 d-inline-block"),
+                  table_buttons()]),
         html.Div(id="overview-table-holder", children=estimate_table(
             overview_frame(snapshot.table("estimates"), config), config, table_id=OVERVIEW_TABLE)),
     ])
@@ -128,6 +131,18 @@ def _rug_cell(value_row, comp_row):
     return html.Td([html.Span(f"{value_row.value:.1f}"), html.Br(),
                     html.Span(f"{LABEL.get(verdict, verdict)} ({LABEL.get(strict, strict)})", className="small")],
                    className=CELL_CLASS.get(verdict, ""))
+
+
+def _table_export(_division):
+    """Every indicator for the force and each division in the latest period, as on the page."""
+    snapshot, config = live()
+    frame = overview_frame(snapshot.table("estimates"), config)
+    period = frame["period"].iat[0] if len(frame) else "none"
+    return (estimates_export(frame, config, geography_names(snapshot, config)),
+            f"indicators-{period.replace('/', '-')}-force-and-divisions")
+
+
+table_buttons = table_downloads("overview", _table_export, [State(DIVISION, "value")], what="indicator table")
 
 
 dash.register_page(__name__, path="/", name="Force overview", title="Force overview", layout=layout)

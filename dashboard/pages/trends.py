@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, dcc, html
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html
 
+from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, select, state_id
 from ..figures.charts import trend_panels
+from ..figures.exports import changes_export, estimates_export, geography_names
 from ..figures.select import ALL_DIVISIONS, optional_table
 from .common import DIVISION, division_label, live, page
 
@@ -22,6 +25,7 @@ def _body(snapshot, config):
         select("area", "Area (optional)", [("none", "None: use the division filter")]
                + [(a.area_code, f"{a.area_name} ({a.division_name})") for a in areas.itertuples()], "none"),
         html.P(id=CAPTION, className="small", **{"aria-live": "polite"}),
+        html.Div([figure_buttons(), table_buttons()]),
         dcc.Graph(id=GRAPH, config={"displaylogo": False}),
     ])
 
@@ -30,17 +34,20 @@ def layout(**_query):
     return page("Trends", _body)
 
 
-@callback(Output(GRAPH, "figure"), Output(CAPTION, "children"), Input(DIVISION, "value"), Input(GEOGRAPHY, "value"))
-def update(division, area):
-    snapshot, config = live()
+def _geography(snapshot, config, division, area):
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
     area = checked(area, set(snapshot.table("areas")["area_code"]) | {"none"}, "none")
     if area != "none":
-        level, geo, label = "area", area, snapshot.table("areas").set_index("area_code").loc[area, "area_name"]
-    elif division != ALL_DIVISIONS:
-        level, geo, label = "division", division, division_label(config, division)
-    else:
-        level, geo, label = "force", config.force_code, config.force_name
+        return "area", area, snapshot.table("areas").set_index("area_code").loc[area, "area_name"]
+    if division != ALL_DIVISIONS:
+        return "division", division, division_label(config, division)
+    return "force", config.force_code, config.force_name
+
+
+@callback(Output(GRAPH, "figure"), Output(CAPTION, "children"), Input(DIVISION, "value"), Input(GEOGRAPHY, "value"))
+def update(division, area):
+    snapshot, config = live()
+    level, geo, label = _geography(snapshot, config, division, area)
     est = snapshot.table("estimates")
     series = est[(est.level == level) & (est.geography_code == geo) & (est.subgroup_dimension == "all")]
     inds = [i for i in config.indicators if i.kind != "gap" and (series.indicator == i.id).any()]
@@ -55,6 +62,28 @@ def update(division, area):
                "for trend over the last five periods at 99.8%. Indicators only surveyed at force level are shown for "
                f"the force only. Points on fewer than {config.suppression_threshold} respondents are withheld.")
     return fig, caption
+
+
+def _table_export(division, area):
+    """Every estimate of the geography shown, over time, with its interval and base, and the
+    published changes with their tests (two blocks, one sheet)."""
+    snapshot, config = live()
+    level, geo, _ = _geography(snapshot, config, division, area)
+    est = snapshot.table("estimates")
+    series = est[(est.level == level) & (est.geography_code == geo) & (est.subgroup_dimension == "all")]
+    names = geography_names(snapshot, config)
+    out = estimates_export(series.sort_values(["indicator", "period"]), config, names)
+    chg = snapshot.table("changes")
+    chg = chg[(chg.level == level) & (chg.geography_code == geo) & (chg.subgroup_dimension == "all")]
+    changes = changes_export(chg.sort_values(["indicator", "period", "compared_with"]), config)
+    changes = changes.rename(columns={"indicator": "indicator_id", "indicator_name": "indicator"})
+    return pd.concat([out.assign(row_type="estimate"), changes.assign(row_type="change")], ignore_index=True), \
+        f"trends-{geo}"
+
+
+table_buttons = table_downloads("trends", _table_export, [State(DIVISION, "value"), State(GEOGRAPHY, "value")],
+                                what="trend figures")
+figure_buttons = figure_downloads(GRAPH, "trends", label="Chart")
 
 
 dash.register_page(__name__, path="/trends", name="Trends", title="Trends", layout=layout)

@@ -67,7 +67,7 @@ def test_suppressed_values_never_reach_an_export(demo_store):
 
 
 def _image(client, button: str, division="all"):
-    body = button_request("map-image-download", ("map-png", "map-svg"), button,
+    body = button_request("map-image-download", ("map-png", "map-svg", "map-pdf"), button,
                           {"indicator": "confidence", "period": "latest", "colour": "significance",
                            "division": division})
     return _post(client, body, "map-image-download")
@@ -86,3 +86,5 @@ def test_map_exports_as_png_and_svg_offline(demo_store):
     assert svg_data["filename"] == "map-confidence-2008-09-SH.svg" and svg.lstrip().startswith("<svg")
     shropshire = (Store(demo_store).open().table("areas").division_code == "SH").sum()
     assert svg.count("choroplethlocation") == shropshire  # every area of the division drawn
+    pdf = base64.b64decode(_image(client, "map-pdf", "SH")["content"])
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000
