@@ -116,8 +116,7 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
 
     crime_files = _files(source_dir, inp.crime, findings, "crime", required=False)
     _progress(5, steps, f"police.uk crime: {len(crime_files)} file(s)")
-    crime_frames = [policeuk.read_crime_file(p, config, findings) for p in crime_files]
-    crime_frames = [f for f in crime_frames if f is not None]
+    crime = policeuk.read_crime_files(crime_files, config, findings) if crime_files else None
 
     if findings.errors:
         return None
@@ -152,9 +151,9 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
     for code, df in respondents.items():
         tables[f"respondents_{code.lower()}"] = df.drop(columns=["source_file"]).reset_index(drop=True)
 
-    if crime_frames:
-        crime = pd.concat(crime_frames, ignore_index=True)
+    if crime is not None:
         rows, counts, accounting = policeuk.join_crime(crime, full)
+        del crime
         policeuk.report_unjoined(rows, findings)
         tables["crime_counts"] = counts
         tables["crime_accounting"] = accounting

@@ -63,10 +63,15 @@ class Findings:
             self.add(file, rule, message, int(r), column, v, severity)
 
     def add_rows_by_file(self, frame, rule, message, column, value_column=None, severity="warning") -> None:
-        """One problem per row of a frame that carries ``source_file`` and ``source_row``."""
-        for rec in frame.itertuples(index=False):
-            value = getattr(rec, value_column) if value_column else None
-            self.add(rec.source_file, rule, message, int(rec.source_row), column, value, severity)
+        """One problem per row of a frame that carries ``source_file`` and ``source_row``: the
+        first rows of each file up to the listing limit are listed, the rest counted."""
+        for file, part in frame.groupby("source_file", sort=False, observed=True):
+            key = (str(file), rule, column)
+            room = max(self.per_rule_limit - self._counts.get(key, 0), 0)
+            for rec in part.head(room).itertuples(index=False):
+                value = getattr(rec, value_column) if value_column else None
+                self.add(rec.source_file, rule, message, int(rec.source_row), column, value, severity)
+            self._counts[key] = self._counts.get(key, 0) + max(len(part) - room, 0)
 
     def warning_summary(self) -> dict[tuple[str, str], int]:
         """Warnings counted by rule (including those past the listing limit)."""
