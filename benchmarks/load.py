@@ -35,11 +35,11 @@ def main() -> int:
     sys.path.insert(0, str(REPO))
     from _server import demo_store, gunicorn
 
-    from dashboard.pages.protocol import map_request, page_request
+    from dashboard.pages.protocol import map_drawn, map_request, page_request
 
     with demo_store(args.store) as store, gunicorn(store, args.workers) as base:
         first = requests.post(base + "/_dash-update-component", json=map_request("confidence", None), timeout=60)
-        figure = first.json()["response"]["map-graph"]["figure"]
+        figure = map_drawn(first.json())
         codes = ["HE01", "NW05", "SW10", "SH07", "TW03"]
         indicators = ["confidence", "worry_burglary", "unsafe_after_dark", "spi2a_local", "kdi_local"]
         results: dict[str, list[float]] = defaultdict(list)

@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=2008, help="random seed (same seed, same bytes)")
     d.add_argument("--scale", type=float, default=1.0, help="multiply respondents and crimes (benchmarks)")
     d.add_argument("--crime-months", type=int, default=24, help="months of police.uk-format crime (0-24)")
+    d.add_argument("--areas", type=int, default=None, help="about this many areas instead of 145 (benchmarks)")
 
     for name, text in (("ingest", "validate inputs and publish a new snapshot"),
                        ("validate", "validate inputs without publishing")):
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         from .data.demo import write_demo
 
         files = write_demo(args.out, seed=args.seed, scale=args.scale, crime_months=args.crime_months,
-                           progress=lambda m: log.info("demo: %s", m))
+                           progress=lambda m: log.info("demo: %s", m), areas=args.areas)
         print(f"wrote {len(files)} synthetic demonstration files to {args.out}")
         return 0
     if args.command in ("ingest", "validate"):

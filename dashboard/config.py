@@ -176,6 +176,9 @@ class ForceConfig:
     matrix: MatrixSettings | None = None
     synthetic: bool = False
     text: str = ""
+    # Age, sex, ethnicity and crime-type results for each area. With thousands of areas nearly
+    # all would be suppressed, and they multiply the published tables: set false there.
+    area_subgroups: bool = True
 
     @property
     def division_codes(self) -> tuple[str, ...]:
@@ -477,10 +480,11 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
         c.problems.append(f"periods.baseline: {baseline!r} is not one of periods.years")
 
     st = c.table(raw.get("statistics", {}), "statistics",
-                 {"suppression_threshold", "small_base_flag", "confidence_levels"},
+                 {"suppression_threshold", "small_base_flag", "confidence_levels", "area_subgroups"},
                  {"suppression_threshold"})
     threshold = c.typed(st, "statistics", "suppression_threshold", int, 50)
     small = c.typed(st, "statistics", "small_base_flag", int, max(threshold, 100))
+    area_subgroups = bool(c.typed(st, "statistics", "area_subgroups", bool, True))
     if threshold < 1:
         c.problems.append(f"statistics.suppression_threshold: must be at least 1, got {threshold}")
     levels = st.get("confidence_levels", [0.95, 0.998])
@@ -600,6 +604,7 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
         path=Path(path), force_code=force_code, force_name=force_name, force_short_name=short_name,
         divisions=tuple(divisions), msf_peers=peers, periods=periods, baseline_period=baseline,
         suppression_threshold=threshold, small_base_flag=small, confidence_levels=tuple(levels),
+        area_subgroups=area_subgroups,
         surveys=surveys, answer_scales=scales, questions=questions, survey_columns=survey_columns,
         subgroups=subgroups, indicators=tuple(indicators), inputs=inputs, matrix=matrix, synthetic=synthetic,
         text=text,

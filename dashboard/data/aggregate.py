@@ -68,6 +68,8 @@ def survey_results(respondents: dict[str, pd.DataFrame], areas: pd.DataFrame, co
     parts = []
     for level in ("force", "division", "area"):
         for dim in ("all", "age_band", "sex", "ethnicity", "crime_type"):
+            if level == "area" and dim != "all" and not config.area_subgroups:
+                continue
             keys = ["indicator", "survey", level, "period"] + ([] if dim == "all" else [dim])
             g = long.dropna(subset=keys).groupby(keys, observed=True, sort=False)[list(sums)].sum().reset_index()
             g = g.rename(columns={level: "geography_code", **sums})

@@ -130,11 +130,11 @@ def _dates(rng, year: str, n: int) -> np.ndarray:
 
 
 class _Demo:
-    def __init__(self, seed: int, scale: float, crime_months: int):
+    def __init__(self, seed: int, scale: float, crime_months: int, areas: int | None = None):
         self.rng = np.random.default_rng(seed)
         self.seed, self.scale = seed, scale
         self.months = CRIME_MONTHS[-crime_months:] if crime_months else CRIME_MONTHS[:0]
-        self.areas = build_areas(self.rng)
+        self.areas = build_areas(self.rng, total=areas)
         self.pop = build_population(self.areas, self.rng)
         self.codes = np.array([a.code for a in self.areas])
         self.divisions = np.array([a.division for a in self.areas])
@@ -385,14 +385,17 @@ def _geojson(areas) -> bytes:
 
 
 def write_demo(out_dir: Path, seed: int = 2008, scale: float = 1.0, crime_months: int = 24,
-               progress=lambda msg: None) -> list[Path]:
-    """Write the demonstration input set to ``out_dir``; returns the files written."""
+               progress=lambda msg: None, areas: int | None = None) -> list[Path]:
+    """Write the demonstration input set to ``out_dir``; returns the files written. ``areas``
+    (benchmarks) makes about that many areas instead of the 145."""
     out_dir = Path(out_dir)
     if not 0 < scale <= 100:
         raise ValueError(f"scale must be above 0 and at most 100 (got {scale})")
     if not 0 <= crime_months <= len(CRIME_MONTHS):
         raise ValueError(f"crime_months must be 0 to {len(CRIME_MONTHS)} (got {crime_months})")
-    demo = _Demo(seed, scale, crime_months)
+    if areas is not None and not 5 <= areas <= 20_000:
+        raise ValueError(f"areas must be 5 to 20,000 (got {areas})")
+    demo = _Demo(seed, scale, crime_months, areas)
     files: dict[str, bytes] = {}
     config = DEFAULT_CONFIG.read_text(encoding="utf-8")
     files["force.toml"] = (f"# {SYNTHETIC_NOTE}\n# Seed {seed}, scale {scale:g}.\n\n" + config

@@ -74,12 +74,17 @@ def _cells(seeds: np.ndarray, poly: Polygon) -> list[Polygon]:
     return ordered  # type: ignore[return-value]
 
 
-def build_areas(rng: np.random.Generator, relax: int = 4) -> list[DemoArea]:
+def build_areas(rng: np.random.Generator, relax: int = 4, total: int | None = None) -> list[DemoArea]:
+    """The areas of the synthetic force: 145 by default, or about ``total`` (benchmarks),
+    shared among the divisions in the default proportions."""
     names = [s + e for s in NAME_STARTS for e in NAME_ENDS]
     order = rng.permutation(len(names))
+    default_total = sum(n for _, n, _ in DIVISION_LAYOUT.values())
     areas: list[DemoArea] = []
     k = 0
     for div, (_, n, _) in DIVISION_LAYOUT.items():
+        if total is not None:
+            n = max(1, round(n * total / default_total))
         poly = _division_polygon(div)
         seeds = _points_in(poly, n, rng)
         for _ in range(relax):  # Lloyd relaxation: move each seed to its cell's centroid
@@ -88,7 +93,8 @@ def build_areas(rng: np.random.Generator, relax: int = 4) -> list[DemoArea]:
         # Number areas west to east within bands from north to south, as a reader scans a map.
         rank = np.lexsort((seeds[:, 0], -np.round(seeds[:, 1] / 15_000)))
         for i, j in enumerate(rank, start=1):
-            areas.append(DemoArea(f"{div}{i:02d}", names[order[k]], div, cells[j]))
+            name = names[order[k % len(names)]] + ("" if k < len(names) else f" {k // len(names) + 1}")
+            areas.append(DemoArea(f"{div}{i:02d}", name, div, cells[j]))
             k += 1
     return areas
 

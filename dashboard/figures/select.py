@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
 
 from ..data.store import StoreError
@@ -20,31 +22,55 @@ def latest_period(estimates: pd.DataFrame) -> str:
 def area_values(snapshot, config, indicator: str, period: str, division: str = ALL_DIVISIONS) -> pd.DataFrame:
     """One row per area (in the division, or all) with its estimate, interval, base, verdict
     against the force, and resource level: ordered by area code."""
+    index = _area_index(str(snapshot.path))
     areas = snapshot.table("areas")[["area_code", "area_name", "division_code", "division_name"]]
     if division != ALL_DIVISIONS:
         areas = areas[areas["division_code"] == division]
-    e = snapshot.table("estimates")
-    e = e[(e["indicator"] == indicator) & (e["period"] == period) & (e["level"] == "area")
-          & (e["subgroup_dimension"] == "all")]
-    out = areas.merge(e[["geography_code", "value", "lower_95", "upper_95", "base", "suppressed", "small_base"]],
-                      left_on="area_code", right_on="geography_code", how="left").drop(columns="geography_code")
-    ac = optional_table(snapshot, "area_comparisons")
-    if ac is not None:
-        ac = ac[(ac["indicator"] == indicator) & (ac["period"] == period)]
-        out = out.merge(ac[["area_code", "vs_force_95", "vs_force_998", "vs_division_95", "bh_significant",
-                            "shrunk_value", "shrunk_lower", "shrunk_upper"]], on="area_code", how="left")
+    out = areas.merge(index["estimates"].get((indicator, period), index["no_estimates"]), on="area_code", how="left")
+    if index["comparisons"] is not None:
+        out = out.merge(index["comparisons"].get((indicator, period), index["no_comparisons"]),
+                        on="area_code", how="left")
     else:
         out["vs_force_95"] = "similar"
     out["vs_force_95"] = out["vs_force_95"].fillna("suppressed")
-    m = optional_table(snapshot, "matrix")
-    if m is not None and len(m):
-        mp = period if period in set(m["period"]) else max(m["period"])
-        out = out.merge(m[m["period"] == mp][["area_code", "resource_level", "rank"]], on="area_code", how="left")
+    matrix = index["matrix"]
+    if matrix:
+        mp = period if period in matrix else max(matrix)
+        out = out.merge(matrix[mp], on="area_code", how="left")
     else:
         out["resource_level"], out["rank"] = "not computed", float("nan")
     out["suppressed"] = out["suppressed"].fillna(True).astype(bool)
     out["base"] = out["base"].fillna(0).astype(int)
     return out.sort_values("area_code").reset_index(drop=True)
+
+
+@lru_cache(maxsize=4)
+def _area_index(snapshot_path: str) -> dict:
+    """A snapshot's area-level results split by (indicator, period) once, so that a map switch
+    picks its rows instead of filtering every published estimate (snapshots never change)."""
+    from ..data.store import snapshot_at
+
+    snapshot = snapshot_at(snapshot_path)
+    e = snapshot.table("estimates")
+    e = e[(e["level"] == "area") & (e["subgroup_dimension"] == "all")]
+    est_cols = ["value", "lower_95", "upper_95", "base", "suppressed", "small_base"]
+    e = e[["indicator", "period", "geography_code", *est_cols]].rename(columns={"geography_code": "area_code"})
+    index = {"estimates": {k: g.drop(columns=["indicator", "period"]) for k, g in
+                           e.groupby(["indicator", "period"], observed=True, sort=False)},
+             "no_estimates": e.iloc[:0].drop(columns=["indicator", "period"])}
+    ac = optional_table(snapshot, "area_comparisons")
+    index["comparisons"] = None
+    if ac is not None:
+        cols = ["area_code", "vs_force_95", "vs_force_998", "vs_division_95", "bh_significant", "shrunk_value",
+                "shrunk_lower", "shrunk_upper"]
+        ac = ac[["indicator", "period", *cols]]
+        index["comparisons"] = {k: g.drop(columns=["indicator", "period"]) for k, g in
+                                ac.groupby(["indicator", "period"], observed=True, sort=False)}
+        index["no_comparisons"] = ac.iloc[:0].drop(columns=["indicator", "period"])
+    m = optional_table(snapshot, "matrix")
+    index["matrix"] = {} if m is None or m.empty else {
+        p: g[["area_code", "resource_level", "rank"]] for p, g in m.groupby("period", sort=False)}
+    return index
 
 
 def optional_table(snapshot, name):

@@ -32,7 +32,10 @@ def _body_for(code):
         est = snapshot.table("estimates")
         period = latest_period(est)
         inds = area_indicators(config)
-        sel = est[(est.period == period) & (est.subgroup_dimension == "all")]
+        # The rows this page shows (the area, its division, the force), picked in one pass.
+        sel = est[(est.period == period) & (est.subgroup_dimension == "all") & (
+            (est.level == "force") | ((est.level == "division") & (est.geography_code == area.division_code))
+            | ((est.level == "area") & (est.geography_code == code)))]
         ac = optional_table(snapshot, "area_comparisons")
         ac = ac[(ac.period == period) & (ac.area_code == code)].set_index("indicator") if ac is not None else None
         rows = []

@@ -22,6 +22,7 @@ from ..figures.select import ALL_DIVISIONS, area_indicators, area_values, latest
 from .common import DIVISION, division_label, live, page
 
 MAP = "map-graph"
+DRAWN = "map-drawn"  # the snapshot whose geometry the browser's map holds
 TABLE = "map-table"
 BARS = "map-bars"
 CAPTION = "map-caption"
@@ -48,6 +49,7 @@ def _controls(snapshot, config):
 def _body(snapshot, config):
     return html.Div([
         _controls(snapshot, config),
+        dcc.Store(id=DRAWN),
         html.P([html.Span(id=CAPTION), " ", html.A("Indicator definitions", href="/data#definitions")],
                className="small", **{"aria-live": "polite"}),
         dbc.Row([
@@ -99,11 +101,13 @@ def _selection(indicator, period, colour, division):
     return snapshot, config, indicator, period, colour, division, values
 
 
-@callback(Output(MAP, "figure"), Output(CAPTION, "children"),
+@callback(Output(MAP, "figure"), Output(CAPTION, "children"), Output(DRAWN, "data"),
           Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(COLOUR, "value"), Input(DIVISION, "value"),
-          State(MAP, "figure"))
-def update_map(indicator, period, colour, division, figure):
-    """First call: the whole figure. After that: a Patch with only the new arrays."""
+          State(DRAWN, "data"))
+def update_map(indicator, period, colour, division, drawn):
+    """First call, or a new snapshot live: the whole figure. After that: a Patch with only the
+    new arrays. The browser says which snapshot's geometry it holds (``drawn``, a few bytes)
+    rather than sending its figure back, which at 10,000 areas would be megabytes a click."""
     snapshot, config, indicator, period, colour, division, values = _selection(indicator, period, colour, division)
     levels = resource_levels(config)
     arrays = map_values(values, colour, levels)
@@ -111,7 +115,7 @@ def update_map(indicator, period, colour, division, figure):
     caption = (f"{ind.name}, {period}, {division_label(config, division)}: {len(values)} areas; "
                f"{int(values['suppressed'].sum())} suppressed (base below {config.suppression_threshold}). "
                "Hover for value, interval and base; click an area for its profile.")
-    first = not figure or not figure.get("data")
+    first = drawn != snapshot.id
     if first:
         areas = snapshot.table("areas").sort_values("area_code")
         geo = _geojson(snapshot.id, str(snapshot.path), tuple(areas["area_code"]))
@@ -132,7 +136,7 @@ def update_map(indicator, period, colour, division, figure):
         trace["colorscale"] = arrays["colorscale"]
         trace["colorbar"] = dict(thickness=12, len=0.8, **arrays["colorbar"])
         trace["hovertemplate"] = "%{customdata[0]} (%{customdata[1]})<br>%{text}<extra></extra>"
-    return patch, caption
+    return patch, caption, snapshot.id if first else no_update
 
 
 @callback(Output(TABLE, "data"), Output(BARS, "figure"),

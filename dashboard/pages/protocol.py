@@ -24,19 +24,26 @@ def page_request(path: str) -> dict:
             "changedPropIds": ["_pages_location.pathname"], "state": []}
 
 
-def map_request(indicator: str, figure, changed: str = "indicator", division: str = "all",
+def map_request(indicator: str, drawn: str | None, changed: str = "indicator", division: str = "all",
                 period: str = "latest", colour: str = "value") -> dict:
-    """The map callback's request; ``figure`` is the figure the browser holds (None at first)."""
+    """The map callback's request; ``drawn`` is the snapshot id whose geometry the browser
+    holds (``map_drawn`` of the first response), None before the first render."""
     ids = {"indicator": state("indicator", "confidence"), "period": state("period", "latest"),
            "colour": state("colour", "value"), "division": state("division", "all")}
     values = {"indicator": indicator, "period": period, "colour": colour, "division": division}
     return {
-        "output": "..map-graph.figure...map-caption.children..",
-        "outputs": [{"id": "map-graph", "property": "figure"}, {"id": "map-caption", "property": "children"}],
+        "output": "..map-graph.figure...map-caption.children...map-drawn.data..",
+        "outputs": [{"id": "map-graph", "property": "figure"}, {"id": "map-caption", "property": "children"},
+                    {"id": "map-drawn", "property": "data"}],
         "inputs": [{"id": ids[k], "property": "value", "value": values[k]} for k in ids],
         "changedPropIds": [_prop_id(ids[changed]) + ".value"],
-        "state": [{"id": "map-graph", "property": "figure", "value": figure}],
+        "state": [{"id": "map-drawn", "property": "data", "value": drawn}],
     }
+
+
+def map_drawn(response: dict) -> str:
+    """The snapshot id a first map response says the browser now holds."""
+    return response["response"]["map-drawn"]["data"]
 
 
 def button_request(output_id: str, buttons: tuple[str, ...], clicked: str, states: dict[str, str]) -> dict:
