@@ -7,6 +7,7 @@ restart.
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import dash
@@ -76,10 +77,10 @@ def create_app(store: Path | str | None = None) -> dash.Dash:
     )
     app.index_string = INDEX
     app.server.config["DASHBOARD_STORE"] = str(store or SETTINGS.store)
-    # Callback JSON, HTML and CSS are compressed. Dash's JavaScript bundles are not: they are
-    # sent with send_file (direct passthrough), and compressing those under gunicorn's threaded
-    # workers answered 500 for some of them (seen here); a reverse proxy should compress them.
-    app.server.config["COMPRESS_MIMETYPES"] = ["text/html", "text/css", "application/json"]
+    # Callback JSON and HTML are compressed by Flask-Compress; the JavaScript bundles and assets
+    # by compress_bundles below, once per process (compressing them on every request under
+    # gunicorn's threaded workers with Flask-Compress answered 500 for some, seen here).
+    app.server.config["COMPRESS_MIMETYPES"] = ["text/html", "application/json"]
     app.server.config["COMPRESS_MIN_SIZE"] = 500
     Compress(app.server)
     app.layout = _shell
@@ -131,6 +132,27 @@ def _add_routes(server) -> None:
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @server.after_request
+    def compress_bundles(response):
+        """Dash's JavaScript bundles and the assets, gzipped once per process and kept: they
+        change only with a release (component bundles are fingerprinted), and plotly.js alone
+        is 4.6 MB raw, 1.4 MB gzipped."""
+        if (response.status_code != 200 or not request.path.startswith(("/_dash-component-suites/", "/assets/"))
+                or "gzip" not in request.headers.get("Accept-Encoding", "")
+                or "Content-Encoding" in response.headers
+                or response.mimetype not in ("text/javascript", "application/javascript", "text/css",
+                                             "application/json")):
+            return response
+        body = _GZIPPED.get(request.path)
+        if body is None:
+            response.direct_passthrough = False
+            body = gzip.compress(response.get_data(), compresslevel=6, mtime=0)
+            _GZIPPED[request.path] = body
+        response.set_data(body)
+        response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+        return response
+
+    @server.after_request
     def cache_headers(response):
         if request.path.startswith(("/assets/", "/_dash-component-suites/")):
             # Dash fingerprints component bundles; assets change only with a release.
@@ -141,6 +163,7 @@ def _add_routes(server) -> None:
 
 
 _CALLBACKS: tuple[dict, list] | None = None
+_GZIPPED: dict[str, bytes] = {}  # request path -> gzipped bundle (bundles never change while serving)
 
 
 def _page_callbacks() -> tuple[dict, list]:

@@ -147,23 +147,45 @@ def _pack(args) -> int:
     return 0
 
 
+def _code_fingerprint() -> str:
+    """sha256 of the package's code and the default force configuration: the demo store is
+    rebuilt when they change, so `serve --demo` never shows what older code computed."""
+    import hashlib
+
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted([*root.rglob("*.py"), *(root.parent / "data" / "forces").glob("*.toml")]):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def _serve(args) -> int:
     from .data.store import Store
 
     store = args.store or SETTINGS.store
     if args.demo:
         store = args.store or DEMO_STORE
-        if Store(store).current_id() is None:
+        stamp = Path(store) / "demo-built-by.txt"
+        built_by = _code_fingerprint()
+        stale = stamp.is_file() and stamp.read_text(encoding="utf-8").strip() != built_by
+        if Store(store).current_id() is None or stale:
+            import shutil
+
             from .data.demo import write_demo
             from .ingest import run_ingest
 
+            if stale:
+                log.info("the demo store was built by another version of the code: rebuilding it")
             log.info("generating the synthetic demonstration data in %s", DEMO_INPUT)
+            shutil.rmtree(DEMO_INPUT, ignore_errors=True)
             write_demo(DEMO_INPUT, progress=lambda m: log.info("demo: %s", m))
             result = run_ingest(DEMO_INPUT, store)
             if result.code:
                 for p in result.findings.errors:
                     print(f"error: {p}", file=sys.stderr)
                 return 1
+            stamp.write_text(built_by + "\n", encoding="utf-8")
     if Store(store).current_id() is None:
         print(f"dashboard serve: nothing is published in {store}; run `dashboard ingest SOURCE_DIR --store {store}` "
               "or `dashboard serve --demo`", file=sys.stderr)

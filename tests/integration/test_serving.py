@@ -71,6 +71,30 @@ def test_nothing_is_requested_from_outside(served):
     assert not re.search(r"url\((?!\"?data:)", css.text)
 
 
+def test_scripts_and_styles_are_sent_gzipped_and_intact(served):
+    """Every bundle the page loads arrives compressed (with threaded workers, in parallel) and
+    decompresses to exactly what is sent uncompressed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    index = requests.get(served + "/", timeout=10).text
+    urls = [u for u in re.findall(r'(?:src|href)="([^"]+)"', index) if u.endswith((".js", ".css")) or ".js?" in u
+            or ".css?" in u]
+    assert any("plotly" in u for u in urls) or len(urls) > 3, urls
+
+    def fetch(url):
+        zipped = requests.get(served + url, timeout=30)  # requests asks for gzip and inflates it
+        plain = requests.get(served + url, headers={"Accept-Encoding": "identity"}, timeout=30)
+        return url, zipped, plain
+
+    with ThreadPoolExecutor(8) as pool:
+        for url, zipped, plain in pool.map(fetch, urls * 2):
+            assert zipped.status_code == plain.status_code == 200, url
+            assert zipped.headers.get("Content-Encoding") == "gzip", url
+            assert "Content-Encoding" not in plain.headers, url
+            assert zipped.content == plain.content, url
+            assert int(zipped.headers["Content-Length"]) < len(plain.content), url
+
+
 def test_the_app_reads_only_the_snapshot(demo_store, demo_source, tmp_path):
     """With the raw input directory gone, the app still serves: it never reads raw files."""
     import shutil
