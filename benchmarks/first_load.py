@@ -45,13 +45,20 @@ def main() -> int:
             for flag in CHROMIUM_FLAGS:
                 options.add_argument(flag)
             options.binary_location = chromium_path()
+            options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
             driver = webdriver.Chrome(options=options)
             try:
                 driver.get(base + "/map")
                 deadline = time.monotonic() + 60
                 while not driver.execute_script(DRAWN):
                     if time.monotonic() > deadline:
-                        raise SystemExit("the map was not drawn within 60 s")
+                        state = driver.execute_script(
+                            "var gd = document.querySelector('#map-graph .js-plotly-plot');"
+                            "return gd ? {data: (gd.data || []).length, full: (gd._fullData || []).length,"
+                            " paths: document.querySelectorAll('#map-graph path.choroplethlocation').length}"
+                            " : document.body.innerText.slice(0, 300)")
+                        logs = driver.get_log("browser")
+                        raise SystemExit(f"the map was not drawn within 60 s: {state}; console: {logs[:5]}")
                     time.sleep(0.02)
                 rows.append(driver.execute_script(TIMING))
             finally:

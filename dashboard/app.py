@@ -74,6 +74,7 @@ def create_app(store: Path | str | None = None) -> dash.Dash:
         title="Confidence and satisfaction dashboard",
         update_title=None,
         suppress_callback_exceptions=True,
+        eager_loading=False,
     )
     app.index_string = INDEX
     app.server.config["DASHBOARD_STORE"] = str(store or SETTINGS.store)
@@ -88,7 +89,19 @@ def create_app(store: Path | str | None = None) -> dash.Dash:
     callback_map, callback_list = _page_callbacks()
     app.callback_map.update(callback_map)
     app._callback_list.extend(callback_list)
+    _render_index_once(app)
     return app
+
+
+def _render_index_once(app: dash.Dash) -> None:
+    """Render the index page once, now. Dash records which script bundles it may serve when it
+    first renders the index, and refuses (500) a bundle before that. Under gunicorn the index
+    and the bundles can go to different workers, so a worker that never rendered the index
+    answered 500 for the scripts of a page another worker had served (seen here with 2 workers).
+    Rendered here, before gunicorn forks (preload_app), every worker starts with the list."""
+    response = app.server.test_client().get("/")
+    if response.status_code != 200:
+        raise RuntimeError(f"the dashboard's index page could not be rendered: {response.status_code}")
 
 
 def _add_routes(server) -> None:

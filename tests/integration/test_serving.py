@@ -71,6 +71,19 @@ def test_nothing_is_requested_from_outside(served):
     assert not re.search(r"url\((?!\"?data:)", css.text)
 
 
+def test_every_worker_serves_the_bundles_before_any_page(demo_store):
+    """A worker that has not rendered the index must still serve the page's scripts: the index
+    and its bundles can go to different workers (Dash used to answer 500 there)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    index = create_app(demo_store).server.test_client().get("/").get_data(as_text=True)
+    urls = [u for u in re.findall(r'src="([^"]+)"', index) if "_dash-component-suites" in u]
+    assert len(urls) > 5
+    with gunicorn(demo_store, workers=3) as base, ThreadPoolExecutor(12) as pool:
+        codes = list(pool.map(lambda u: requests.get(base + u, timeout=30).status_code, urls * 4))
+    assert codes == [200] * len(codes)
+
+
 def test_scripts_and_styles_are_sent_gzipped_and_intact(served):
     """Every bundle the page loads arrives compressed (with threaded workers, in parallel) and
     decompresses to exactly what is sent uncompressed."""
