@@ -74,7 +74,6 @@ def create_app(store: Path | str | None = None) -> dash.Dash:
         title="Confidence and satisfaction dashboard",
         update_title=None,
         suppress_callback_exceptions=True,
-        eager_loading=False,
     )
     app.index_string = INDEX
     app.server.config["DASHBOARD_STORE"] = str(store or SETTINGS.store)
