@@ -7,6 +7,7 @@ restart.
 
 from __future__ import annotations
 
+import functools
 import gzip
 from pathlib import Path
 
@@ -92,6 +93,18 @@ def create_app(store: Path | str | None = None) -> dash.Dash:
     return app
 
 
+@functools.lru_cache(maxsize=32)
+def _pack_bytes(snapshot_path: str, division: str) -> bytes:
+    """A division's pack, built once per snapshot and kept (snapshots never change): the
+    second person asking for it gets it at once instead of waiting for the charts again."""
+    from .data.store import snapshot_at
+    from .live import snapshot_config
+    from .pack import build_pack
+
+    snapshot = snapshot_at(snapshot_path)
+    return build_pack(snapshot, snapshot_config(snapshot), division)
+
+
 def _render_index_once(app: dash.Dash) -> None:
     """Render the index page once, now. Dash records which script bundles it may serve when it
     first renders the index, and refuses (500) a bundle before that. Under gunicorn the index
@@ -126,13 +139,13 @@ def _add_routes(server) -> None:
 
         from .figures.images import ImageExportError
         from .live import current_snapshot, snapshot_config
-        from .pack import PackError, build_pack, resolve_division
+        from .pack import PackError, resolve_division
 
         try:
             snapshot = current_snapshot()
             config = snapshot_config(snapshot)
             code = resolve_division(config, division)
-            pdf = build_pack(snapshot, config, code)
+            pdf = _pack_bytes(str(snapshot.path), code)
         except StoreError as exc:
             abort(503, str(exc))
         except PackError as exc:

@@ -192,7 +192,10 @@ def _equality(snapshot, config, division, st) -> list:
         return out + [_p("No SPI 3b results in this snapshot.", st["body"])]
     labels = {config.force_code: config.force_short_name or config.force_name,
               **{d.code: d.name for d in config.divisions}}
-    out.append(_chart(gap_chart(gaps, labels), 70, 1100, 480))
+    chart = gap_chart(gaps, labels)
+    chart.update_layout(margin={"l": 90})  # room for the long axis title on paper
+    chart.update_yaxes(title="Gap, points (white - minority ethnic)")
+    out.append(_chart(chart, 70, 1100, 480))
     latest = gaps[gaps["period"] == gaps["period"].max()]
     rows = [[labels.get(r.geography_code, r.geography_code),
              "suppressed" if r.suppressed else f"{r.value_1:.1f}% (n = {r.base_1:,})",

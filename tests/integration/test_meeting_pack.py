@@ -95,6 +95,8 @@ def test_the_pack_is_served_for_the_selected_division(demo_store):
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF-")
     assert "meeting-pack-SH-" in r.headers["Content-Disposition"]
     assert r.headers["Cache-Control"] == "no-store"
+    again = client.get("/pack/SH.pdf")  # kept per snapshot: the same bytes, not built twice
+    assert again.data == r.data
     missing = client.get("/pack/XX.pdf")
     assert missing.status_code == 404 and b"choose one of" in missing.data
 
