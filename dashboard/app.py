@@ -53,13 +53,13 @@ def _shell():
         dcc.Location(id=URL, refresh=False),
         html.A("Skip to main content", href="#main", className="visually-hidden-focusable"),
         html.Header(dbc.Container(dbc.Row([
-            dbc.Col(nav, md=9),
+            dbc.Col(nav, lg=8),
             dbc.Col([select("division", "Division", _division_options(), "all"),
                      html.A("Meeting pack (PDF)", id=PACK_LINK, href="/pack/all.pdf", download="",
                             className="btn btn-sm btn-outline-secondary mb-2 d-print-none",
                             title="A4 PDF for the selected division: overview, targets, significant changes, "
                                   "matrix, equality and definitions (takes a few seconds)")],
-                    md=3, className="d-flex justify-content-md-end align-items-end"),
+                    lg=4, className="d-flex justify-content-lg-end align-items-end"),
         ], className="align-items-end"), fluid=True, className="px-4 py-2"), className="border-bottom mb-3"),
         html.Main(dbc.Container(dash.page_container, fluid=True, className="px-4"), id="main"),
     ])

@@ -116,3 +116,50 @@ def geography_names(snapshot, config) -> dict[str, str]:
     areas = snapshot.table("areas")
     return {config.force_code: config.force_name, **{d.code: d.name for d in config.divisions},
             **dict(zip(areas["area_code"], areas["area_name"]))}
+
+
+def definitions_export(config) -> pd.DataFrame:
+    """Every indicator's definition, source, question, positive answers, polarity, target, method."""
+    rows = []
+    for ind in config.indicators:
+        survey = config.surveys[ind.survey]
+        question = config.questions[ind.question].text if ind.question in config.questions else ""
+        positive = ", ".join(config.allowed_codes(ind.question)[c] for c in ind.positive) if ind.question else ""
+        rows.append({
+            "indicator_id": ind.id, "short_name": ind.short_name, "indicator": ind.name, "kind": ind.kind,
+            "survey": survey.name, "design_effect": survey.design_effect, "definition": ind.definition,
+            "question": question, "positive_answers": positive,
+            "strands": ", ".join(ind.strands), "high_threshold": ind.high_threshold,
+            "better_when": {"higher": "higher", "lower": "lower", "nearer_zero": "nearer zero"}[ind.polarity],
+            "target_pct": ind.target.value if ind.target else None,
+            "target_period": ind.target.period if ind.target else None,
+            "assessed_by_hmic": ind.assessed,
+            "method": ESTIMATE_METHOD + "; changes and gaps: Newcombe hybrid score interval",
+        })
+    return pd.DataFrame(rows)
+
+
+def comparisons_export(comp: pd.DataFrame, level: str, names: dict[str, str], config) -> pd.DataFrame:
+    """The tartan rug as a table: each geography's value, interval, base and verdicts against the
+    force at 95% and 99.8% (areas also after Benjamini-Hochberg, and the shrunken estimate)."""
+    inds = {i.id: i for i in config.indicators}
+    code = "division_code" if level == "division" else "area_code"
+    out = pd.DataFrame({
+        "indicator_id": comp["indicator"], "indicator": comp["indicator"].map(lambda i: inds[i].name),
+        "period": comp["period"], "level": level, "geography_code": comp[code],
+        "geography": comp[code].map(names).fillna(comp[code]),
+    })
+    for col in ("value", "lower_95", "upper_95", "base", "vs_force_95", "vs_force_998", "p_value", "bh_significant",
+                "bh_adjusted_p", "shrunk_value", "shrunk_lower", "shrunk_upper", "suppressed", "suppression_reason"):
+        if col in comp.columns:
+            out[col] = comp[col].round(1) if col in ("value", "lower_95", "upper_95", "shrunk_value", "shrunk_lower",
+                                                     "shrunk_upper") else comp[col]
+    if "suppressed" in out.columns:  # withheld values stay withheld, whatever the source table holds
+        hidden = out["suppressed"].fillna(False).astype(bool)
+        for col in ("value", "lower_95", "upper_95", "shrunk_value", "shrunk_lower", "shrunk_upper"):
+            if col in out.columns:
+                out[col] = out[col].where(~hidden)
+    out["method"] = ("z-test against the force value (fixed benchmark) at 95% and 99.8%"
+                     + ("; Benjamini-Hochberg over every area x indicator of the period; empirical-Bayes shrinkage "
+                        "toward the division" if level == "area" else "") + " (docs/methods.md)")
+    return out

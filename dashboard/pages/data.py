@@ -9,7 +9,9 @@ import dash
 from dash import html
 from flask import current_app
 
-from .common import page
+from ..components.downloads import table_downloads
+from ..figures.exports import definitions_export
+from .common import live, page
 
 
 def _body(snapshot, config):
@@ -59,12 +61,22 @@ def _body(snapshot, config):
                f"included; bases under {config.small_base_flag} are marked †."),
         supp,
         html.H2("Last rejected ingest", className="h4 mt-3"), rejection,
-        html.H2("Definitions", className="h4 mt-3", id="definitions"), *defs,
+        html.Div([html.H2("Definitions", className="h4 mt-3 me-3 d-inline-block", id="definitions"),
+                  definitions_buttons()]),
+        *defs,
     ])
 
 
 def layout(**_query):
     return page("Data and definitions", _body)
+
+
+def _definitions_export():
+    _, config = live()
+    return definitions_export(config), f"definitions-{config.force_code}"
+
+
+definitions_buttons = table_downloads("definitions", _definitions_export, [], what="indicator definitions")
 
 
 dash.register_page(__name__, path="/data", name="Data and definitions", title="Data and definitions", layout=layout)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from ..components.downloads import table_downloads
 from ..components.estimate_table import estimate_table
 from ..components.state import checked, select, state_id
-from ..figures.exports import estimates_export, geography_names
+from ..figures.exports import comparisons_export, estimates_export, geography_names
 from ..figures.headline import Headline, change_text, headline_rows, msf_text, overall_outcome, target_text
 from ..figures.overview import overview_frame
 from ..figures.select import ALL_DIVISIONS, area_indicators, latest_period, optional_table
@@ -35,6 +36,7 @@ def _body(snapshot, config):
                "force at 95% (and at 99.8% in brackets). Colour repeats the words; it never stands alone.",
                className="small"),
         select("rug", "Show", [("divisions", "Divisions"), ("areas", "All areas, grouped by division")], "divisions"),
+        rug_buttons(),
         html.Div(id=RUG),
         html.Div([html.H2("Every indicator, latest period", className="h4 mt-4 me-3 d-inline-block"),
                   table_buttons()]),
@@ -143,6 +145,31 @@ def _table_export(_division):
 
 
 table_buttons = table_downloads("overview", _table_export, [State(DIVISION, "value")], what="indicator table")
+
+
+def _rug_export(division, level):
+    """The rug as shown: each division (or area) against the force, with values and intervals."""
+    snapshot, config = live()
+    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    level = checked(level, {"divisions", "areas"}, "divisions")
+    est = snapshot.table("estimates")
+    period = latest_period(est)
+    inds = {i.id for i in area_indicators(config)}
+    geo_level, code = ("division", "division_code") if level == "divisions" else ("area", "area_code")
+    comp = optional_table(snapshot, f"{geo_level}_comparisons")
+    comp = comp[(comp.period == period) & comp.indicator.isin(inds)] if comp is not None else pd.DataFrame()
+    if division != ALL_DIVISIONS and len(comp):
+        comp = comp[comp.division_code == division]
+    values = est[(est.period == period) & (est.level == geo_level) & (est.subgroup_dimension == "all")]
+    keep = ["indicator", "geography_code", "lower_95", "upper_95"] + (
+        ["value", "suppressed", "suppression_reason"] if geo_level == "division" else [])
+    comp = comp.merge(values[keep].rename(columns={"geography_code": code}), on=["indicator", code], how="left")
+    frame = comparisons_export(comp, geo_level, geography_names(snapshot, config), config)
+    return frame, f"rug-{level}-{period.replace('/', '-')}-{division}"
+
+
+rug_buttons = table_downloads("rug", _rug_export, [State(DIVISION, "value"), State(RUG_LEVEL, "value")],
+                              what="table of indicators by geography")
 
 
 dash.register_page(__name__, path="/", name="Force overview", title="Force overview", layout=layout)

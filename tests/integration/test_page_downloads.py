@@ -95,6 +95,20 @@ def test_gap_table_and_area_table(client, snapshot):
     assert set(area["level"]) == {"area", "division", "force"}
 
 
+def test_rug_and_definitions(client, snapshot):
+    rug = _both(client, "rug", [(DIVISION, "value", "all"), (state("rug", "divisions"), "value", "areas")])
+    comp = snapshot.table("area_comparisons")
+    comp = comp[comp.period == comp.period.max()]
+    assert len(rug) == comp.indicator.isin(set(rug.indicator_id)).sum() > 1000
+    merged = rug.merge(comp, left_on=["indicator_id", "geography_code"], right_on=["indicator", "area_code"])
+    assert (merged["vs_force_95_x"] == merged["vs_force_95_y"]).all()
+    assert merged.loc[merged["suppressed_y"], "value_x"].isna().all()
+    divisions = _both(client, "rug", [(DIVISION, "value", "NW"), (state("rug", "divisions"), "value", "divisions")])
+    assert set(divisions["geography_code"]) == {"NW"} and divisions["lower_95"].notna().any()
+    definitions = _both(client, "definitions", [])
+    assert "spi1e" in set(definitions["indicator_id"]) and definitions["definition"].notna().all()
+
+
 def test_a_chart_downloads_as_png_svg_and_pdf(client):
     need(bool(shutil.which("chromium")), "chromium is needed for image exports")
     page = client.post("/_dash-update-component", json=page_request("/equality"))
