@@ -86,13 +86,18 @@ def cards(division, _ready=True):
     return [note, dbc.Row(cols)]
 
 
-@callback(Output(RUG, "children"), Input(DIVISION, "value"), Input(RUG_LEVEL, "value"))
-def rug(division, level):
+def _rug_selection(division, level):
+    """(snapshot, config, division, level, estimates, latest period) for the rug and its download."""
     snapshot, config = live()
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
     level = checked(level, {"divisions", "areas"}, "divisions")
     est = snapshot.table("estimates")
-    period = latest_period(est)
+    return snapshot, config, division, level, est, latest_period(est)
+
+
+@callback(Output(RUG, "children"), Input(DIVISION, "value"), Input(RUG_LEVEL, "value"))
+def rug(division, level):
+    snapshot, config, division, level, est, period = _rug_selection(division, level)
     inds = area_indicators(config)
     if level == "divisions":
         comp = optional_table(snapshot, "division_comparisons")
@@ -149,11 +154,7 @@ table_buttons = table_downloads("overview", _table_export, [State(DIVISION, "val
 
 def _rug_export(division, level):
     """The rug as shown: each division (or area) against the force, with values and intervals."""
-    snapshot, config = live()
-    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
-    level = checked(level, {"divisions", "areas"}, "divisions")
-    est = snapshot.table("estimates")
-    period = latest_period(est)
+    snapshot, config, division, level, est, period = _rug_selection(division, level)
     inds = {i.id for i in area_indicators(config)}
     geo_level, code = ("division", "division_code") if level == "divisions" else ("area", "area_code")
     comp = optional_table(snapshot, f"{geo_level}_comparisons")
