@@ -82,23 +82,28 @@ def _direction(difference: float, polarity: str) -> str:
     return "better" if (difference > 0) == (polarity == "higher") else "worse"
 
 
+def _points(row) -> str:
+    """'+3.5 pts, 95% CI +0.4 to +6.6': a difference always with its interval."""
+    return f"{row.difference:+.1f} pts, 95% CI {row.lower:+.1f} to {row.upper:+.1f}"
+
+
 def change_text(chg, ind, label: str) -> str:
-    """'▲ vs previous year: significantly better (+3.5 pts)', or why there is no verdict."""
+    """'▲ vs previous year: significantly better (+3.5 pts, 95% CI ...)', or why there is no verdict."""
     if chg is None:
         return f"no comparison with {label}"
     if chg.suppressed:
         return f"vs {label}: suppressed"
     if not chg.significant:
-        return f"vs {label}: no significant change ({chg.difference:+.1f} pts)"
+        return f"vs {label}: no significant change ({_points(chg)})"
     return (f"{ARROW[chg.difference > 0]} vs {label}: significantly {_direction(chg.difference, ind.polarity)} "
-            f"({chg.difference:+.1f} pts)")
+            f"({_points(chg)})")
 
 
 def msf_text(msf, ind) -> str:
-    head = f"vs MSF average {msf.msf_average:.1f}%: "
+    head = f"vs MSF average {msf.msf_average:.1f}% ({int(msf.peers)} forces): "
     if msf.significant:
-        return head + f"significantly {_direction(msf.difference, ind.polarity)} ({msf.difference:+.1f} pts)"
-    return head + f"not significantly different ({msf.difference:+.1f} pts)"
+        return head + f"significantly {_direction(msf.difference, ind.polarity)} ({_points(msf)})"
+    return head + f"not significantly different ({_points(msf)})"
 
 
 def target_text(target) -> str:
