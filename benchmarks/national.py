@@ -1,6 +1,6 @@
 """National crime benchmark: one year of police.uk-format street crime for England and Wales
 (about 6 million rows, generated) read, checked and joined to 10,000 neighbourhood polygons by
-the same code `dashboard ingest` runs (``policeuk.read_crime_file`` + ``policeuk.join_crime``).
+the same code `dashboard ingest` runs (``policeuk.read_crime_files`` + ``policeuk.join_crime``).
 
 Run: python benchmarks/national.py [--rows 6000000] [--areas 10000] [--work DIR]
 The generated files are kept in --work (default: a temporary directory) and reused when there.
@@ -78,7 +78,6 @@ CHILD = """
 import sys, time
 from pathlib import Path
 import geopandas as gpd
-import pandas as pd
 from dashboard.config import load_config
 from dashboard.data import policeuk
 from dashboard.data.problems import Findings
@@ -86,9 +85,9 @@ work = Path(sys.argv[1]); config = load_config(Path(sys.argv[2]))
 t0 = time.perf_counter()
 boundaries = gpd.read_file(work / "boundaries.gpkg", engine="pyogrio")
 findings = Findings()
-frames = [policeuk.read_crime_file(p, config, findings) for p in sorted((work / "crime").glob("*.csv"))]
+crime = policeuk.read_crime_files(sorted((work / "crime").glob("*.csv")), config, findings)
 t1 = time.perf_counter()
-rows, counts, accounting = policeuk.join_crime(pd.concat(frames, ignore_index=True), boundaries)
+rows, counts, accounting = policeuk.join_crime(crime, boundaries)
 t2 = time.perf_counter()
 print(len(rows), int(accounting["joined"].sum()), int(accounting["outside"].sum()),
       int(accounting["no_location"].sum()), len(findings.errors), round(t1 - t0, 1), round(t2 - t1, 1))

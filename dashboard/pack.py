@@ -144,8 +144,8 @@ def _changes(snapshot, config, division, period, st) -> list:
               "selection (false discovery rate 5%): among so many comparisons about 1 in 20 would otherwise be "
               "flagged by chance. Everything not listed did not change significantly, or its base was too small "
               "to say.", st["small"])]
-    sig = significant_changes(snapshot, config, division, period)
-    out.append(_p(f"Area comparisons tested: {sig.attrs.get('area_comparisons', 0):,}; area changes listed: "
+    sig, area_tests = significant_changes(snapshot, config, division, period)
+    out.append(_p(f"Area comparisons tested: {area_tests:,}; area changes listed: "
                   f"{int((sig['level'] == 'area').sum()):,}.", st["small"]))
     if sig.empty:
         return out + [_p("No significant changes.", st["body"])]

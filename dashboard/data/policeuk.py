@@ -141,18 +141,6 @@ def _fast_read(path: Path) -> pd.DataFrame | None:
     return frame
 
 
-def read_crime_file(path: Path, config: ForceConfig, findings: Findings) -> pd.DataFrame | None:
-    """One police.uk file, checked: the used columns typed, with ``source_file`` and ``source_row``."""
-    raw = _fast_read(Path(path))
-    if raw is None:
-        raw = _careful_read(Path(path), findings)
-    if raw is None:
-        return None
-    df = _validate(raw, path, config, findings)
-    df["source_file"] = str(path)
-    return df
-
-
 def read_crime_files(paths: list[Path], config: ForceConfig, findings: Findings) -> pd.DataFrame | None:
     """Every police.uk file, checked as one table: the usual case, valid files, costs one pass
     of the checks; if that pass finds anything, each file is checked on its own so every

@@ -111,12 +111,14 @@ def target_text(target) -> str:
     return text if target.verdict == "suppressed" else text + f"; P(meets) = {target.probability_meets:.2f}"
 
 
-def significant_changes(snapshot, config, division: str, period: str | None = None, q: float = 0.05) -> pd.DataFrame:
+def significant_changes(snapshot, config, division: str, period: str | None = None,
+                        q: float = 0.05) -> tuple[pd.DataFrame, int]:
     """Every change in ``period`` that is significant, overall results only, one row each with
     the plain verdict: for the force and divisions (or the division), each at 95%; and for the
     areas in it, only those that stay significant after Benjamini-Hochberg over every area
     change in the selection (false discovery rate ``q``), because among hundreds of area
     comparisons some 5% would otherwise be flagged by chance. ``adjusted_p`` is given for areas.
+    Returns the rows and the number of area comparisons tested.
     """
     from ..stats.areas import benjamini_hochberg
 
@@ -145,5 +147,5 @@ def significant_changes(snapshot, config, division: str, period: str | None = No
     sel["indicator_name"] = sel["indicator"].map(lambda i: f"{inds[i].short_name}: {inds[i].name}")
     sel["verdict"] = [_direction(d, inds[i].polarity) for d, i in zip(sel["difference"], sel["indicator"])]
     sel["level_order"] = sel["level"].map(order)
-    sel.attrs["area_comparisons"] = int(is_area.sum())
-    return sel.sort_values(["level_order", "geography", "indicator", "compared_with"]).reset_index(drop=True)
+    return (sel.sort_values(["level_order", "geography", "indicator", "compared_with"]).reset_index(drop=True),
+            int(is_area.sum()))

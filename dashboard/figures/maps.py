@@ -4,6 +4,7 @@ colouring replaces only the value arrays (see ``recolour``)."""
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,16 @@ def geojson(display: pd.DataFrame) -> dict:
     return doc
 
 
+@lru_cache(maxsize=8)
+def snapshot_geojson(snapshot_path: str, codes: tuple[str, ...]) -> dict:
+    """The display geometry of these areas as GeoJSON, built once per snapshot and set of areas
+    (snapshots never change), for the map page, the matrix page and image exports."""
+    from ..data.store import snapshot_at
+
+    display = snapshot_at(snapshot_path).table("boundaries_display")
+    return geojson(display[display["area_code"].isin(codes)])
+
+
 def _round(coords):
     if isinstance(coords[0], (int, float)):
         return [round(coords[0], 5), round(coords[1], 5)]
@@ -40,6 +51,24 @@ def base_map(geo: dict, codes: list[str], names: list[str], divisions: list[str]
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator")
     fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), height=560, font=FONT, dragmode=False,
                       clickmode="event")
+    return fig
+
+
+HOVER = "%{customdata[0]} (%{customdata[1]})<br>%{text}<extra></extra>"
+
+
+def trace_arrays(values: pd.DataFrame, mode: str, levels=None) -> dict:
+    """The choropleth trace's properties for one colouring: values, hover text, scale, colour bar."""
+    a = map_values(values, mode, levels)
+    return {"z": a["z"], "text": a["text"], "zmin": a["zmin"], "zmax": a["zmax"], "colorscale": a["colorscale"],
+            "colorbar": dict(thickness=12, len=0.8, **a["colorbar"]), "hovertemplate": HOVER}
+
+
+def area_map(geo: dict, values: pd.DataFrame, mode: str, levels=None) -> go.Figure:
+    """The whole map of ``values`` (one row per area shown, with area and division names)
+    coloured by ``mode``; ``geo`` may hold more areas than are shown."""
+    fig = base_map(geo, values["area_code"].tolist(), values["area_name"].tolist(), values["division_name"].tolist())
+    fig.update_traces(**trace_arrays(values, mode, levels))
     return fig
 
 

@@ -6,8 +6,6 @@ only new value arrays (a Patch). A sortable table and a ranked chart sit beside 
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html, no_update
@@ -17,7 +15,7 @@ from ..components.state import checked, select, state_id
 from ..figures.charts import ranked_bars
 from ..figures.exports import area_table_export
 from ..figures.images import figure_image
-from ..figures.maps import base_map, geojson, map_values
+from ..figures.maps import area_map, snapshot_geojson, trace_arrays
 from ..figures.select import ALL_DIVISIONS, area_indicators, area_values, latest_period, resource_levels
 from .common import DIVISION, division_label, live, page
 
@@ -79,15 +77,6 @@ def layout(**_query):
     return page("Map of areas", _body)
 
 
-@lru_cache(maxsize=8)
-def _geojson(snapshot_id: str, snapshot_path: str, codes: tuple[str, ...]) -> dict:
-    """The display geometry as GeoJSON, built once per snapshot and set of areas (snapshots never change)."""
-    from ..data.store import snapshot_at
-
-    display = snapshot_at(snapshot_path).table("boundaries_display")
-    return geojson(display[display["area_code"].isin(codes)])
-
-
 def _selection(indicator, period, colour, division):
     snapshot, config = live()
     inds = {i.id for i in area_indicators(config)}
@@ -109,34 +98,27 @@ def update_map(indicator, period, colour, division, drawn):
     new arrays. The browser says which snapshot's geometry it holds (``drawn``, a few bytes)
     rather than sending its figure back, which at 10,000 areas would be megabytes a click."""
     snapshot, config, indicator, period, colour, division, values = _selection(indicator, period, colour, division)
-    levels = resource_levels(config)
-    arrays = map_values(values, colour, levels)
     ind = config.indicator(indicator)
     caption = (f"{ind.name}, {period}, {division_label(config, division)}: {len(values)} areas; "
                f"{int(values['suppressed'].sum())} suppressed (base below {config.suppression_threshold}). "
                "Hover for value, interval and base; click an area for its profile.")
-    first = drawn != snapshot.id
-    if first:
-        areas = snapshot.table("areas").sort_values("area_code")
-        geo = _geojson(snapshot.id, str(snapshot.path), tuple(areas["area_code"]))
-        patch = base_map(geo, areas["area_code"].tolist(), areas["area_name"].tolist(),
-                         areas["division_name"].tolist()).to_plotly_json()
-        trace = patch["data"][0]
-    else:
-        patch = Patch()
-        trace = patch["data"][0]
+    if drawn != snapshot.id:  # every area's shape goes once; the division filter then patches locations
+        codes = tuple(snapshot.table("areas")["area_code"].sort_values())
+        figure = area_map(snapshot_geojson(str(snapshot.path), codes), values, colour, resource_levels(config))
+        return figure, caption, snapshot.id
+    arrays = trace_arrays(values, colour, resource_levels(config))
+    patch = Patch()
+    trace = patch["data"][0]
     triggered = {t["prop_id"] for t in ctx.triggered}
-    if first or any('"division"' in t for t in triggered):  # the set of areas shown changes
+    if any('"division"' in t for t in triggered):  # the set of areas shown changes
         trace["locations"] = values["area_code"].tolist()
         trace["customdata"] = [[n, d] for n, d in zip(values["area_name"], values["division_name"])]
-    trace["z"] = arrays["z"]
-    trace["text"] = arrays["text"]
-    trace["zmin"], trace["zmax"] = arrays["zmin"], arrays["zmax"]
-    if first or any('"colour"' in t for t in triggered):  # the colouring's scale changes
-        trace["colorscale"] = arrays["colorscale"]
-        trace["colorbar"] = dict(thickness=12, len=0.8, **arrays["colorbar"])
-        trace["hovertemplate"] = "%{customdata[0]} (%{customdata[1]})<br>%{text}<extra></extra>"
-    return patch, caption, snapshot.id if first else no_update
+    changed = ["z", "text", "zmin", "zmax"]
+    if any('"colour"' in t for t in triggered):  # the colouring's scale changes
+        changed += ["colorscale", "colorbar"]
+    for key in changed:
+        trace[key] = arrays[key]
+    return patch, caption, no_update
 
 
 @callback(Output(TABLE, "data"), Output(BARS, "figure"),
@@ -184,17 +166,12 @@ bars_buttons = figure_downloads(BARS, "areas-ranked", label="Ranked chart")
 
 
 def map_figure(snapshot, config, indicator, period, colour, division):
-    """The map as shown, as a whole figure (for image exports)."""
+    """The map as shown, as a whole figure with its title (for image exports)."""
     values = area_values(snapshot, config, indicator, period, division)
-    geo = _geojson(snapshot.id, str(snapshot.path), tuple(values["area_code"]))
-    fig = base_map(geo, values["area_code"].tolist(),
-                   values["area_name"].tolist(), values["division_name"].tolist())
-    levels = resource_levels(config)
-    arrays = map_values(values, colour, levels)
-    ind = config.indicator(indicator)
-    fig.update_traces(z=arrays["z"], zmin=arrays["zmin"], zmax=arrays["zmax"], colorscale=arrays["colorscale"],
-                      colorbar=dict(thickness=12, len=0.8, **arrays["colorbar"]))
-    fig.update_layout(title=dict(text=f"{ind.name}, {period}, {division_label(config, division)}", x=0),
+    fig = area_map(snapshot_geojson(str(snapshot.path), tuple(values["area_code"])), values, colour,
+                   resource_levels(config))
+    fig.update_layout(title=dict(text=f"{config.indicator(indicator).name}, {period}, "
+                                      f"{division_label(config, division)}", x=0),
                       margin=dict(l=10, r=10, t=50, b=10))
     return fig
 

@@ -11,7 +11,7 @@ from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, select, state_id
 from ..figures.charts import matrix_scatter
 from ..figures.exports import matrix_export
-from ..figures.maps import base_map, geojson, map_values
+from ..figures.maps import area_map, snapshot_geojson
 from ..figures.select import ALL_DIVISIONS, matrix_selection, matrix_table_rows, optional_table, resource_levels
 from .common import DIVISION, division_label, live, page
 
@@ -69,14 +69,10 @@ def update(period, division):
     period, m, cuts = matrix_selection(snapshot, config, period, division)
     levels = resource_levels(config)
     scatter = matrix_scatter(m, levels, cuts)
-    display = snapshot.table("boundaries_display")
-    fig = base_map(geojson(display[display["area_code"].isin(m["area_code"])]), m["area_code"].tolist(),
-                   m["area_name"].tolist(), m["division_name"].tolist())
-    arrays = map_values(m.assign(value=m["rank"], lower_95=m["rank"], upper_95=m["rank"], base=m["worry_base"],
-                                 suppressed=False, vs_force_95="similar"), "resource", levels)
-    fig.update_traces(z=arrays["z"], zmin=arrays["zmin"], zmax=arrays["zmax"], colorscale=arrays["colorscale"],
-                      text=arrays["text"], colorbar=arrays["colorbar"],
-                      hovertemplate="%{customdata[0]}: %{text}<extra></extra>")
+    # The map colours each area by its resource level (rank), with the level's name as hover text.
+    fig = area_map(snapshot_geojson(str(snapshot.path), tuple(m["area_code"])),
+                   m.assign(value=m["rank"], lower_95=m["rank"], upper_95=m["rank"], base=m["worry_base"],
+                            suppressed=False, vs_force_95="similar"), "resource", levels)
     rows = matrix_table_rows(m)
     counts = m["resource_level"].value_counts()
     agree = optional_table(snapshot, "matrix_agreement")

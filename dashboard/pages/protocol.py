@@ -46,37 +46,30 @@ def map_drawn(response: dict) -> str:
     return response["response"]["map-drawn"]["data"]
 
 
-def button_request(output_id: str, buttons: tuple[str, ...], clicked: str, states: dict[str, str]) -> dict:
-    """A download callback's request: one of ``buttons`` clicked, the page's selections as State."""
-    defaults = {"indicator": "confidence", "period": "latest", "colour": "value", "division": "all"}
+def button_request(output_id: str, buttons: tuple[str, ...], clicked: str,
+                   states: list[tuple[object, str, object]]) -> dict:
+    """A download callback's request: ``clicked``, one of ``buttons``, pressed; ``states`` are
+    (component id, property, value) in the order the callback declares them."""
     return {
         "output": f"{output_id}.data", "outputs": {"id": output_id, "property": "data"},
         "inputs": [{"id": b, "property": "n_clicks", "value": 1 if b == clicked else None} for b in buttons],
         "changedPropIds": [f"{clicked}.n_clicks"],
-        "state": [{"id": state(k, defaults[k]), "property": "value", "value": v} for k, v in states.items()],
-    }
-
-
-def download_request(prefix: str, clicked: str, states: list[tuple[object, str, object]]) -> dict:
-    """A ``table_downloads`` callback's request: ``clicked`` is "csv" or "xlsx"; ``states`` are
-    (component id, property, value) in the order the page declared them."""
-    buttons = (f"{prefix}-csv", f"{prefix}-xlsx")
-    output = f"{prefix}-download"
-    return {
-        "output": f"{output}.data", "outputs": {"id": output, "property": "data"},
-        "inputs": [{"id": b, "property": "n_clicks", "value": 1 if b.endswith(clicked) else None} for b in buttons],
-        "changedPropIds": [f"{prefix}-{clicked}.n_clicks"],
         "state": [{"id": i, "property": p, "value": v} for i, p, v in states],
     }
 
 
+def selections(**values: str) -> list[tuple[object, str, object]]:
+    """The map page's selections as State entries: selections(indicator="confidence", division="HE")."""
+    defaults = {"indicator": "confidence", "period": "latest", "colour": "value", "division": "all"}
+    return [(state(k, defaults[k]), "value", v) for k, v in values.items()]
+
+
+def download_request(prefix: str, clicked: str, states: list[tuple[object, str, object]]) -> dict:
+    """A ``table_downloads`` callback's request: ``clicked`` is "csv" or "xlsx"."""
+    return button_request(f"{prefix}-download", (f"{prefix}-csv", f"{prefix}-xlsx"), f"{prefix}-{clicked}", states)
+
+
 def figure_request(graph_id: str, fmt: str, figure: dict) -> dict:
-    """A ``figure_downloads`` callback's request: the ``fmt`` button clicked, the graph's figure."""
-    buttons = [f"{graph_id}-{f}" for f in ("png", "svg", "pdf")]
-    output = f"{graph_id}-image-download"
-    return {
-        "output": f"{output}.data", "outputs": {"id": output, "property": "data"},
-        "inputs": [{"id": b, "property": "n_clicks", "value": 1 if b.endswith(fmt) else None} for b in buttons],
-        "changedPropIds": [f"{graph_id}-{fmt}.n_clicks"],
-        "state": [{"id": graph_id, "property": "figure", "value": figure}],
-    }
+    """A ``figure_downloads`` callback's request: the ``fmt`` button pressed, the graph's figure."""
+    return button_request(f"{graph_id}-image-download", tuple(f"{graph_id}-{f}" for f in ("png", "svg", "pdf")),
+                          f"{graph_id}-{fmt}", [(graph_id, "figure", figure)])

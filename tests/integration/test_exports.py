@@ -12,7 +12,7 @@ import pandas as pd
 
 from dashboard.app import create_app
 from dashboard.data.store import Store
-from dashboard.pages.protocol import button_request
+from dashboard.pages.protocol import button_request, selections
 from tests.conftest import need
 
 
@@ -24,7 +24,7 @@ def _post(client, body, output):
 
 def _download(client, button: str, division="all"):
     body = button_request("map-download", ("map-csv", "map-xlsx"), button,
-                          {"indicator": "confidence", "period": "latest", "division": division})
+                          selections(indicator="confidence", period="latest", division=division))
     return _post(client, body, "map-download")
 
 
@@ -68,8 +68,8 @@ def test_suppressed_values_never_reach_an_export(demo_store):
 
 def _image(client, button: str, division="all"):
     body = button_request("map-image-download", ("map-png", "map-svg", "map-pdf"), button,
-                          {"indicator": "confidence", "period": "latest", "colour": "significance",
-                           "division": division})
+                          selections(indicator="confidence", period="latest", colour="significance",
+                                     division=division))
     return _post(client, body, "map-image-download")
 
 

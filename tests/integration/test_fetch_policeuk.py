@@ -17,7 +17,7 @@ import pytest
 
 from dashboard.cli import main
 from dashboard.config import load_config, parse_config
-from dashboard.data.policeuk import HEADER, read_crime_file
+from dashboard.data.policeuk import HEADER, read_crime_files
 from dashboard.data.problems import Findings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "policeuk_api"
@@ -105,7 +105,7 @@ def test_fetch_writes_files_the_ingest_reads(api, tmp_path):
     findings = Findings()
     config = parse_config(tomllib.loads(text.replace('period = "2008/09"', 'period = "2018/19"')
                                         .replace('baseline = "2005/06"', 'baseline = "2018/19"')), Path("x"), text)
-    rows = read_crime_file(crime_file, config, findings)
+    rows = read_crime_files([crime_file], config, findings)
     assert rows is not None and not findings.errors, [str(p) for p in findings.errors]
 
 
