@@ -14,11 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .stats.policy import StatisticsPolicy
+
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "data" / "forces" / "west-mercia.toml"
 
 POLARITIES = ("higher", "lower", "nearer_zero")
 INDICATOR_KINDS = ("proportion", "strand_score", "gap")
 SURVEY_LEVELS = ("area", "division", "force")
+# [statistics] key -> (StatisticsPolicy field, type): the significance policy and the settings of
+# every test, each named once (defaults in dashboard.stats.policy.StatisticsPolicy).
+POLICY_KEYS = {
+    "confidence": ("confidence", float), "area_flag_rule": ("area_rule", str), "fdr_q": ("fdr_q", float),
+    "control_limit": ("control_level", float), "trend_periods": ("trend_periods", int),
+    "trend_min_periods": ("trend_min_periods", int), "trend_confidence": ("trend_confidence", float),
+    "shrinkage_min_areas": ("shrinkage_min_areas", int),
+}
 FINANCIAL_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
 
 
@@ -53,7 +63,9 @@ class Survey:
     name: str
     level: str
     weighted: bool
-    design_effect: float
+    # The survey's *total* design effect as its producer publishes it (it already includes the
+    # loss from weighting): the effective base is n / design_effect. None: Kish's (Σw)² / Σw².
+    design_effect: float | None
 
 
 @dataclass(frozen=True)
@@ -165,7 +177,6 @@ class ForceConfig:
     baseline_period: str
     suppression_threshold: int
     small_base_flag: int
-    confidence_levels: tuple[float, ...]
     surveys: dict[str, Survey]
     answer_scales: dict[str, AnswerScale]
     questions: dict[str, Question]
@@ -179,6 +190,7 @@ class ForceConfig:
     # Age, sex, ethnicity and crime-type results for each area. With thousands of areas nearly
     # all would be suppressed, and they multiply the published tables: set false there.
     area_subgroups: bool = True
+    policy: StatisticsPolicy = StatisticsPolicy()
 
     @property
     def division_codes(self) -> tuple[str, ...]:
@@ -432,6 +444,24 @@ def load_config(path: Path | str | None = None) -> ForceConfig:
     return parse_config(raw, path, text)
 
 
+
+def _policy(c, st: dict) -> StatisticsPolicy:
+    """The [statistics] significance policy; every problem reported against its key."""
+    values = {}
+    for key, (name, kind) in POLICY_KEYS.items():
+        value = c.typed(st, "statistics", key, (int, float) if kind is float else kind, None)
+        if value is not None:
+            values[name] = kind(value)
+    try:
+        policy = StatisticsPolicy(**values)
+    except ValueError as e:
+        c.problems.append(f"statistics: {e}")
+        return StatisticsPolicy()
+    if policy.confidence != 0.95:
+        # The published interval columns are named for their level (lower_95, upper_95).
+        c.problems.append(f"statistics.confidence: only 0.95 is supported in this version, got {policy.confidence}")
+    return policy
+
 def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
     c = _Checker()
     matrix_keys = {"matrix", "crime_baskets", "matrix_indicators", "resource_levels"}
@@ -480,17 +510,14 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
         c.problems.append(f"periods.baseline: {baseline!r} is not one of periods.years")
 
     st = c.table(raw.get("statistics", {}), "statistics",
-                 {"suppression_threshold", "small_base_flag", "confidence_levels", "area_subgroups"},
+                 {"suppression_threshold", "small_base_flag", "area_subgroups", *POLICY_KEYS},
                  {"suppression_threshold"})
     threshold = c.typed(st, "statistics", "suppression_threshold", int, 50)
     small = c.typed(st, "statistics", "small_base_flag", int, max(threshold, 100))
     area_subgroups = bool(c.typed(st, "statistics", "area_subgroups", bool, True))
     if threshold < 1:
         c.problems.append(f"statistics.suppression_threshold: must be at least 1, got {threshold}")
-    levels = st.get("confidence_levels", [0.95, 0.998])
-    if not isinstance(levels, list) or not all(isinstance(x, float) and 0 < x < 1 for x in levels):
-        c.problems.append(f"statistics.confidence_levels: expected numbers between 0 and 1, got {levels!r}")
-        levels = [0.95, 0.998]
+    policy = _policy(c, st)
 
     surveys: dict[str, Survey] = {}
     raw_surveys = raw.get("surveys", {})
@@ -503,11 +530,12 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
         level = c.typed(s, key, "level", str, "area")
         if level not in SURVEY_LEVELS:
             c.problems.append(f"{key}.level: must be one of {', '.join(SURVEY_LEVELS)}, got {level!r}")
-        deff = c.typed(s, key, "design_effect", (int, float), 1.0)
-        if deff < 1:
+        deff = c.typed(s, key, "design_effect", (int, float), None)
+        if deff is not None and deff < 1:
             c.problems.append(f"{key}.design_effect: must be 1 or more, got {deff}")
         surveys[code] = Survey(code, c.typed(s, key, "name", str, code), level,
-                               bool(c.typed(s, key, "weighted", bool, False)), float(deff))
+                               bool(c.typed(s, key, "weighted", bool, False)),
+                               None if deff is None else float(deff))
 
     scales: dict[str, AnswerScale] = {}
     for name, s in (raw.get("answer_scales") or {}).items():
@@ -603,7 +631,7 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
     return ForceConfig(
         path=Path(path), force_code=force_code, force_name=force_name, force_short_name=short_name,
         divisions=tuple(divisions), msf_peers=peers, periods=periods, baseline_period=baseline,
-        suppression_threshold=threshold, small_base_flag=small, confidence_levels=tuple(levels),
+        suppression_threshold=threshold, small_base_flag=small, policy=policy,
         area_subgroups=area_subgroups,
         surveys=surveys, answer_scales=scales, questions=questions, survey_columns=survey_columns,
         subgroups=subgroups, indicators=tuple(indicators), inputs=inputs, matrix=matrix, synthetic=synthetic,

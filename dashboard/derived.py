@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .config import ForceConfig
+from .data.aggregate import effective_base
 from .stats import areas as area_stats
 from .stats.benchmark import compare_to_msf, msf_average
 from .stats.differences import newcombe_difference
@@ -22,39 +23,68 @@ from .stats.targets import target_verdict
 from .stats.trend import trend_from_sums
 
 KEY = ["indicator", "survey", "level", "geography_code", "period", "subgroup_dimension", "subgroup"]
-LEVELS_95_998 = (0.95, 0.998)
+# Published interval columns are named for their level: the policy's confidence (95%, checked
+# when the configuration is read) and the 99.8% control level of funnel plots.
+INTERVAL_LEVELS = {"95": 0.95, "998": 0.998}
+ESTIMATE_METHOD = "wilson score interval on the effective base (n / total design effect, or Kish)"
 
 
 def _prepared(results: pd.DataFrame) -> pd.DataFrame:
-    """Proportion and effective base (after the survey's design effect) for every results row."""
+    """Proportion and effective base for every results row (the base was settled once, at
+    aggregation: :func:`dashboard.data.aggregate.effective_base`)."""
     out = results[KEY + ["n_unweighted"]].copy()
     out["p"] = results["weighted_positives"] / results["sum_weights"]
-    out["n_eff"] = results["effective_base"] / results["design_effect"]
+    out["n_eff"] = results["effective_base"]
     return out
 
 
 def estimates(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
-    """Value with 95% and 99.8% Wilson intervals on the effective base, suppressed where due."""
+    """Value with Wilson intervals (95% and 99.8%) on the effective base, suppressed where due."""
     out = results[KEY].copy()
-    for conf in LEVELS_95_998:
+    for tag, conf in INTERVAL_LEVELS.items():
         e = weighted_proportion(results["weighted_positives"], results["sum_weights"], results["n_unweighted"],
-                                results["effective_base"], results["design_effect"], conf)
-        tag = _tag(conf)
+                                results["effective_base"], conf)
         out["value"] = e.value
         out[f"lower_{tag}"], out[f"upper_{tag}"] = e.lower, e.upper
     out["base"] = results["n_unweighted"].to_numpy()
-    out["effective_base"] = (results["effective_base"] / results["design_effect"]).to_numpy()
-    out["method"] = "wilson score on Kish effective base / design effect"
+    out["effective_base"] = results["effective_base"].to_numpy()
+    out["confidence"] = config.policy.confidence
+    out["method"] = ESTIMATE_METHOD
     return suppress(out, config.suppression_threshold, config.small_base_flag,
-                    value_columns=("value", "lower_95", "upper_95", "lower_998", "upper_998"))
+                    value_columns=("value", "lower_95", "upper_95", "lower_998", "upper_998", "effective_base"))
 
 
-def _tag(conf: float) -> str:
-    return {0.95: "95", 0.998: "998"}[conf]
+def _flag_rows(out: pd.DataFrame, config: ForceConfig, family: list[str], difference: str = "difference") -> None:
+    """Set ``flag``, ``flag_rule`` and ``adjusted_p`` on a table of differences, in place:
+    force and division rows by their own test at the policy's confidence (few comparisons, as
+    in HMIC's Appendix 2); area rows under the area rule within each ``family``."""
+    policy = config.policy
+    polarity = out["indicator"].map({i.id: i.polarity for i in config.indicators})
+    out["confidence"] = policy.confidence
+    out["flag"] = "suppressed"
+    out["adjusted_p"] = np.nan
+    out["flag_rule"] = policy.force_rule_name
+    open_ = ~out["suppressed"]
+    big = open_ & (out["level"] != "area")
+    for pol, idx in out[big].groupby(polarity[big]).groups.items():
+        sig = out.loc[idx, "p_value"].to_numpy(float) < 1 - policy.confidence
+        out.loc[idx, "flag"] = area_stats.polarity_words(out.loc[idx, difference], sig, pol)
+    areas = open_ & (out["level"] == "area")
+    n_areas = int(out.loc[areas, "geography_code"].nunique()) if areas.any() else 0
+    for _, idx in out[areas].groupby(family, observed=True, sort=False).groups.items():
+        pol = polarity[idx[0]]
+        flag, adjusted = area_stats.flag_family(out.loc[idx, "p_value"], out.loc[idx, difference], pol, policy)
+        out.loc[idx, "flag"], out.loc[idx, "adjusted_p"] = flag, adjusted
+    out.loc[areas, "flag_rule"] = policy.change_rule_name(n_areas)
+
+
+def _direction(difference: pd.Series) -> np.ndarray:
+    return np.select([difference > 0, difference < 0], ["up", "down"], "none")
 
 
 def changes(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
-    """Each period against the previous period and against the baseline (Newcombe, 95%)."""
+    """Each period against the previous period and against the baseline (Newcombe, at the
+    policy's confidence), flagged under the significance policy."""
     prep = _prepared(results)
     order = {p: i for i, p in enumerate(config.period_labels)}
     prep["order"] = prep["period"].map(order)
@@ -72,28 +102,31 @@ def changes(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
             m = m[m["period"] != config.baseline_period]
         if m.empty:
             continue
-        d = newcombe_difference(m["p"], m["n_eff"], m["p_ref"], m["n_eff_ref"], 0.95)
+        d = newcombe_difference(m["p"], m["n_eff"], m["p_ref"], m["n_eff_ref"], config.policy.confidence)
         parts.append(pd.DataFrame({
             **{k: m[k].to_numpy() for k in KEY}, "compared_with": kind, "reference_period": m["period_ref"].to_numpy(),
-            "difference": d.difference, "lower": d.lower, "upper": d.upper, "significant": d.significant,
+            "difference": d.difference, "lower": d.lower, "upper": d.upper,
             "p_value": d.p_value, "base": np.minimum(m["n_unweighted"], m["n_unweighted_ref"]).to_numpy(),
             "method": d.method,
         }))
-    return _suppressed_differences(parts, config, ("difference", "lower", "upper", "p_value"))
+    out = _suppressed_differences(parts, config, ("difference", "lower", "upper", "p_value"))
+    if not out.empty:
+        out["direction"] = np.where(out["suppressed"], pd.NA, _direction(out["difference"]))
+        _flag_rows(out, config, ["indicator", "period", "compared_with", "subgroup_dimension", "subgroup"])
+    return out
 
 
 def _suppressed_differences(parts: list[pd.DataFrame], config: ForceConfig, value_columns: tuple) -> pd.DataFrame:
     """Concatenate difference tables and withhold those resting on a base below the threshold."""
     if not parts:
         return pd.DataFrame()
-    out = suppress(pd.concat(parts, ignore_index=True), config.suppression_threshold, config.small_base_flag,
-                   value_columns=value_columns)
-    out.loc[out["suppressed"], "significant"] = False
-    return out
+    return suppress(pd.concat(parts, ignore_index=True), config.suppression_threshold, config.small_base_flag,
+                    value_columns=value_columns)
 
 
 def gaps(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
-    """Gap indicators (SPI 3b): group 1 minus group 2 of another indicator, Newcombe 95%."""
+    """Gap indicators (SPI 3b): group 1 minus group 2 of another indicator (Newcombe), flagged
+    "worse" where the gap differs from zero under the policy for its level."""
     prep = _prepared(results)
     parts = []
     for ind in config.indicators:
@@ -105,17 +138,20 @@ def gaps(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
         m = a.merge(b, on=["level", "geography_code", "period"], suffixes=("_1", "_2"))
         if m.empty:
             continue
-        d = newcombe_difference(m["p_1"], m["n_eff_1"], m["p_2"], m["n_eff_2"], 0.95)
+        d = newcombe_difference(m["p_1"], m["n_eff_1"], m["p_2"], m["n_eff_2"], config.policy.confidence)
         parts.append(pd.DataFrame({
             "indicator": ind.id, "level": m["level"].to_numpy(), "geography_code": m["geography_code"].to_numpy(),
             "period": m["period"].to_numpy(), "group_1": ind.groups[0], "group_2": ind.groups[1],
             "value_1": 100 * m["p_1"].to_numpy(), "value_2": 100 * m["p_2"].to_numpy(),
             "base_1": m["n_unweighted_1"].to_numpy(), "base_2": m["n_unweighted_2"].to_numpy(),
-            "gap": d.difference, "lower": d.lower, "upper": d.upper, "significant": d.significant,
+            "gap": d.difference, "lower": d.lower, "upper": d.upper,
             "p_value": d.p_value, "base": np.minimum(m["n_unweighted_1"], m["n_unweighted_2"]).to_numpy(),
             "method": d.method,
         }))
-    return _suppressed_differences(parts, config, ("value_1", "value_2", "gap", "lower", "upper", "p_value"))
+    out = _suppressed_differences(parts, config, ("value_1", "value_2", "gap", "lower", "upper", "p_value"))
+    if not out.empty:
+        _flag_rows(out, config, ["indicator", "period"], difference="gap")
+    return out
 
 
 def msf_comparisons(results: pd.DataFrame, msf: pd.DataFrame | None, config: ForceConfig) -> pd.DataFrame:
@@ -131,12 +167,16 @@ def msf_comparisons(results: pd.DataFrame, msf: pd.DataFrame | None, config: For
         if f.empty:
             continue
         avg = msf_average(grp["value"] / 100, grp["base"])
-        d = compare_to_msf(f["p"].iloc[0], f["n_eff"].iloc[0], avg)
+        d = compare_to_msf(f["p"].iloc[0], f["n_eff"].iloc[0], avg, config.policy.confidence)
+        polarity = config.indicator(ind).polarity
+        flag = (area_stats.polarity_words(d.difference, d.significant, polarity)
+                if polarity in ("higher", "lower") else np.array(["not tested"]))
         rows.append({"indicator": ind, "period": period, "force_value": 100 * f["p"].iloc[0],
                      "msf_average": 100 * avg.value, "msf_se": 100 * avg.standard_error, "peers": avg.peers,
                      "difference": float(d.difference), "lower": float(d.lower), "upper": float(d.upper),
-                     "significant": bool(d.significant), "p_value": float(d.p_value),
-                     "base": int(f["n_unweighted"].iloc[0]), "method": d.method})
+                     "significant": bool(d.significant), "p_value": float(d.p_value), "confidence": d.confidence,
+                     "flag": str(np.asarray(flag).item()), "base": int(f["n_unweighted"].iloc[0]),
+                     "method": d.method})
     return pd.DataFrame(rows)
 
 
@@ -151,7 +191,7 @@ def outcomes(chg: pd.DataFrame, msf_cmp: pd.DataFrame, config: ForceConfig) -> p
                 & (chg["period"] == latest) & ~chg["suppressed"]] if not chg.empty else chg
         if c.empty:
             continue
-        earlier = [Comparison(r.reference_period, float(r.difference), bool(r.significant))
+        earlier = [Comparison(r.reference_period, float(r.difference), r.flag in ("better", "worse"))
                    for r in c.sort_values("compared_with", ascending=False).itertuples()
                    if r.compared_with == "baseline" or r.reference_period != config.baseline_period]
         m = msf_cmp[(msf_cmp["indicator"] == ind.id) & (msf_cmp["period"] == latest)] if not msf_cmp.empty else msf_cmp
@@ -178,7 +218,8 @@ def targets(est: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
                    "target": ind.target.value, "value": r.value, "lower_95": r.lower_95, "upper_95": r.upper_95,
                    "base": r.base, "suppressed": r.suppressed}
             if not r.suppressed:
-                t = target_verdict(r.value / 100, r.effective_base, ind.target.value, ind.polarity)
+                t = target_verdict(r.value / 100, r.effective_base, ind.target.value, ind.polarity,
+                                   config.policy.confidence)
                 row.update(verdict=t.verdict, probability_meets=t.probability_meets,
                            firm_verdict_base=t.firm_verdict_base, method=t.method)
             else:
@@ -187,11 +228,23 @@ def targets(est: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _rest_of_force(f_row: pd.Series, part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(p, effective base) of the force without ``part``: its sums minus the part's, so the two
+    samples are independent; the effective base by the pipeline's one rule."""
+    rest_w = f_row["sum_weights"] - part["sum_weights"].to_numpy(float)
+    rest_p = (f_row["weighted_positives"] - part["weighted_positives"].to_numpy(float)) / rest_w
+    rest_n = effective_base(f_row["n_unweighted"] - part["n_unweighted"].to_numpy(float), rest_w,
+                            f_row["sum_weights_sq"] - part["sum_weights_sq"].to_numpy(float), f_row["design_effect"])
+    return rest_p, rest_n
+
+
 def area_comparisons(results: pd.DataFrame, areas: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
-    """Every area against the force, the force without it, and its division; funnel limits
-    (plain and overdispersed) and Benjamini-Hochberg verdicts across areas × indicators."""
+    """Every area against the force under the significance policy (``flag``, with the limits it
+    used), the difference from the rest of the force beside it, and the shrunken estimate."""
+    policy = config.policy
     prep = _prepared(results[results["subgroup_dimension"] == "all"])
     division_of = areas.set_index("area_code")["division_code"]
+    n_areas = len(areas)
     force_rows = results[(results["level"] == "force") & (results["subgroup_dimension"] == "all")]
     force_rows = force_rows.set_index(["indicator", "period"])
     parts = []
@@ -206,102 +259,90 @@ def area_comparisons(results: pd.DataFrame, areas: pd.DataFrame, config: ForceCo
         p0 = float(force["p"].iloc[0])
         if not 0 < p0 < 1:
             continue
-        f_row = force_rows.loc[(ind_id, period)]
-        a_rows = results.loc[area.index]
-        # The rest of the force: its sums minus the area's, so the two samples are independent.
-        rest_w = f_row["sum_weights"] - a_rows["sum_weights"]
-        rest_p = (f_row["weighted_positives"] - a_rows["weighted_positives"]) / rest_w
-        rest_n = rest_w**2 / (f_row["sum_weights_sq"] - a_rows["sum_weights_sq"]) / f_row["design_effect"]
-        vs_rest = newcombe_difference(area["p"], area["n_eff"], rest_p, rest_n, 0.95)
-        vs_force = area_stats.compare_to_benchmark(area["p"], area["n_eff"], p0, ind.polarity)
-        od = area_stats.overdispersion(area["p"], area["n_eff"], p0)
-        vs_force_od = area_stats.compare_to_benchmark(area["p"], area["n_eff"], p0, ind.polarity, od.tau2)
+        # Withheld areas (base below the threshold) are not tested and not in the family.
+        shown = (area["n_unweighted"] >= config.suppression_threshold).to_numpy()
+        rest_p, rest_n = _rest_of_force(force_rows.loc[(ind_id, period)], results.loc[area.index])
+        vs_rest = newcombe_difference(area["p"], area["n_eff"], rest_p, rest_n, policy.confidence)
+        flags = area_stats.flag_areas(np.where(shown, area["p"], np.nan), area["n_eff"], p0, ind.polarity, policy)
         area["division_code"] = area["geography_code"].map(division_of)
         div = sel[sel["level"] == "division"].set_index("geography_code")["p"]
-        div_p = area["division_code"].map(div).to_numpy(float)
-        vs_div = area_stats.compare_to_benchmark(area["p"], area["n_eff"], np.clip(div_p, 1e-9, 1 - 1e-9),
-                                                 ind.polarity)
-        lim95 = area_stats.funnel_limits(p0, area["n_eff"], 0.95)
-        lim998 = area_stats.funnel_limits(p0, area["n_eff"], 0.998)
-        od998 = area_stats.funnel_limits_overdispersed(p0, area["n_eff"], od.tau2, 0.998)
-        sh = _shrunk_by_division(area)
+        sh = _shrunk_by_division(area, policy)
         parts.append(pd.DataFrame({
             "indicator": ind_id, "period": period, "area_code": area["geography_code"].to_numpy(),
             "division_code": area["division_code"].to_numpy(), "value": 100 * area["p"].to_numpy(),
             "base": area["n_unweighted"].to_numpy(), "effective_base": area["n_eff"].to_numpy(),
-            "force_value": 100 * p0,
-            "vs_force_95": vs_force.verdict_95, "vs_force_998": vs_force.verdict_998, "z": vs_force.z,
-            "p_value": vs_force.p_value,
-            "vs_force_od_998": vs_force_od.verdict_998, "tau2": od.tau2, "phi": od.phi,
-            "vs_rest_difference": vs_rest.difference, "vs_rest_lower": vs_rest.lower,
-            "vs_rest_upper": vs_rest.upper, "vs_rest_significant": vs_rest.significant,
-            "division_value": 100 * div_p, "vs_division_95": vs_div.verdict_95,
-            "vs_division_998": vs_div.verdict_998,
-            "funnel_lower_95": 100 * lim95[0], "funnel_upper_95": 100 * lim95[1],
-            "funnel_lower_998": 100 * lim998[0], "funnel_upper_998": 100 * lim998[1],
-            "funnel_od_lower_998": 100 * od998[0], "funnel_od_upper_998": 100 * od998[1],
+            "force_value": 100 * p0, "z": flags.z, "p_value": flags.p_value,
+            "flag": flags.flag, "flag_rule": policy.area_rule_name(n_areas), "flag_adjusted_p": flags.adjusted_p,
+            "flag_z": flags.z_critical, "flag_tau2": flags.tau2, "phi": flags.phi,
+            "flag_lower": 100 * flags.lower, "flag_upper": 100 * flags.upper,
+            "vs_rest_difference": vs_rest.difference, "vs_rest_lower": vs_rest.lower, "vs_rest_upper": vs_rest.upper,
+            "division_value": 100 * area["division_code"].map(div).to_numpy(float),
             "shrunk_value": sh["value"], "shrunk_lower": sh["lower"], "shrunk_upper": sh["upper"],
-            "shrink_weight": sh["weight"],
+            "shrink_weight": sh["weight"], "confidence": policy.confidence,
         }))
     if not parts:
         return pd.DataFrame()
     out = pd.concat(parts, ignore_index=True)
     out = suppress(out, config.suppression_threshold, config.small_base_flag,
-                   value_columns=("value", "z", "p_value", "vs_rest_difference", "vs_rest_lower", "vs_rest_upper",
-                                  "shrunk_value", "shrunk_lower", "shrunk_upper"))
-    for col in ("vs_force_95", "vs_force_998", "vs_force_od_998", "vs_division_95", "vs_division_998"):
-        out.loc[out["suppressed"], col] = "suppressed"
-    out.loc[out["suppressed"], "vs_rest_significant"] = False
-    # False-discovery control across every area × indicator of a period (views may re-apply
-    # it to just the comparisons on screen with dashboard.stats.areas.benjamini_hochberg).
-    out["bh_significant"] = False
-    for period, idx in out[~out["suppressed"]].groupby("period").groups.items():
-        reject, adjusted = area_stats.benjamini_hochberg(out.loc[idx, "p_value"], 0.05)
-        out.loc[idx, "bh_significant"] = reject
-        out.loc[idx, "bh_adjusted_p"] = adjusted
+                   value_columns=("value", "effective_base", "z", "p_value", "flag_adjusted_p", "flag_lower",
+                                  "flag_upper", "vs_rest_difference", "vs_rest_lower", "vs_rest_upper",
+                                  "shrunk_value", "shrunk_lower", "shrunk_upper", "shrink_weight"))
+    out.loc[out["suppressed"], "flag"] = "suppressed"
     return out
 
 
 def division_comparisons(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
-    """Each division against the force (fixed benchmark), 95% and 99.8%, for the tartan rug."""
-    prep = _prepared(results[(results["subgroup_dimension"] == "all") & results["level"].isin(["force", "division"])])
+    """Each division against the rest of the force (Newcombe, at the policy's confidence: five
+    or so comparisons, as HMIC tested divisions), for the tartan rug."""
+    confidence = config.policy.confidence
+    sel_all = results[(results["subgroup_dimension"] == "all") & results["level"].isin(["force", "division"])]
+    prep = _prepared(sel_all)
     parts = []
     for (ind_id, period), sel in prep.groupby(["indicator", "period"]):
         ind = config.indicator(ind_id)
         force, div = sel[sel["level"] == "force"], sel[sel["level"] == "division"]
         if ind.polarity not in ("higher", "lower") or force.empty or div.empty:
             continue
-        p0 = float(force["p"].iloc[0])
-        if not 0 < p0 < 1:
-            continue
-        v = area_stats.compare_to_benchmark(div["p"], div["n_eff"], p0, ind.polarity)
-        parts.append(pd.DataFrame({"indicator": ind_id, "period": period,
-                                   "division_code": div["geography_code"].to_numpy(),
-                                   "base": div["n_unweighted"].to_numpy(), "vs_force_95": v.verdict_95,
-                                   "vs_force_998": v.verdict_998, "p_value": v.p_value}))
+        rest_p, rest_n = _rest_of_force(results.loc[force.index[0]], results.loc[div.index])
+        ok = rest_n > 0
+        d = newcombe_difference(div["p"], div["n_eff"], np.where(ok, rest_p, 0.5), np.where(ok, rest_n, 1.0),
+                                confidence)
+        flag = area_stats.polarity_words(d.difference, d.significant, ind.polarity)
+        flag[~ok] = "not tested"  # a division that is the whole force has no rest to compare with
+        parts.append(pd.DataFrame({
+            "indicator": ind_id, "period": period, "division_code": div["geography_code"].to_numpy(),
+            "value": 100 * div["p"].to_numpy(), "base": div["n_unweighted"].to_numpy(),
+            "effective_base": div["n_eff"].to_numpy(), "rest_value": 100 * np.where(ok, rest_p, np.nan),
+            "difference": d.difference, "lower": d.lower, "upper": d.upper, "p_value": d.p_value,
+            "confidence": confidence, "flag": flag, "flag_rule": config.policy.force_rule_name + " (vs rest of force)",
+            "method": d.method}))
     if not parts:
         return pd.DataFrame()
-    out = pd.concat(parts, ignore_index=True)
-    small = out["base"] < config.suppression_threshold
-    out.loc[small, ["vs_force_95", "vs_force_998"]] = "suppressed"
+    out = suppress(pd.concat(parts, ignore_index=True), config.suppression_threshold, config.small_base_flag,
+                   value_columns=("value", "effective_base", "rest_value", "difference", "lower", "upper",
+                                  "p_value"))
+    out.loc[out["suppressed"], "flag"] = "suppressed"
     return out
 
 
-def _shrunk_by_division(area: pd.DataFrame) -> dict[str, np.ndarray]:
+def _shrunk_by_division(area: pd.DataFrame, policy) -> dict[str, np.ndarray]:
     out = {k: np.full(len(area), np.nan) for k in ("value", "lower", "upper", "weight")}
     for div in area["division_code"].dropna().unique():
         mask = (area["division_code"] == div).to_numpy()
-        if mask.sum() < 3:
+        if mask.sum() < policy.shrinkage_min_areas:
             continue
         x = (area["p"] * area["n_eff"]).to_numpy()[mask]
-        s = shrink(x, area["n_eff"].to_numpy()[mask])
+        s = shrink(x, area["n_eff"].to_numpy()[mask], policy.confidence)
         out["value"][mask], out["lower"][mask], out["upper"][mask] = s.value, s.lower, s.upper
         out["weight"][mask] = s.weight_on_area
     return out
 
 
-def trends(results: pd.DataFrame, config: ForceConfig, points: int = 5) -> pd.DataFrame:
-    """Recent-trend test over the last (up to) five periods, force / division / area, all respondents."""
+def trends(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
+    """Recent-trend test over the last ``trend_periods`` periods (at least ``trend_min_periods``),
+    force / division / area, all respondents, at the policy's ``trend_confidence``."""
+    policy = config.policy
+    points = policy.trend_periods
     prep = _prepared(results[results["subgroup_dimension"] == "all"])
     order = {p: i for i, p in enumerate(config.period_labels)}
     prep["order"] = prep["period"].map(order)
@@ -316,11 +357,11 @@ def trends(results: pd.DataFrame, config: ForceConfig, points: int = 5) -> pd.Da
                                  first_period=("period", "first"), last_period=("period", "last"),
                                  x=("x", "sum"), n=("n_eff", "sum"), xt=("xt", "sum"), nt=("nt", "sum"),
                                  nt2=("nt2", "sum")).reset_index()
-    g = g[(g["periods"] >= 3) & (g["min_base"] >= config.suppression_threshold)]
-    stat, p, direction = trend_from_sums(g["x"], g["n"], g["xt"], g["nt"], g["nt2"], 0.998)
+    g = g[(g["periods"] >= policy.trend_min_periods) & (g["min_base"] >= config.suppression_threshold)]
+    stat, p, direction = trend_from_sums(g["x"], g["n"], g["xt"], g["nt"], g["nt2"], policy.trend_confidence)
     return pd.DataFrame({**{k: g[k].to_numpy() for k in keys}, "first_period": g["first_period"].to_numpy(),
                          "last_period": g["last_period"].to_numpy(), "periods": g["periods"].to_numpy(),
-                         "statistic": stat, "p_value": p, "direction": direction, "confidence": 0.998,
+                         "statistic": stat, "p_value": p, "direction": direction, "confidence": policy.trend_confidence,
                          "method": "chi-squared test for trend (Armitage)"})
 
 
@@ -334,5 +375,6 @@ def build(results: pd.DataFrame, msf: pd.DataFrame | None, areas: pd.DataFrame,
         "outcomes": outcomes(chg, msf_cmp, config), "targets": targets(est, config),
         "area_comparisons": area_comparisons(results, areas, config), "trends": trends(results, config),
         "division_comparisons": division_comparisons(results, config),
+        "significance_policy": pd.DataFrame([config.policy.record(len(areas))]),
     }
     return {k: v for k, v in tables.items() if not v.empty}

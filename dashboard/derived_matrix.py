@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .config import ForceConfig
-from .data.aggregate import score_indicator
+from .data.aggregate import effective_base, score_indicator
 from .stats import matrix as mstats
 from .stats.disclosure import suppress
 from .stats.proportions import weighted_proportion
@@ -135,9 +135,10 @@ def worry_measures(results: pd.DataFrame, config: ForceConfig, period: str, wind
     sums = sel.groupby(["indicator", "level", "geography_code"], as_index=False)[
         ["n_unweighted", "sum_weights", "weighted_positives", "sum_weights_sq"]].sum()
     deff = sel.groupby("indicator")["design_effect"].first()
-    n_eff = sums["sum_weights"] ** 2 / sums["sum_weights_sq"]
+    n_eff = effective_base(sums["n_unweighted"], sums["sum_weights"], sums["sum_weights_sq"],
+                           sums["indicator"].map(deff))
     e = weighted_proportion(sums["weighted_positives"], sums["sum_weights"], sums["n_unweighted"], n_eff,
-                            sums["indicator"].map(deff))
+                            config.policy.confidence)
     out = sums[["indicator", "level", "geography_code"]].assign(
         period=period, window=" + ".join(window), value=e.value, lower=e.lower, upper=e.upper,
         base=sums["n_unweighted"], effective_base=e.effective_base)

@@ -18,6 +18,31 @@ RESULT_COLUMNS = ["indicator", "survey", "level", "geography_code", "period", "s
                   "effective_base", "design_effect", "source"]
 
 
+def effective_base(n, sum_weights, sum_weights_sq, design_effect):
+    """The base every interval and test uses, by one rule.
+
+    Where the survey's configuration gives a design effect, it is the *total* design effect as
+    survey producers publish it (clustering, stratification and the loss from weighting
+    together), so the effective base is n / deff and the weights' own loss is not counted a
+    second time. Where none is configured (NaN), Kish's effective base (Σw)² / Σw², which for
+    an unweighted survey is n.
+
+    References
+    ----------
+    .. [1] Kish, L. (1965). Survey Sampling. Wiley, §8.2 (design effect), §11.7 (weighting).
+    .. [2] Office for National Statistics, Crime Survey for England and Wales technical report:
+       published design effects include the effect of weighting.
+    """
+    n, sw, sw2 = (np.asarray(a, float) for a in (n, sum_weights, sum_weights_sq))
+    deff = np.asarray(design_effect, float)
+    return np.where(np.isnan(deff), sw**2 / sw2, n / deff)
+
+
+def _configured_deff(surveys: pd.Series, config: ForceConfig) -> pd.Series:
+    deffs = {k: (np.nan if s.design_effect is None else s.design_effect) for k, s in config.surveys.items()}
+    return surveys.map(deffs).astype(float)
+
+
 def score_indicator(df: pd.DataFrame, ind: Indicator, config: ForceConfig) -> tuple[np.ndarray, np.ndarray]:
     """(valid, positive) boolean arrays for one indicator over respondent rows."""
     if ind.kind == "proportion":
@@ -78,8 +103,9 @@ def survey_results(respondents: dict[str, pd.DataFrame], areas: pd.DataFrame, co
             g["subgroup"] = "all" if dim == "all" else g.pop(dim)
             parts.append(g)
     out = pd.concat(parts, ignore_index=True)
-    out["effective_base"] = out["sum_weights"] ** 2 / out["sum_weights_sq"]
-    out["design_effect"] = out["survey"].map({k: s.design_effect for k, s in config.surveys.items()})
+    out["design_effect"] = _configured_deff(out["survey"], config)
+    out["effective_base"] = effective_base(out["n_unweighted"], out["sum_weights"], out["sum_weights_sq"],
+                                           out["design_effect"])
     out["source"] = "respondent"
     out["n_unweighted"] = out["n_unweighted"].astype("int64")
     out["positives_unweighted"] = out["positives_unweighted"].astype("int64")
@@ -90,12 +116,17 @@ def survey_results(respondents: dict[str, pd.DataFrame], areas: pd.DataFrame, co
 
 
 def aggregated_results(agg: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
-    """Aggregated tables in the same shape: with no weights known, Σw = base and Σw² = base²/n_eff."""
+    """Aggregated tables in the same shape: with no weights known, Σw = base and Σw² = base²/n_eff.
+
+    A supplied effective base is the producer's own and is used as it is (the design effect is
+    not applied to it again); where it is blank, the configured total design effect (n / deff)
+    or, with none, the base itself."""
     if agg is None or agg.empty:
         return pd.DataFrame(columns=RESULT_COLUMNS)
     survey_of = {i.id: i.survey for i in config.indicators}
     base = agg["base"].astype(float)
-    n_eff = agg["effective_base"].fillna(base)
+    deff = _configured_deff(agg["indicator"].map(survey_of), config)
+    n_eff = agg["effective_base"].astype(float).fillna(base / deff.fillna(1.0))
     positives = agg["positives"].fillna(agg["estimate"] / 100 * base)
     out = pd.DataFrame({
         "indicator": agg["indicator"], "survey": agg["indicator"].map(survey_of),
@@ -105,6 +136,7 @@ def aggregated_results(agg: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
         "sum_weights": base, "weighted_positives": positives, "sum_weights_sq": base ** 2 / n_eff,
         "effective_base": n_eff,
     })
-    out["design_effect"] = out["survey"].map({k: s.design_effect for k, s in config.surveys.items()})
+    # Recorded as the total design effect the effective base implies (n / n_eff).
+    out["design_effect"] = base / n_eff
     out["source"] = "aggregated"
     return out[RESULT_COLUMNS]

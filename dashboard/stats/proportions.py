@@ -79,12 +79,13 @@ def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[np.ndarray,
 
 
 def weighted_proportion(weighted_positives, sum_weights, n_unweighted, effective_base,
-                        design_effect=1.0, confidence: float = 0.95) -> Estimate:
+                        confidence: float = 0.95) -> Estimate:
     """Weighted percentage with a Wilson interval on the effective base.
 
-    The effective base is Kish's (Σw)² / Σw² divided by any further design effect of the
-    survey (clustering, stratification), so the interval reflects what the weights and the
-    design cost in precision. For unweighted data it equals the unweighted base.
+    ``effective_base`` is the one base every interval and test uses
+    (:func:`dashboard.data.aggregate.effective_base`: n over the survey's configured total
+    design effect, or Kish's (Σw)² / Σw² where none is configured); it is used as given here,
+    so no design effect is ever applied twice. For unweighted data it is the unweighted base.
 
     References
     ----------
@@ -92,7 +93,7 @@ def weighted_proportion(weighted_positives, sum_weights, n_unweighted, effective
     .. [2] Wilson, E. B. (1927); see :func:`wilson_interval`.
     """
     p = np.asarray(weighted_positives, float) / np.asarray(sum_weights, float)
-    n_eff = np.asarray(effective_base, float) / np.asarray(design_effect, float)
+    n_eff = np.asarray(effective_base, float)
     lower, upper = wilson_interval(p * n_eff, n_eff, confidence)
     return Estimate(value=100 * p, lower=100 * lower, upper=100 * upper, base=np.asarray(n_unweighted),
-                    effective_base=n_eff, confidence=confidence, method="wilson (Kish effective base)")
+                    effective_base=n_eff, confidence=confidence, method="wilson score on the effective base")

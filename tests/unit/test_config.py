@@ -26,13 +26,14 @@ def test_default_config_describes_west_mercia():
     assert [d.name for d in c.divisions] == ["Herefordshire", "North Worcestershire", "South Worcestershire",
                                               "Shropshire", "Telford and Wrekin"]
     assert len(c.msf_peers) == 7
-    assert c.suppression_threshold == 50 and c.confidence_levels == (0.95, 0.998)
+    assert c.suppression_threshold == 50 and c.policy.confidence == 0.95 and c.policy.area_rule == "fdr"
     targets = {i.id: i.target.value for i in c.indicators if i.target}
     assert targets == {"spi1e": 84.0, "uss_followup": 70.0, "confidence": 53.0}
     assert c.indicator("spi10b").polarity == "lower" and c.indicator("spi10b").high_threshold == 11
     assert c.indicator("spi10b").monitored_only
     assert c.indicator("spi3b").kind == "gap" and c.indicator("spi3b").groups == ("white", "minority_ethnic")
-    assert c.surveys["BCS"].design_effect > 1
+    assert c.surveys["BCS"].design_effect == 1.5  # a total: effective base = n / 1.5
+    assert c.surveys["LOCAL"].design_effect is None  # Kish effective base from the weights
 
 
 @pytest.mark.parametrize("old, new, message", [
@@ -46,6 +47,11 @@ def test_default_config_describes_west_mercia():
     ("positive = [1, 2, 3]", "positive = [1, 2, 9]", "indicators[0].positive: code 9 is not a valid answer to q_whole"),
     ('code = "NW"', 'code = "HE"', "divisions: code 'HE' is used more than once"),
     ('[force]\ncode = "WM"\n', "[force]\n", "force.code: required key is missing"),
+    ('area_flag_rule = "fdr"', 'area_flag_rule = "bonferroni"',
+     "statistics: area_flag_rule must be one of fdr, control_limit, overdispersed (got 'bonferroni')"),
+    ("fdr_q = 0.05", "fdr_q = 5", "statistics: fdr_q must be between 0 and 1 (got 5.0)"),
+    ("trend_min_periods = 3", "trend_min_periods = 9", "statistics: trend_min_periods must be at least 2 and at most"),
+    ("design_effect = 1.5", "design_effect = 0.5", "surveys.BCS.design_effect: must be 1 or more, got 0.5"),
 ])
 def test_problems_name_the_key(tmp_path, config_text, old, new, message):
     assert old in config_text

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 
 from dashboard.stats.disclosure import suppress
+from dashboard.data.aggregate import effective_base
 from dashboard.stats.proportions import weighted_proportion, wilson_interval
 
 
@@ -27,16 +28,21 @@ def test_appendix_2_order_of_size():
     assert (hi - lo) / 2 * 100 == pytest.approx(2.4, abs=0.1)
 
 
-def test_weighted_interval_uses_the_effective_base_and_design_effect():
+def test_weighted_interval_uses_the_effective_base():
     w = np.array([0.5, 1.5] * 500)
-    n_eff = w.sum() ** 2 / (w ** 2).sum()
-    a = weighted_proportion(600.0, 1000.0, 1000, n_eff, 1.0)
-    b = weighted_proportion(600.0, 1000.0, 1000, n_eff, 1.2)
+    kish = effective_base(1000, w.sum(), (w**2).sum(), np.nan)  # no design effect configured
+    a = weighted_proportion(600.0, 1000.0, 1000, kish)
     plain = wilson_interval(600, 1000)
     assert a.value == pytest.approx(60.0)
     assert a.upper - a.lower > 100 * (plain[1] - plain[0])
-    assert b.upper - b.lower > a.upper - a.lower
     assert a.effective_base == pytest.approx(800.0)
+
+
+def test_a_configured_design_effect_is_the_total_and_replaces_kish():
+    """A published design effect already includes the weights' loss: n / deff, never Kish / deff."""
+    w = np.array([0.5, 1.5] * 500)
+    assert effective_base(1000, w.sum(), (w**2).sum(), 1.5) == pytest.approx(1000 / 1.5)
+    assert effective_base(1000, 1000.0, 1000.0, np.nan) == pytest.approx(1000.0)  # unweighted: n
 
 
 @pytest.mark.parametrize("args, message", [
