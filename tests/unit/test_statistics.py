@@ -7,13 +7,17 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from scipy.stats import binom
+from scipy.stats import binom, norm
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from dashboard.config import load_config
+from dashboard.data.aggregate import effective_base
 from dashboard.stats.areas import (
     benjamini_hochberg,
     compare_to_benchmark,
+    flag_areas,
+    flag_limits,
     funnel_limits,
     funnel_limits_overdispersed,
     overdispersion,
@@ -21,7 +25,7 @@ from dashboard.stats.areas import (
 from dashboard.stats.benchmark import compare_to_msf, msf_average
 from dashboard.stats.differences import newcombe_difference
 from dashboard.stats.outcomes import EXCEEDING, FAILING, MEETING, Comparison, hmic_outcome, overall_outcome
-from dashboard.data.aggregate import effective_base
+from dashboard.stats.policy import StatisticsPolicy
 from dashboard.stats.proportions import weighted_proportion, wilson_interval
 from dashboard.stats.shrinkage import fit_beta_prior, shrink
 from dashboard.stats.targets import MET, MISSED, NOT_DISTINGUISHABLE, target_verdict
@@ -299,3 +303,73 @@ def test_weighted_interval_coverage_at_base_80():
         e = weighted_proportion((w * y).sum(), w.sum(), 80, w.sum() ** 2 / (w**2).sum())
         covered += e.lower / 100 <= truth <= e.upper / 100
     assert abs(covered / reps - 0.95) < 0.015
+
+
+# --- the significance policy for areas ----------------------------------------------------------
+
+def _areas(seed=3, k=145, n=80, p0=0.5, shift=None):
+    rng = np.random.default_rng(seed)
+    true = np.full(k, p0) if shift is None else np.clip(p0 + shift, 0.01, 0.99)
+    return rng.binomial(n, true) / n, np.full(k, float(n))
+
+
+@pytest.mark.parametrize("rule", ["fdr", "control_limit", "overdispersed"])
+def test_a_flag_and_its_drawn_limits_never_disagree(rule):
+    shift = np.r_[np.full(10, 0.2), np.full(10, -0.2), np.zeros(125)]
+    p, n = _areas(shift=shift)
+    n = n + np.arange(145)  # different bases, so the limits differ area by area
+    f = flag_areas(p, n, 0.5, "higher", StatisticsPolicy(area_rule=rule))
+    outside = (p < f.lower) | (p > f.upper)
+    assert (outside == np.isin(f.flag, ["better", "worse"])).all()
+    lo, hi = flag_limits(0.5, n, f.z_critical, f.tau2)
+    assert np.allclose(lo, f.lower) and np.allclose(hi, f.upper)
+    assert set(f.flag) <= {"better", "similar", "worse"}
+
+
+def test_fdr_flags_are_benjamini_hochberg_on_the_score_test():
+    shift = np.r_[np.full(8, 0.18), np.zeros(137)]
+    p, n = _areas(seed=5, shift=shift)
+    f = flag_areas(p, n, 0.5, "higher", StatisticsPolicy(area_rule="fdr", fdr_q=0.05))
+    z = (p - 0.5) / np.sqrt(0.25 / n)
+    reject = multipletests(2 * norm.sf(np.abs(z)), 0.05, method="fdr_bh")[0]
+    assert (reject == np.isin(f.flag, ["better", "worse"])).all() and reject.sum() > 0
+    k = reject.sum()
+    assert f.z_critical == pytest.approx(norm.isf(0.05 * k / 145 / 2))
+
+
+def test_control_limits_are_three_standard_errors_at_99_8():
+    p, n = _areas(seed=8)
+    f = flag_areas(p, n, 0.5, "higher", StatisticsPolicy(area_rule="control_limit", control_level=0.998))
+    assert f.z_critical == pytest.approx(3.0902, abs=1e-4)
+    assert (np.isin(f.flag, ["better", "worse"]) == (np.abs(f.z) > f.z_critical)).all()
+
+
+def test_overdispersed_limits_widen_when_areas_really_vary():
+    rng = np.random.default_rng(11)
+    p, n = _areas(seed=12, shift=rng.normal(0, 0.08, 145))
+    plain = flag_areas(p, n, 0.5, "higher", StatisticsPolicy(area_rule="control_limit"))
+    od = flag_areas(p, n, 0.5, "higher", StatisticsPolicy(area_rule="overdispersed"))
+    assert od.tau2 > 0 and od.phi > 1
+    assert np.isin(od.flag, ["better", "worse"]).sum() < np.isin(plain.flag, ["better", "worse"]).sum()
+
+
+def test_withheld_areas_are_suppressed_and_not_in_the_family():
+    p, n = _areas(seed=2, shift=np.r_[np.full(5, 0.25), np.zeros(140)])
+    p[5:25] = np.nan
+    f = flag_areas(p, n, 0.5, "lower", StatisticsPolicy())
+    assert (f.flag[5:25] == "suppressed").all()
+    assert set(f.flag[:5]) == {"worse"}  # higher than the force, and lower is better
+
+
+def test_under_no_real_difference_fdr_rarely_colours_any_area():
+    """What the default rule promises: with every area truly at the force's level, a map of 145
+    areas (base 80) has any area coloured in at most about q = 5% of maps (BH controls the
+    familywise error under the complete null); unadjusted 95% tests colour about 7 a map."""
+    maps, any_flag, unadjusted = 400, 0, 0
+    for seed in range(maps):
+        p, n = _areas(seed=1000 + seed)
+        f = flag_areas(p, n, 0.5, "higher", StatisticsPolicy())
+        any_flag += np.isin(f.flag, ["better", "worse"]).any()
+        unadjusted += (np.abs(f.z) > 1.96).sum()
+    assert any_flag / maps <= 0.08  # 5% expected; 400 maps give a standard error of 1.1 points
+    assert 5 <= unadjusted / maps <= 9
