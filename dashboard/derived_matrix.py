@@ -70,7 +70,7 @@ def crime_rates(crime_counts: pd.DataFrame, areas: pd.DataFrame, config: ForceCo
             frames["force"] = pd.DataFrame({"geography_code": [config.force_code], "count": [count.sum()],
                                             "population": [pop.sum(min_count=1)]})
             for level, f in frames.items():
-                rate, lo, hi = rate_per_1000(f["count"], f["population"], 0.95)
+                rate, lo, hi = rate_per_1000(f["count"], f["population"], config.policy.confidence)
                 parts.append(f.assign(level=level, period=period, measure=name, rate=rate, lower=lo, upper=hi,
                                       months=len(months)))
     if not parts:
@@ -146,8 +146,8 @@ def worry_measures(results: pd.DataFrame, config: ForceConfig, period: str, wind
     out["shrunk_lower"] = np.nan
     out["shrunk_upper"] = np.nan
     for ind, grp in out[out["level"] == "area"].groupby("indicator"):
-        if len(grp) >= 3:
-            s = shrink(grp["value"] / 100 * grp["effective_base"], grp["effective_base"])
+        if len(grp) >= config.policy.shrinkage_min_areas:
+            s = shrink(grp["value"] / 100 * grp["effective_base"], grp["effective_base"], config.policy.confidence)
             out.loc[grp.index, ["shrunk_value", "shrunk_lower", "shrunk_upper"]] = np.c_[s.value, s.lower, s.upper]
     return suppress(out, config.suppression_threshold, config.small_base_flag,
                     value_columns=("value", "lower", "upper", "shrunk_value", "shrunk_lower", "shrunk_upper"))
