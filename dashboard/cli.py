@@ -1,4 +1,4 @@
-"""Command line: demo | ingest | validate | fetch-policeuk | rollback | pack | serve. Argument parsing only.
+"""Command line: demo | ingest | validate | fetch-policeuk | rollback | pack | serve | audit-disclosure. Argument parsing only.
 
 Exit codes: 0 done (published), 1 input invalid (nothing published), 2 usage error.
 """
@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--out", type=Path, required=True, help="PDF file to write")
     k.add_argument("--store", type=Path, help=f"store directory (default: $DASHBOARD_STORE or {SETTINGS.store})")
 
+    a = sub.add_parser("audit-disclosure", help="attack the live snapshot's published tables; exit 1 if a withheld "
+                       "value can be recovered")
+    a.add_argument("--store", type=Path, required=True, help="store directory whose live snapshot is audited")
+    a.add_argument("--examples", type=int, default=3, help="recovered cells listed per attack")
+
     s = sub.add_parser("serve", help="serve the dashboard (development server; use gunicorn in production)")
     s.add_argument("--store", type=Path, help=f"store directory (default: $DASHBOARD_STORE or {SETTINGS.store})")
     s.add_argument("--demo", action="store_true",
@@ -100,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         return _pack(args)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "audit-disclosure":
+        return _audit(args)
     return 2
 
 
@@ -145,6 +152,23 @@ def _pack(args) -> int:
     args.out.write_bytes(pdf)
     print(f"wrote the meeting pack ({len(pdf):,} bytes) to {args.out}")
     return 0
+
+
+def _audit(args) -> int:
+    """Exit codes: 0 nothing recovered, 1 a withheld value recovered, 2 no store or nothing published."""
+    from .audit import audit_store
+    from .data.store import Store, StoreError
+
+    if not Path(args.store).is_dir() or Store(args.store).current_id() is None:
+        print(f"dashboard audit-disclosure: no published snapshot in {args.store}", file=sys.stderr)
+        return 2
+    try:
+        report = audit_store(args.store)
+    except StoreError as exc:
+        print(f"dashboard audit-disclosure: {exc}", file=sys.stderr)
+        return 2
+    print(report.text(args.examples))
+    return report.code
 
 
 def _code_fingerprint() -> str:

@@ -75,3 +75,18 @@ def source_copy(mini_source, tmp_path) -> Path:
     dest = tmp_path / "source"
     shutil.copytree(mini_source, dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def quarter_store(tmp_path_factory) -> Path:
+    """The demo at a quarter of the respondents (`dashboard demo --scale 0.25`), ingested: more
+    small cells, so more secondary suppression."""
+    from dashboard.data.demo import write_demo
+    from dashboard.ingest import run_ingest
+
+    source = tmp_path_factory.mktemp("quarter-source")
+    write_demo(source, scale=0.25)
+    store = tmp_path_factory.mktemp("quarter-store")
+    result = run_ingest(source, store)
+    assert result.code == 0, result.findings.report_text("quarter-scale demo ingest failed")
+    return store
