@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--scale", type=float, default=1.0, help="multiply respondents and crimes (benchmarks)")
     d.add_argument("--crime-months", type=int, default=24, help="months of police.uk-format crime (0-24)")
     d.add_argument("--areas", type=int, default=None, help="about this many areas instead of 145 (benchmarks)")
+    d.add_argument("--null-world", action="store_true",
+                   help="no true change between years: every true probability stays at its 2005/06 value")
 
     for name, text in (("ingest", "validate inputs and publish a new snapshot"),
                        ("validate", "validate inputs without publishing")):
@@ -74,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         from .data.demo import write_demo
 
         files = write_demo(args.out, seed=args.seed, scale=args.scale, crime_months=args.crime_months,
-                           progress=lambda m: log.info("demo: %s", m), areas=args.areas)
+                           progress=lambda m: log.info("demo: %s", m), areas=args.areas,
+                           null_world=args.null_world)
         print(f"wrote {len(files)} synthetic demonstration files to {args.out}")
         return 0
     if args.command in ("ingest", "validate"):

@@ -69,6 +69,21 @@ def demo_store(demo_source, tmp_path_factory) -> Path:
     return store
 
 
+@pytest.fixture(scope="session")
+def null_store(tmp_path_factory) -> Path:
+    """The demo's null world (`dashboard demo --null-world`), ingested: every true probability is
+    the same in every year, so any change between years that the ingest finds is noise."""
+    from dashboard.data.demo import write_demo
+    from dashboard.ingest import run_ingest
+
+    source = tmp_path_factory.mktemp("null-source")
+    write_demo(source, null_world=True)
+    store = tmp_path_factory.mktemp("null-store")
+    result = run_ingest(source, store)
+    assert result.code == 0, result.findings.report_text("null-world demo ingest failed")
+    return store
+
+
 @pytest.fixture()
 def source_copy(mini_source, tmp_path) -> Path:
     """A private copy of the mini source that a test may break."""

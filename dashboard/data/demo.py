@@ -12,7 +12,14 @@
 
 Areas genuinely differ: each has latent effects on satisfaction, confidence, worry, perceived
 ASB and crime, and a handful are made clearly better or worse, so the statistics have
-something real to find. Force-level rates are calibrated to the HMIC 2008 report's figures.
+something real to find. Force-level rates are calibrated to the HMIC 2008 report's figures:
+the realised weighted share of valid answers (don't know and refusals excluded, as the ingest
+does) equals the target to 0.05 point in every year.
+
+``null_world=True`` writes a world with no true change over time: every respondent's
+probabilities are those of 2005/06 in every year (area effects and the force-level intercept
+fixed), so any year-on-year change an ingest finds is sampling noise. Areas keep their true
+differences; crime data are as in the ordinary demo.
 Nothing here is real: every file says it is synthetic.
 """
 
@@ -29,7 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from scipy.special import expit, logit
+from scipy.special import logit
 
 from ..config import DEFAULT_CONFIG
 from .demo_geography import ADULT_BANDS, ADULT_SHARES, DIVISION_LAYOUT, ORIGIN, build_areas, build_population
@@ -78,49 +85,90 @@ STRAND_OFFSETS = np.array([0.35, 0.45, 0.15, 0.1, 0.0, -0.6, -0.9])
 PEERS_SPI1E_GAP = [1.0, -0.8, 2.1, -1.5, 0.4, -2.2, 1.0]
 
 
-def _draw(rng, target_pct: float, offsets: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """Positive answers with P(positive) = expit(logit(t) + offset + c) per respondent, where the
-    shift c is chosen so that the realised (weighted) share is the target: areas keep their
-    differences and sampling noise, while the force-level figure lands on the report's value."""
+# When the respondents in threshold order cannot hit the target to within this share, one of the
+# next few in line (the one whose weight best closes the gap) answers positively out of turn.
+CALIBRATION_TOLERANCE = 0.0002  # 0.02 percentage points
+CALIBRATION_CANDIDATES = 40
+
+
+def _calibrate(thresholds: np.ndarray, target_pct: float, weights: np.ndarray,
+               valid: np.ndarray) -> tuple[np.ndarray, float]:
+    """Positive answers for a shared intercept c: respondent i answers positively when
+    ``thresholds[i] <= c``. c is set so that the weighted share of positives among the *valid*
+    answers (the ingest's base: don't know and refusals excluded) is as near the target as the
+    respondents in threshold order allow; if that is still further than
+    ``CALIBRATION_TOLERANCE``, the one of the next ``CALIBRATION_CANDIDATES`` whose weight best
+    closes the gap answers positively out of turn. Returns (positive, c)."""
     t = target_pct / 100
-    u = rng.random(len(offsets))
-    w = np.ones_like(offsets) if weights is None else weights
-    lo, hi = -10.0, 10.0
-    for _ in range(60):
-        c = (lo + hi) / 2
-        share = np.sum(w * (u < expit(logit(t) + offsets + c))) / np.sum(w)
-        lo, hi = (c, hi) if share < t else (lo, c)
-    return u < expit(logit(t) + offsets + hi)
+    idx = np.flatnonzero(valid)
+    idx = idx[np.argsort(thresholds[idx], kind="stable")]
+    w = weights[idx]
+    total, cum = w.sum(), np.cumsum(w)
+    k = int(np.searchsorted(cum, t * total, side="right"))  # the first k stay at or below t
+    gap = t * total - (cum[k - 1] if k else 0.0)
+    extra = None
+    if k < len(idx):
+        if min(gap, abs(gap - w[k])) <= CALIBRATION_TOLERANCE * total:
+            k += int(abs(gap - w[k]) < gap)  # in threshold order: the nearer of k and k + 1
+        else:
+            cand = np.arange(k, min(k + CALIBRATION_CANDIDATES, len(idx)))
+            best = cand[np.argmin(np.abs(gap - w[cand]))]
+            if abs(gap - w[best]) < gap:
+                extra = idx[best]
+    below = thresholds[idx[k - 1]] if k else -np.inf
+    above = thresholds[idx[k]] if k < len(idx) else np.inf
+    c = (below + above) / 2 if np.isfinite(below) and np.isfinite(above) else (
+        below + 1e-9 if np.isfinite(below) else above - 1e-9)
+    positive = thresholds <= c
+    positive[idx] = False
+    positive[idx[:k]] = True
+    if extra is not None:
+        positive[extra] = True
+    return positive, float(c)
 
 
-def _codes(rng, positive: np.ndarray, pos_codes, pos_p, neg_codes, neg_p, missing_rate, missing_codes):
+def _codes(rng, positive: np.ndarray, miss: np.ndarray, pos_codes, pos_p, neg_codes, neg_p, missing_codes):
     n = len(positive)
     out = np.where(positive, rng.choice(pos_codes, n, p=pos_p), rng.choice(neg_codes, n, p=neg_p))
-    miss = rng.random(n) < missing_rate
     out[miss] = rng.choice(missing_codes, miss.sum(), p=[0.8, 0.2])
     return out
 
 
-def _strand_answers(rng, mu: np.ndarray, high_target: float, weights=None, missing_rate=0.01):
-    """Seven ASB strands from a latent perception with a shared mean, calibrated so that the
-    (weighted) share scoring 11+ of 21 equals the target."""
+def _strand_scores(mu, noise, shift):
+    y = mu[:, None] + np.asarray(shift, float).reshape(-1, 1) + noise + STRAND_OFFSETS
+    return np.digitize(y, [0.0, 1.1, 2.1])  # 0 not a problem .. 3 very big problem
+
+
+def _strand_answers(rng, mu: np.ndarray, high_target: float, weights, missing_rate=0.01,
+                    shift: float | None = None) -> tuple[np.ndarray, float]:
+    """Seven ASB strands from a latent perception with a shared shift. Each respondent's
+    threshold (the shift at which their total first reaches 11 of 21) is found by bisection,
+    then the shift is calibrated with :func:`_calibrate` over respondents who answered every
+    strand (the ingest's base), or taken as given (``shift``). Returns (codes, shift)."""
     n = len(mu)
     noise = rng.normal(0, 0.8, (n, 7))
-    w = np.ones(n) if weights is None else weights
-
-    def scores(shift):
-        y = mu[:, None] + shift + noise + STRAND_OFFSETS
-        return np.digitize(y, [0.0, 1.1, 2.1])  # 0 not a problem .. 3 very big problem
-
-    lo, hi = -6.0, 6.0
-    for _ in range(50):
-        shift = (lo + hi) / 2
-        share = np.sum(w * (scores(shift).sum(axis=1) >= 11)) / np.sum(w)
-        lo, hi = (shift, hi) if share < high_target / 100 else (lo, shift)
-    codes = 4 - scores((lo + hi) / 2)  # 1 = very big problem
     miss = rng.random((n, 7)) < missing_rate
+    lo, hi = np.full(n, -6.0), np.full(n, 6.0)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        high = _strand_scores(mu, noise, mid).sum(axis=1) >= 11
+        lo, hi = np.where(high, lo, mid), np.where(high, mid, hi)
+    reach = _strand_scores(mu, noise, hi).sum(axis=1) >= 11
+    thresholds = np.where(reach, hi, np.inf)
+    thresholds[_strand_scores(mu, noise, np.full(n, -6.0)).sum(axis=1) >= 11] = -np.inf
+    if shift is None:
+        wanted, shift = _calibrate(thresholds, high_target, weights, ~miss.any(axis=1))
+    else:
+        wanted = thresholds <= shift
+    scores = _strand_scores(mu, noise, np.full(n, shift))
+    # Out-of-turn respondents (and any tie) take their scores at their own threshold.
+    odd = wanted != (scores.sum(axis=1) >= 11)
+    if odd.any():
+        at = np.where(wanted[odd], hi[odd], lo[odd])
+        scores[odd] = _strand_scores(mu[odd], noise[odd], at)
+    codes = 4 - scores  # 1 = very big problem
     codes[miss] = 8
-    return codes
+    return codes, shift
 
 
 def _dates(rng, year: str, n: int) -> np.ndarray:
@@ -130,9 +178,12 @@ def _dates(rng, year: str, n: int) -> np.ndarray:
 
 
 class _Demo:
-    def __init__(self, seed: int, scale: float, crime_months: int, areas: int | None = None):
+    def __init__(self, seed: int, scale: float, crime_months: int, areas: int | None = None,
+                 null_world: bool = False):
         self.rng = np.random.default_rng(seed)
         self.seed, self.scale = seed, scale
+        self.null_world = null_world
+        self.intercepts: dict[str, float] = {}  # 2005/06's calibrated intercepts, reused in a null world
         self.months = CRIME_MONTHS[-crime_months:] if crime_months else CRIME_MONTHS[:0]
         self.areas = build_areas(self.rng, total=areas)
         self.pop = build_population(self.areas, self.rng)
@@ -160,6 +211,25 @@ class _Demo:
         self.crime_weight = self.pop["population"] * np.exp(self.crime_eff)
 
     # -- surveys --------------------------------------------------------------------------------
+    def _target(self, targets, y: int) -> float:
+        return targets[0] if self.null_world else targets[y]
+
+    def _answers(self, key: str, y: int, target_pct: float, offsets: np.ndarray, weights: np.ndarray,
+                 valid: np.ndarray) -> np.ndarray:
+        """Positive answers with P(positive) = expit(c + offset): c calibrated to the target in
+        each year, or in a null world calibrated in 2005/06 and kept for every later year."""
+        u = self.rng.random(len(offsets))
+        thresholds = logit(u) - offsets
+        if self.null_world and y > 0:
+            return thresholds <= self.intercepts[key]
+        positive, self.intercepts[key] = _calibrate(thresholds, target_pct, weights, valid)
+        return positive
+
+    def _strands(self, key: str, y: int, mu, target_pct, weights) -> np.ndarray:
+        shift = self.intercepts[key] if self.null_world and y > 0 else None
+        codes, self.intercepts[key] = _strand_answers(self.rng, mu, target_pct, weights, shift=shift)
+        return codes
+
     def _people(self, area_idx: np.ndarray, age_p=None):
         r, n = self.rng, len(area_idx)
         adults = self.pop["adults"][area_idx]
@@ -193,23 +263,30 @@ class _Demo:
                                             "ethnicity": eth, "crime_type": ctype}))
         df = pd.concat(frames, ignore_index=True)
         offs = self.sat_eff[df["area"]] + df["crime_type"].map(type_eff).to_numpy()
+        ones = np.ones(len(df))
+        miss = {"q_whole": r.random(len(df)) < 0.004}
+        miss.update({q: r.random(len(df)) < 0.012 for q in ("q_ease", "q_actions", "q_followup", "q_treatment")})
         whole = np.zeros(len(df), bool)
+        valid = ~miss["q_whole"]
         for y in range(len(YEARS)):
             in_year = (df["year"] == y).to_numpy()
             minority = in_year & (df["ethnicity"] == "minority_ethnic").to_numpy()
             rest = in_year & ~minority
-            s = minority.sum() / in_year.sum()
-            white_t = (USS_TARGETS["q_whole"][y] - s * MINORITY_WHOLE[y]) / (1 - s)
-            whole[minority] = _draw(r, MINORITY_WHOLE[y], offs[minority])
-            whole[rest] = _draw(r, white_t, offs[rest])
-        out = {"q_whole": _codes(r, whole, missing_rate=0.004, **sat7)}
+            whole[minority] = self._answers("uss minority q_whole", y, self._target(MINORITY_WHOLE, y),
+                                            offs[minority], ones[minority], valid[minority])
+            # The rest's target makes the all-respondent share of valid answers the report's figure.
+            base = valid[in_year].sum()
+            rest_t = ((self._target(USS_TARGETS["q_whole"], y) / 100 * base - whole[minority & valid].sum())
+                      / valid[rest].sum() * 100)
+            whole[rest] = self._answers("uss rest q_whole", y, rest_t, offs[rest], ones[rest], valid[rest])
+        out = {"q_whole": _codes(r, whole, miss["q_whole"], **sat7)}
         for q in ("q_ease", "q_actions", "q_followup", "q_treatment"):
             sat = np.zeros(len(df), bool)
             for y in range(len(YEARS)):
                 m = (df["year"] == y).to_numpy()
                 o = offs[m] + np.where(whole[m], 0.9, -0.9)
-                sat[m] = _draw(r, USS_TARGETS[q][y], o)
-            out[q] = _codes(r, sat, missing_rate=0.012, **sat7)
+                sat[m] = self._answers(f"uss {q}", y, self._target(USS_TARGETS[q], y), o, ones[m], ~miss[q][m])
+            out[q] = _codes(r, sat, miss[q], **sat7)
         ids = [f"USS{YEARS[y][:4]}-{i:05d}" for i, y in enumerate(df["year"])]
         return pd.DataFrame({
             "respondent_id": ids, "survey": "USS",
@@ -228,17 +305,17 @@ class _Demo:
             area = r.choice(len(self.areas), n, p=self.pop["population"] / self.pop["population"].sum())
             age, sex = self._people(area)
             w = np.exp(r.normal(0, 0.35, n))
-            w = w / w.mean()
+            w = np.round(w / w.mean(), 4)  # calibrated on the weights as written
             cols = {}
             for q, targets in BCS_TARGETS.items():
-                pos = _draw(r, targets[y], self.conf_eff[area], w)
-                cols[q] = _codes(r, pos, [1, 2], [0.3, 0.7], [3, 4, 5], [0.5, 0.3, 0.2],
-                                 0.05, [8, 9])
-            strands = _strand_answers(r, self.asb_eff[area], BCS_ASB_HIGH[y], w)
+                miss = r.random(n) < 0.05
+                pos = self._answers(f"bcs {q}", y, self._target(targets, y), self.conf_eff[area], w, ~miss)
+                cols[q] = _codes(r, pos, miss, [1, 2], [0.3, 0.7], [3, 4, 5], [0.5, 0.3, 0.2], [8, 9])
+            strands = self._strands("bcs asb", y, self.asb_eff[area], self._target(BCS_ASB_HIGH, y), w)
             frames.append(pd.DataFrame({
                 "respondent_id": [f"BCS{year[:4]}-{i:04d}" for i in range(n)], "survey": "BCS",
                 "fieldwork_date": _dates(r, year, n), "area_code": "",
-                "weight": np.round(w, 4), "age_band": age, "sex": sex,
+                "weight": w, "age_band": age, "sex": sex,
                 "ethnicity": self._ethnicity(area, 1.0), **cols,
                 **{s: strands[:, j] for j, s in enumerate(STRANDS)},
             }))
@@ -255,7 +332,7 @@ class _Demo:
             age, sex = self._people(area, age_p)
             band = np.array([ADULT_BANDS.index(a) for a in age])
             w = pop_age[band] / age_p[band] * np.exp(r.normal(0, 0.2, n))
-            w = w / w.mean()
+            w = np.round(w / w.mean(), 4)
             cols = {}
             worried4 = dict(pos_codes=[1, 2], pos_p=[0.35, 0.65], neg_codes=[3, 4], neg_p=[0.55, 0.45])
             for q, targets in LOCAL_TARGETS.items():
@@ -271,13 +348,14 @@ class _Demo:
                 else:
                     eff, kw = self.worry_eff, worried4
                 offs = eff[area] + np.where(age == "75+", 0.2, 0.0)
-                pos = _draw(r, targets[y], offs, w)
-                cols[q] = _codes(r, pos, missing_rate=0.02, missing_codes=[8, 9], **kw)
-            strands = _strand_answers(r, self.asb_eff[area], LOCAL_ASB_HIGH[y], w)
+                miss = r.random(n) < 0.02
+                pos = self._answers(f"local {q}", y, self._target(targets, y), offs, w, ~miss)
+                cols[q] = _codes(r, pos, miss, missing_codes=[8, 9], **kw)
+            strands = self._strands("local asb", y, self.asb_eff[area], self._target(LOCAL_ASB_HIGH, y), w)
             frames.append(pd.DataFrame({
                 "respondent_id": [f"LCS{year[:4]}-{i:05d}" for i in range(n)], "survey": "LOCAL",
                 "fieldwork_date": _dates(r, year, n), "area_code": self.codes[area],
-                "weight": np.round(w, 4), "age_band": age, "sex": sex,
+                "weight": w, "age_band": age, "sex": sex,
                 "ethnicity": self._ethnicity(area, 1.0), **cols,
                 **{s: strands[:, j] for j, s in enumerate(STRANDS)},
             }))
@@ -385,9 +463,10 @@ def _geojson(areas) -> bytes:
 
 
 def write_demo(out_dir: Path, seed: int = 2008, scale: float = 1.0, crime_months: int = 24,
-               progress=lambda msg: None, areas: int | None = None) -> list[Path]:
+               progress=lambda msg: None, areas: int | None = None, null_world: bool = False) -> list[Path]:
     """Write the demonstration input set to ``out_dir``; returns the files written. ``areas``
-    (benchmarks) makes about that many areas instead of the 145."""
+    (benchmarks) makes about that many areas instead of the 145. ``null_world`` keeps every
+    true probability at its 2005/06 value in every year (see the module docstring)."""
     out_dir = Path(out_dir)
     if not 0 < scale <= 100:
         raise ValueError(f"scale must be above 0 and at most 100 (got {scale})")
@@ -395,10 +474,11 @@ def write_demo(out_dir: Path, seed: int = 2008, scale: float = 1.0, crime_months
         raise ValueError(f"crime_months must be 0 to {len(CRIME_MONTHS)} (got {crime_months})")
     if areas is not None and not 5 <= areas <= 20_000:
         raise ValueError(f"areas must be 5 to 20,000 (got {areas})")
-    demo = _Demo(seed, scale, crime_months, areas)
+    demo = _Demo(seed, scale, crime_months, areas, null_world)
     files: dict[str, bytes] = {}
     config = DEFAULT_CONFIG.read_text(encoding="utf-8")
-    files["force.toml"] = (f"# {SYNTHETIC_NOTE}\n# Seed {seed}, scale {scale:g}.\n\n" + config
+    world = " Null world: no true change between years." if null_world else ""
+    files["force.toml"] = (f"# {SYNTHETIC_NOTE}\n# Seed {seed}, scale {scale:g}.{world}\n\n" + config
                            + f'\n[dataset]\nsynthetic = true\ndescription = "{SYNTHETIC_NOTE}"\n').encode()
     files["README-SYNTHETIC.txt"] = (SYNTHETIC_NOTE + "\n").encode()
     areas = pd.DataFrame({
@@ -420,9 +500,11 @@ def write_demo(out_dir: Path, seed: int = 2008, scale: float = 1.0, crime_months
     to_wgs84 = Transformer.from_crs(27700, 4326, always_xy=True)
     for month in demo.months:
         files[f"crime/{month}-synthetic-street.csv"] = _csv(demo.crime_month(month, to_wgs84))
-    files["msf.csv"] = _csv(demo.msf({"spi1e": USS_TARGETS["q_whole"], "uss_followup": USS_TARGETS["q_followup"],
-                                      "spi2a": BCS_TARGETS["q_police_job"], "kdi": BCS_TARGETS["q_deal_asb"],
-                                      "spi10b": BCS_ASB_HIGH}))
+    force_values = {"spi1e": USS_TARGETS["q_whole"], "uss_followup": USS_TARGETS["q_followup"],
+                    "spi2a": BCS_TARGETS["q_police_job"], "kdi": BCS_TARGETS["q_deal_asb"], "spi10b": BCS_ASB_HIGH}
+    if null_world:
+        force_values = {k: [v[0]] * len(YEARS) for k, v in force_values.items()}
+    files["msf.csv"] = _csv(demo.msf(force_values))
     files["matrix.csv"] = _csv(demo.matrix())
     written = []
     for rel, data in files.items():
