@@ -14,7 +14,13 @@ A withheld value counts as **recovered** when
   invert itself: such a number is **exposed** and counts as recovered, because an attacker can
   invert it (up to a sign at worst).
 
-Every withheld cell counts, primary or secondary: the attacker is not told which is which.
+Every withheld cell counts for the exact attacks (a)-(d), primary or secondary: the attacker is
+not told which is which. For the bounds attack (e), a withheld cell with fewer respondents than
+the threshold (a primary cell, the ones suppression protects) counts as recovered; a secondary
+cell (withheld only to protect another, so with at least the threshold of respondents) that is
+bounded to 10 points is **reported, not failed**: it is bounded because it is nearly the whole
+of a published total (a division's 548 white victims of 598), which reveals nobody's answer,
+and the only remedy would be to withhold the total itself, a headline figure.
 
 Attacks:
 
@@ -64,6 +70,7 @@ class AttackResult:
     examined: int = 0
     what: str = ""
     recovered: list[str] = field(default_factory=list)
+    bounded_secondary: list[str] = field(default_factory=list)  # reported, not failed (module docstring)
 
     @property
     def name(self) -> str:
@@ -90,6 +97,11 @@ class AuditReport:
         for r in self.results:
             lines.append(f"({r.attack}) {r.name}: examined {r.examined:,} {r.what}; recovered {len(r.recovered):,}")
             lines += [f"      e.g. {e}" for e in r.recovered[:examples]]
+            if r.bounded_secondary:
+                lines.append(f"      and {len(r.bounded_secondary):,} secondary cells (each with at least the threshold "
+                             f"of respondents, withheld only to protect another) bounded near their published "
+                             f"total: reported, not a disclosure")
+                lines += [f"      e.g. {e}" for e in r.bounded_secondary[:examples]]
         lines.append(f"exports checked: {', '.join(self.exports_checked) or 'none'}")
         lines.append(f"FAIL: {self.recovered:,} withheld values recovered" if self.recovered
                      else "PASS: no withheld value recovered")
@@ -110,6 +122,7 @@ class _Facts:
     weighted: dict
     survey_of: dict
     gaps: tuple  # (id, of, subgroup, (group_1, group_2))
+    threshold: int = 50
 
     @classmethod
     def read(cls, snapshot: Snapshot) -> _Facts:
@@ -119,7 +132,8 @@ class _Facts:
                    {k: bool(v.get("weighted", True)) for k, v in raw.get("surveys", {}).items()},
                    {i["id"]: i.get("survey") for i in inds},
                    tuple((i["id"], i["of"], i["subgroup"], tuple(i["groups"])) for i in inds
-                         if i.get("kind") == "gap"))
+                         if i.get("kind") == "gap"),
+                   int(raw.get("statistics", {}).get("suppression_threshold", 50)))
 
 
 def _config(snapshot: Snapshot) -> ForceConfig | None:
@@ -337,10 +351,14 @@ def _bounds(world: _World) -> AttackResult:
     truth = c["truth"].to_numpy(float)
     eps = 1e-9
     hit = hidden & (p_hi - p_lo <= WIDTH + eps) & (truth >= p_lo - eps) & (truth <= p_hi + eps)
+    # A pooled window's true base is the sum of its periods'; single cells carry their own.
+    true_n = c["truth_n"].to_numpy(float)
+    secondary = np.isfinite(true_n) & (true_n >= world.config.threshold)
     for i in np.flatnonzero(hit):
         row = c.loc[i]
-        res.recovered.append(f"{_label(row)}: between {100 * p_lo[i]:.1f}% and {100 * p_hi[i]:.1f}% "
-                             f"(true {100 * truth[i]:.1f}%)")
+        text = (f"{_label(row)}: between {100 * p_lo[i]:.1f}% and {100 * p_hi[i]:.1f}% "
+                f"(true {100 * truth[i]:.1f}%)")
+        (res.bounded_secondary if secondary[i] else res.recovered).append(text)
     return res
 
 

@@ -15,7 +15,7 @@ from .data.aggregate import effective_base
 from .stats import areas as area_stats
 from .stats.benchmark import compare_to_msf, msf_average
 from .stats.differences import newcombe_difference
-from .stats.disclosure import suppress
+from .stats.disclosure import cell_suppression, suppress
 from .stats.outcomes import Comparison, hmic_outcome, overall_outcome
 from .stats.proportions import weighted_proportion
 from .stats.shrinkage import shrink
@@ -35,7 +35,23 @@ def _prepared(results: pd.DataFrame) -> pd.DataFrame:
     out = results[KEY + ["n_unweighted"]].copy()
     out["p"] = results["weighted_positives"] / results["sum_weights"]
     out["n_eff"] = results["effective_base"]
+    out["hidden"] = _hidden(results)
     return out
+
+
+def _hidden(results: pd.DataFrame) -> np.ndarray:
+    """The disclosure decision for each results row, made once by :func:`with_disclosure`."""
+    return results["hidden"].to_numpy(bool)
+
+
+def with_disclosure(results: pd.DataFrame, areas: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
+    """``results`` with ``hidden``: the cells withheld from every published table, primary (base
+    below the threshold) and secondary (so that no withheld cell can be worked out by
+    subtracting published figures: :func:`dashboard.stats.disclosure.cell_suppression`)."""
+    parent_of = {**dict(zip(areas["area_code"], areas["division_code"])),
+                 **{d: config.force_code for d in config.division_codes}}
+    decision = cell_suppression(results, parent_of, config.suppression_threshold)
+    return results.assign(hidden=decision["hidden"].to_numpy())
 
 
 def estimates(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
@@ -50,7 +66,7 @@ def estimates(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
     out["effective_base"] = results["effective_base"].to_numpy()
     out["confidence"] = config.policy.confidence
     out["method"] = ESTIMATE_METHOD
-    return suppress(out, config.suppression_threshold, config.small_base_flag,
+    return suppress(out, config.suppression_threshold, config.small_base_flag, hidden=_hidden(results),
                     value_columns=("value", "lower_95", "upper_95", "lower_998", "upper_998", "effective_base"))
 
 
@@ -107,7 +123,7 @@ def changes(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
             **{k: m[k].to_numpy() for k in KEY}, "compared_with": kind, "reference_period": m["period_ref"].to_numpy(),
             "difference": d.difference, "lower": d.lower, "upper": d.upper,
             "p_value": d.p_value, "base": np.minimum(m["n_unweighted"], m["n_unweighted_ref"]).to_numpy(),
-            "method": d.method,
+            "method": d.method, "hidden": (m["hidden"] | m["hidden_ref"]).to_numpy(),
         }))
     out = _suppressed_differences(parts, config, ("difference", "lower", "upper", "p_value"))
     if not out.empty:
@@ -120,8 +136,10 @@ def _suppressed_differences(parts: list[pd.DataFrame], config: ForceConfig, valu
     """Concatenate difference tables and withhold those resting on a base below the threshold."""
     if not parts:
         return pd.DataFrame()
-    return suppress(pd.concat(parts, ignore_index=True), config.suppression_threshold, config.small_base_flag,
-                    value_columns=value_columns)
+    out = pd.concat(parts, ignore_index=True)
+    hidden = out.pop("hidden").to_numpy(bool)
+    return suppress(out, config.suppression_threshold, config.small_base_flag, value_columns=value_columns,
+                    hidden=hidden)
 
 
 def gaps(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
@@ -146,9 +164,10 @@ def gaps(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
             "base_1": m["n_unweighted_1"].to_numpy(), "base_2": m["n_unweighted_2"].to_numpy(),
             "gap": d.difference, "lower": d.lower, "upper": d.upper,
             "p_value": d.p_value, "base": np.minimum(m["n_unweighted_1"], m["n_unweighted_2"]).to_numpy(),
-            "method": d.method,
+            "method": d.method, "hidden": (m["hidden_1"] | m["hidden_2"]).to_numpy(),
         }))
-    out = _suppressed_differences(parts, config, ("value_1", "value_2", "gap", "lower", "upper", "p_value"))
+    out = _suppressed_differences(parts, config, ("value_1", "value_2", "gap", "lower", "upper", "p_value",
+                                                  "base_1", "base_2"))
     if not out.empty:
         _flag_rows(out, config, ["indicator", "period"], difference="gap")
     return out
@@ -163,7 +182,7 @@ def msf_comparisons(results: pd.DataFrame, msf: pd.DataFrame | None, config: For
     peers = msf[msf["force"].isin(config.msf_peers)]
     rows = []
     for (ind, period), grp in peers.groupby(["indicator", "period"]):
-        f = force[(force["indicator"] == ind) & (force["period"] == period)]
+        f = force[(force["indicator"] == ind) & (force["period"] == period) & ~force["hidden"]]
         if f.empty:
             continue
         avg = msf_average(grp["value"] / 100, grp["base"])
@@ -257,15 +276,15 @@ def area_comparisons(results: pd.DataFrame, areas: pd.DataFrame, config: ForceCo
         if area.empty or force.empty:
             continue
         p0 = float(force["p"].iloc[0])
-        if not 0 < p0 < 1:
+        if not 0 < p0 < 1 or force["hidden"].iloc[0]:
             continue
-        # Withheld areas (base below the threshold) are not tested and not in the family.
-        shown = (area["n_unweighted"] >= config.suppression_threshold).to_numpy()
+        # Withheld areas (primary or secondary) are not tested and not in the family.
+        shown = ~area["hidden"].to_numpy(bool)
         rest_p, rest_n = _rest_of_force(force_rows.loc[(ind_id, period)], results.loc[area.index])
         vs_rest = newcombe_difference(area["p"], area["n_eff"], rest_p, rest_n, policy.confidence)
         flags = area_stats.flag_areas(np.where(shown, area["p"], np.nan), area["n_eff"], p0, ind.polarity, policy)
         area["division_code"] = area["geography_code"].map(division_of)
-        div = sel[sel["level"] == "division"].set_index("geography_code")["p"]
+        div = sel[(sel["level"] == "division") & ~sel["hidden"]].set_index("geography_code")["p"]
         sh = _shrunk_by_division(area, policy)
         parts.append(pd.DataFrame({
             "indicator": ind_id, "period": period, "area_code": area["geography_code"].to_numpy(),
@@ -278,12 +297,13 @@ def area_comparisons(results: pd.DataFrame, areas: pd.DataFrame, config: ForceCo
             "vs_rest_difference": vs_rest.difference, "vs_rest_lower": vs_rest.lower, "vs_rest_upper": vs_rest.upper,
             "division_value": 100 * area["division_code"].map(div).to_numpy(float),
             "shrunk_value": sh["value"], "shrunk_lower": sh["lower"], "shrunk_upper": sh["upper"],
-            "shrink_weight": sh["weight"], "confidence": policy.confidence,
+            "shrink_weight": sh["weight"], "confidence": policy.confidence, "hidden": ~shown,
         }))
     if not parts:
         return pd.DataFrame()
     out = pd.concat(parts, ignore_index=True)
-    out = suppress(out, config.suppression_threshold, config.small_base_flag,
+    hidden = out.pop("hidden").to_numpy(bool)
+    out = suppress(out, config.suppression_threshold, config.small_base_flag, hidden=hidden,
                    value_columns=("value", "effective_base", "z", "p_value", "flag_adjusted_p", "flag_lower",
                                   "flag_upper", "vs_rest_difference", "vs_rest_lower", "vs_rest_upper",
                                   "shrunk_value", "shrunk_lower", "shrunk_upper", "shrink_weight"))
@@ -301,7 +321,7 @@ def division_comparisons(results: pd.DataFrame, config: ForceConfig) -> pd.DataF
     for (ind_id, period), sel in prep.groupby(["indicator", "period"]):
         ind = config.indicator(ind_id)
         force, div = sel[sel["level"] == "force"], sel[sel["level"] == "division"]
-        if ind.polarity not in ("higher", "lower") or force.empty or div.empty:
+        if ind.polarity not in ("higher", "lower") or force.empty or div.empty or force["hidden"].iloc[0]:
             continue
         rest_p, rest_n = _rest_of_force(results.loc[force.index[0]], results.loc[div.index])
         ok = rest_n > 0
@@ -315,10 +335,12 @@ def division_comparisons(results: pd.DataFrame, config: ForceConfig) -> pd.DataF
             "effective_base": div["n_eff"].to_numpy(), "rest_value": 100 * np.where(ok, rest_p, np.nan),
             "difference": d.difference, "lower": d.lower, "upper": d.upper, "p_value": d.p_value,
             "confidence": confidence, "flag": flag, "flag_rule": config.policy.force_rule_name + " (vs rest of force)",
-            "method": d.method}))
+            "method": d.method, "hidden": div["hidden"].to_numpy()}))
     if not parts:
         return pd.DataFrame()
-    out = suppress(pd.concat(parts, ignore_index=True), config.suppression_threshold, config.small_base_flag,
+    out = pd.concat(parts, ignore_index=True)
+    hidden = out.pop("hidden").to_numpy(bool)
+    out = suppress(out, config.suppression_threshold, config.small_base_flag, hidden=hidden,
                    value_columns=("value", "effective_base", "rest_value", "difference", "lower", "upper",
                                   "p_value"))
     out.loc[out["suppressed"], "flag"] = "suppressed"
@@ -353,11 +375,12 @@ def trends(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
     recent["x"] = recent["p"] * recent["n_eff"]
     recent["xt"], recent["nt"], recent["nt2"] = recent["x"] * recent["t"], recent["n_eff"] * recent["t"], \
         recent["n_eff"] * recent["t"] ** 2
-    g = recent.groupby(keys).agg(periods=("t", "size"), min_base=("n_unweighted", "min"),
+    g = recent.groupby(keys).agg(periods=("t", "size"), min_base=("n_unweighted", "min"), any_hidden=("hidden", "any"),
                                  first_period=("period", "first"), last_period=("period", "last"),
                                  x=("x", "sum"), n=("n_eff", "sum"), xt=("xt", "sum"), nt=("nt", "sum"),
                                  nt2=("nt2", "sum")).reset_index()
-    g = g[(g["periods"] >= policy.trend_min_periods) & (g["min_base"] >= config.suppression_threshold)]
+    g = g[(g["periods"] >= policy.trend_min_periods) & (g["min_base"] >= config.suppression_threshold)
+          & ~g["any_hidden"]]
     stat, p, direction = trend_from_sums(g["x"], g["n"], g["xt"], g["nt"], g["nt2"], policy.trend_confidence)
     return pd.DataFrame({**{k: g[k].to_numpy() for k in keys}, "first_period": g["first_period"].to_numpy(),
                          "last_period": g["last_period"].to_numpy(), "periods": g["periods"].to_numpy(),
@@ -367,6 +390,8 @@ def trends(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
 
 def build(results: pd.DataFrame, msf: pd.DataFrame | None, areas: pd.DataFrame,
           config: ForceConfig) -> dict[str, pd.DataFrame]:
+    if "hidden" not in results.columns:
+        results = with_disclosure(results, areas, config)
     est = estimates(results, config)
     chg = changes(results, config)
     msf_cmp = msf_comparisons(results, msf, config)

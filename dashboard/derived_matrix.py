@@ -21,7 +21,7 @@ import pandas as pd
 from .config import ForceConfig
 from .data.aggregate import effective_base, score_indicator
 from .stats import matrix as mstats
-from .stats.disclosure import suppress
+from .stats.disclosure import suppress, window_suppression
 from .stats.proportions import weighted_proportion
 from .stats.rates import rate_per_1000
 from .stats.shrinkage import shrink
@@ -149,8 +149,12 @@ def worry_measures(results: pd.DataFrame, config: ForceConfig, period: str, wind
         if len(grp) >= config.policy.shrinkage_min_areas:
             s = shrink(grp["value"] / 100 * grp["effective_base"], grp["effective_base"], config.policy.confidence)
             out.loc[grp.index, ["shrunk_value", "shrunk_lower", "shrunk_upper"]] = np.c_[s.value, s.lower, s.upper]
-    return suppress(out, config.suppression_threshold, config.small_base_flag,
-                    value_columns=("value", "lower", "upper", "shrunk_value", "shrunk_lower", "shrunk_upper"))
+    # A pooled measure is the sum of its periods: withheld whenever a period it sums is withheld
+    # (or its own base is small), so no single period can be worked out by subtraction.
+    hidden = window_suppression(out, results, results["hidden"], config.suppression_threshold)
+    return suppress(out, config.suppression_threshold, config.small_base_flag, hidden=hidden.to_numpy(),
+                    value_columns=("value", "lower", "upper", "effective_base", "shrunk_value", "shrunk_lower",
+                                   "shrunk_upper"))
 
 
 def build_matrix(crime_counts: pd.DataFrame | None, respondents: dict[str, pd.DataFrame], results: pd.DataFrame,
@@ -169,27 +173,32 @@ def build_matrix(crime_counts: pd.DataFrame | None, respondents: dict[str, pd.Da
             continue
         c_idx, c_lo, c_hi, _, _ = _crime_index(crime_counts, areas, config, months)
         (w_idx, w_lo, w_hi, _, _), n_resp = _worry_index(local, areas, config, window)
+        worry = worry_measures(results, config, period, window)
+        worry_parts.append(worry)
+        # The index combines the area's pooled measures: withheld (with its limits and base, from
+        # which it could be rebuilt as sqrt(lower x upper)) wherever any of them is withheld.
+        withheld = set(worry.loc[worry["suppressed"] & (worry["level"] == "area"), "geography_code"])
+        hide = areas["area_code"].isin(withheld).to_numpy() | (n_resp < config.suppression_threshold)
+        w_idx, w_lo, w_hi = (np.where(hide, np.nan, v) for v in (w_idx, w_lo, w_hi))
         if config.matrix.cut == "tertiles":
             c_cut = np.nanquantile(c_idx, [1 / 3, 2 / 3])
             w_cut = np.nanquantile(w_idx, [1 / 3, 2 / 3])
         else:
             c_cut = w_cut = (100.0, 100.0)
         crime_level = mstats.classify(c_lo, c_hi, *c_cut)
-        worry_level = mstats.classify(w_lo, w_hi, *w_cut)
-        worry_level = np.where(n_resp < config.suppression_threshold, "nd", worry_level)
+        worry_level = np.where(hide, "nd", mstats.classify(w_lo, w_hi, *w_cut))
         rows.append(pd.DataFrame({
             "area_code": areas["area_code"].to_numpy(), "division_code": areas["division_code"].to_numpy(),
             "period": period, "crime_window": f"{months[0]} to {months[-1]}", "survey_window": " + ".join(window),
             "crime_index": c_idx, "crime_lower": c_lo, "crime_upper": c_hi,
-            "worry_index": w_idx, "worry_lower": w_lo, "worry_upper": w_hi, "worry_base": n_resp.astype(int),
+            "worry_index": w_idx, "worry_lower": w_lo, "worry_upper": w_hi,
+            "worry_base": np.where(hide, np.nan, n_resp),
             "crime_cut_low": c_cut[0], "crime_cut_high": c_cut[1], "worry_cut_low": w_cut[0],
             "worry_cut_high": w_cut[1], "crime_level": crime_level, "worry_level": worry_level,
         }))
-        worry_parts.append(worry_measures(results, config, period, window))
     if not rows:
         return tables
     m = pd.concat(rows, ignore_index=True)
-    m["worry_index"] = m["worry_index"].where(m["worry_base"] >= config.suppression_threshold)
     raw = [config.matrix.level_for(c, w) for c, w in zip(m["crime_level"], m["worry_level"])]
     m["computed_level"] = [lv.level for lv in raw]
     m = m.sort_values(["area_code", "period"], key=lambda s: s.map(labels.index) if s.name == "period" else s)

@@ -147,7 +147,8 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
     if findings.errors:  # conflicting sources: stop before any statistic is computed from them
         return None
     _progress(7, STEPS, "statistics: intervals, changes, MSF, outcomes, targets, area comparisons, trends")
-    tables.update(derived.build(results, msf, areas, config))
+    results = derived.with_disclosure(results, tables["areas"], config)  # one decision for every table
+    tables.update(derived.build(results, msf, tables["areas"], config))
     for code, df in respondents.items():
         tables[f"respondents_{code.lower()}"] = df.drop(columns=["source_file"]).reset_index(drop=True)
 

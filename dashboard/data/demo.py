@@ -241,10 +241,10 @@ class _Demo:
         female = r.random(n) < 0.51
         return np.array(ADULT_BANDS)[np.minimum(age, 6)], np.where(female, "female", "male")
 
-    def _ethnicity(self, area_idx: np.ndarray, boost: float) -> np.ndarray:
+    def _ethnicity(self, area_idx: np.ndarray, boost: float, not_stated: float = 0.01) -> np.ndarray:
         share = self.pop["minority"][area_idx] / self.pop["population"][area_idx] * boost
         u = self.rng.random(len(area_idx))
-        return np.where(u < share, "minority_ethnic", np.where(u < share + 0.01, "not_stated", "white"))
+        return np.where(u < share, "minority_ethnic", np.where(u < share + not_stated, "not_stated", "white"))
 
     def uss(self) -> pd.DataFrame:
         r, frames = self.rng, []
@@ -257,7 +257,8 @@ class _Demo:
                 idx = np.flatnonzero(self.divisions == div)
                 area = r.choice(idx, n, p=self.crime_weight[idx] / self.crime_weight[idx].sum())
                 age, sex = self._people(area)
-                eth = self._ethnicity(area, boost=2.0)
+                # Every victim's ethnicity is known (white or minority ethnic), as the USS records it.
+                eth = self._ethnicity(area, boost=2.0, not_stated=0.0)
                 ctype = r.choice(list(type_eff), n, p=[0.25, 0.35, 0.3, 0.1])
                 frames.append(pd.DataFrame({"year": y, "area": area, "age_band": age, "sex": sex,
                                             "ethnicity": eth, "crime_type": ctype}))

@@ -162,7 +162,8 @@ def protect(base: np.ndarray, positives: np.ndarray, primary: np.ndarray, relati
     ``additive_relations``); ``base`` and ``positives`` are the cells' unweighted counts. Returns
     the hidden mask and the number of rounds. See ``cell_suppression`` for the rule.
     """
-    hidden = np.asarray(primary, bool).copy()
+    primary = np.asarray(primary, bool)
+    hidden = primary.copy()
     base = np.asarray(base, float)
     positives = np.asarray(positives, float)
     if len(relation) == 0:
@@ -187,7 +188,9 @@ def protect(base: np.ndarray, positives: np.ndarray, primary: np.ndarray, relati
         r_h = relation[hm]
         with np.errstate(divide="ignore", invalid="ignore"):
             width = (np.minimum(n_h, res_x[r_h]) - np.maximum(0.0, res_x[r_h] - (res_n[r_h] - n_h))) / n_h
-        narrow = np.bincount(r_h, weights=(width <= min_width) & np.isfinite(x_h), minlength=n_rel) > 0
+        pinned = (width <= min_width) & np.isfinite(x_h)
+        narrow = np.bincount(r_h, weights=pinned, minlength=n_rel) > 0
+        narrow_primary = np.bincount(r_h, weights=pinned & primary[position[hm]], minlength=n_rel) > 0
         bad = (n_hidden == 1) | all_or_none | narrow
         if not bad.any():
             return hidden, rounds - 1
@@ -199,9 +202,10 @@ def protect(base: np.ndarray, positives: np.ndarray, primary: np.ndarray, relati
         no_all = all_or_none & (res_x == 0)
         useful &= ~(yes_all[rel_s] & (p_s >= n_s) & ~is_total[order])
         useful &= ~(no_all[rel_s] & (p_s <= 0) & ~is_total[order])
-        # Rule 3 alone never escalates to the total (that would withhold headline figures to
-        # guard against an attacker who knows hidden bases, which are withheld).
-        only_narrow = narrow & ~((n_hidden == 1) | all_or_none)
+        # Rule 3 escalates to the total only for a small (primary) cell: a secondary cell has at
+        # least ``threshold`` respondents, and pinning it near the total reveals nobody's answer,
+        # while withholding the total would withhold a headline figure.
+        only_narrow = narrow & ~narrow_primary & ~((n_hidden == 1) | all_or_none)
         useful &= ~(only_narrow[rel_s] & is_total[order])
         _, first = np.unique(rel_s[useful], return_index=True)
         chosen = pos_s[useful][first]
@@ -258,9 +262,11 @@ def cell_suppression(cells: pd.DataFrame, parent_of: Mapping[str, str], threshol
 
     a relation that breaks a rule gets one more hidden cell: the visible member with the
     smallest unweighted base that can mend it (for rule 2, one with a "no", resp. "yes"), the
-    total only when no member can and only for rules 1 and 2 (rule 3 alone never withholds a
-    total: it guards against known bases, which are withheld, and escalating it withheld
-    force headline figures in the demo). Hiding the smallest base costs the least information,
+    total only when no member can, and under rule 3 only when the pinned cell is a primary one
+    (fewer than ``threshold`` respondents: e.g. an area's 49 white victims inside its 50). A
+    secondary cell pinned near the total (a division's 548 white victims of 598) is left so: it
+    has at least ``threshold`` respondents, knowing it to a few points reveals nobody's answer,
+    and withholding the total would withhold a headline figure. Hiding the smallest base costs the least information,
     preferring members keeps the totals that readers use most, and choosing per relation in
     one vectorised sweep keeps it fast (about a second on 120,000 cells; a few rounds). The
     rule is a heuristic, not an optimal pattern (that is a mixed-integer problem, Hundepool et

@@ -24,9 +24,11 @@ def test_estimates_carry_intervals_and_suppression(snap):
     assert (shown["lower_998"] <= shown["lower_95"]).all() and (shown["lower_95"] <= shown["value"]).all()
     assert (shown["value"] <= shown["upper_95"]).all() and (shown["upper_95"] <= shown["upper_998"]).all()
     hidden = e[e["suppressed"]]
-    assert len(hidden) > 0 and (hidden["base"] < 50).all() and hidden["value"].isna().all()
-    assert hidden["suppression_reason"].str.contains("below 50").all()
-    assert not e.loc[e["base"] >= 50, "suppressed"].any()
+    assert len(hidden) > 0 and hidden["value"].isna().all() and hidden["lower_95"].isna().all()
+    assert hidden["base"].isna().all()  # bases of withheld cells are withheld too
+    assert (hidden["suppression_reason"] == "withheld: fewer than 50 respondents, or withheld so that another "
+            "withheld figure cannot be worked out").all()
+    assert (shown["base"] >= 50).all()
 
 
 def test_spi1e_story(snap):

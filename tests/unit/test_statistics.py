@@ -275,8 +275,9 @@ def test_empirical_bayes_recovers_the_prior_and_shrinks_toward_it():
 
 
 def test_no_real_variation_means_strong_shrinkage():
-    """Areas that differ only by sampling: the estimates pull most of the way to the group rate
-    (all the way in most samples; chance overdispersion in a few leaves some of the spread)."""
+    """Areas that differ only by sampling: the estimates pull most of the way to the group rate.
+    Not all the way: the prior's precision is integrated over (never fixed at a bound), so some
+    of the spread stays, as the data cannot rule out small real differences."""
     spreads = []
     for seed in range(6):
         rng = np.random.default_rng(seed)
@@ -284,7 +285,7 @@ def test_no_real_variation_means_strong_shrinkage():
         s = shrink(x, np.full(50, 80.0))
         spreads.append(np.ptp(s.value) / np.ptp(x / 80 * 100))
         assert np.median(s.weight_on_area) < 0.3
-    assert np.median(spreads) < 0.05 and max(spreads) < 0.3
+    assert np.median(spreads) < 0.25 and max(spreads) < 0.4
 
 
 # --- weighted coverage ---------------------------------------------------------------------------
