@@ -48,7 +48,7 @@ import pandas as pd
 
 from .config import ConfigError, ForceConfig, parse_config
 from .data.store import Snapshot, Store
-from .stats.disclosure import ALL, KEY, additive_relations
+from .stats.disclosure import ALL, KEY, additive_relations, geography_parents
 
 log = logging.getLogger(__name__)
 
@@ -173,8 +173,7 @@ class _World:
         cells["weighted"] = cells["survey"].map(lambda s: config.weighted.get(s, True)).to_numpy(bool)
         cells["window"] = None
         areas = snapshot.table("areas")
-        self.parent_of = {**dict(zip(areas["area_code"], areas["division_code"])),
-                          **{d: config.force_code for d in areas["division_code"].dropna().unique()}}
+        self.parent_of = geography_parents(areas, config.force_code)
         self.single = len(cells)
         pooled = _optional(snapshot, "worry_measures")
         if not pooled.empty:

@@ -15,7 +15,7 @@ from .data.aggregate import effective_base
 from .stats import areas as area_stats
 from .stats.benchmark import compare_to_msf, msf_average
 from .stats.differences import newcombe_difference
-from .stats.disclosure import cell_suppression, suppress
+from .stats.disclosure import cell_suppression, geography_parents, suppress
 from .stats.outcomes import Comparison, hmic_outcome, overall_outcome
 from .stats.proportions import weighted_proportion
 from .stats.shrinkage import shrink
@@ -48,8 +48,7 @@ def with_disclosure(results: pd.DataFrame, areas: pd.DataFrame, config: ForceCon
     """``results`` with ``hidden``: the cells withheld from every published table, primary (base
     below the threshold) and secondary (so that no withheld cell can be worked out by
     subtracting published figures: :func:`dashboard.stats.disclosure.cell_suppression`)."""
-    parent_of = {**dict(zip(areas["area_code"], areas["division_code"])),
-                 **{d: config.force_code for d in config.division_codes}}
+    parent_of = geography_parents(areas, config.force_code)
     decision = cell_suppression(results, parent_of, config.suppression_threshold)
     return results.assign(hidden=decision["hidden"].to_numpy())
 

@@ -103,6 +103,12 @@ def suppress(frame: pd.DataFrame, threshold: int, small_base: int, base_column: 
 
 # --- relations -----------------------------------------------------------------------------
 
+def geography_parents(areas: pd.DataFrame, force_code: str) -> dict[str, str]:
+    """Area code -> division code and division code -> force code, from the areas table."""
+    return {**dict(zip(areas["area_code"], areas["division_code"])),
+            **{d: force_code for d in areas["division_code"].dropna().unique()}}
+
+
 def additive_relations(cells: pd.DataFrame, parent_of: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray,
                                                                                       np.ndarray, np.ndarray]:
     """The additive relations that hold between survey cells: total = Σ members.

@@ -13,7 +13,7 @@ import pytest
 
 from dashboard.audit import audit_store
 from dashboard.cli import main
-from dashboard.stats.disclosure import KEY
+from dashboard.stats.disclosure import KEY, additive_relations, geography_parents
 
 
 def _copy_store(store: Path, dest: Path) -> Path:
@@ -60,16 +60,16 @@ def _restore_estimate(snap: Path, positions) -> None:
     _write(snap, "estimates", est)
 
 
+def _parents(snap: Path) -> dict[str, str]:
+    force = tomllib.loads((snap / "force.toml").read_text(encoding="utf-8"))["force"]["code"]
+    return geography_parents(pd.read_parquet(snap / "areas.parquet"), force)
+
+
 def _relation_with_two_hidden(snap: Path, kind: str) -> int:
     """A hidden member of a relation of ``kind`` whose total is visible and that has exactly two
     hidden members in an unweighted survey: restoring it leaves the other alone."""
-    from dashboard.stats.disclosure import additive_relations
-
     est = pd.read_parquet(snap / "estimates.parquet")
-    areas = pd.read_parquet(snap / "areas.parquet")
-    force = tomllib.loads((snap / "force.toml").read_text(encoding="utf-8"))["force"]["code"]
-    parent = {**dict(zip(areas["area_code"], areas["division_code"])),
-              **{d: force for d in areas["division_code"].unique()}}
+    parent = _parents(snap)
     rel, pos, tot, kinds = additive_relations(est, parent)
     hidden = est["value"].isna().to_numpy()
     usable = (est["survey"] == "USS").to_numpy()
@@ -189,16 +189,11 @@ def test_the_published_demo_store_passes(store, request, capsys):
 def test_a_small_cell_pinned_by_its_total_is_caught(leaky):
     """Publishing again a total that secondary suppression withheld to protect a small cell inside
     it (e.g. an area's 50 victims, 49 of them white and one not) pins that cell, and the audit fails."""
-    from dashboard.stats.disclosure import additive_relations
-
     snap = _snapshot_dir(leaky)
     est = pd.read_parquet(snap / "estimates.parquet")
     truth = _truth(snap).reindex(pd.MultiIndex.from_frame(est[KEY]))
     n, x = truth["n_unweighted"].to_numpy(float), truth["positives_unweighted"].to_numpy(float)
-    areas = pd.read_parquet(snap / "areas.parquet")
-    force = tomllib.loads((snap / "force.toml").read_text(encoding="utf-8"))["force"]["code"]
-    parent = {**dict(zip(areas["area_code"], areas["division_code"])),
-              **{d: force for d in areas["division_code"].unique()}}
+    parent = _parents(snap)
     rel, pos, tot, _ = additive_relations(est, parent)
     hidden = est["value"].isna().to_numpy()
     unweighted = (est["survey"] == "USS").to_numpy()

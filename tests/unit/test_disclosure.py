@@ -81,6 +81,23 @@ def test_all_satisfied_residual_gets_a_third_cell():
     assert hidden_set(df, out) == {("F", "a"), ("F", "b"), ("F", "c")}
 
 
+def test_a_small_cell_pinned_by_its_total_withholds_the_total():
+    # 50 victims, 49 white (primary) and 1 minority (primary): with the total shown, the 49 are
+    # pinned within 1/49 whatever the one answered, so the total must go too.
+    df = table([("area", "A1", "all", "all", 50, 40), ("area", "A1", "ethnicity", "white", 49, 39),
+                ("area", "A1", "ethnicity", "minority", 1, 1)])
+    out = cell_suppression(df, PARENT, 50)
+    assert hidden_set(df, out) == {("A1", "all"), ("A1", "white"), ("A1", "minority")}
+
+
+def test_two_small_cells_that_protect_each_other_keep_the_total_and_the_large_group():
+    # 40 and 10 victims withheld together leave each an interval wider than 10 points (the 40's
+    # positives lie in 30..40 of 40, the 10's in 0..10): nothing more is withheld.
+    df = table([("division", "D1", "all", "all", 598, 480), ("division", "D1", "ethnicity", "white", 548, 440),
+                ("division", "D1", "ethnicity", "minority", 40, 32), ("division", "D1", "ethnicity", "other", 10, 8)])
+    assert hidden_set(df, cell_suppression(df, PARENT, 50)) == {("D1", "minority"), ("D1", "other")}
+
+
 def test_arguments_are_checked():
     with pytest.raises(ValueError, match="cells lack column\\(s\\): n_unweighted"):
         cell_suppression(table([]).drop(columns="n_unweighted"), PARENT, 50)
