@@ -1,9 +1,12 @@
-"""Comparing many areas at once: funnel-plot limits, overdispersion, false-discovery control.
+"""Comparing many areas at once under the significance policy: funnel-plot limits,
+overdispersion, false-discovery control.
 
 With 145 areas and several indicators on one screen, about one comparison in twenty looks
-"significant" at 95% by chance alone. These functions give the funnel plot's control limits
-(exact binomial, interpolated), Spiegelhalter's additive random-effects adjustment when areas
-vary more than sampling explains, and Benjamini-Hochberg adjusted verdicts.
+"significant" at 95% by chance alone. These functions give each area its flag under the
+configured rule (:mod:`dashboard.stats.policy`) together with the limits the flag uses, so a
+funnel plot drawn from them cannot disagree with the colours: Benjamini-Hochberg control of
+false discoveries, control limits, or Spiegelhalter's additive random-effects adjustment when
+areas vary more than sampling explains.
 """
 
 from __future__ import annotations
@@ -11,33 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import binom, norm
+from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
-
-
-def funnel_limits(p0: float, n, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """Funnel-plot control limits for a proportion around the benchmark ``p0`` at base(s) ``n``.
-
-    Exact binomial limits with Spiegelhalter's interpolation, so the limits are smooth in n:
-    r_p is the p-quantile of Bin(n, p0), alpha = (F(r_p) - p) / (F(r_p) - F(r_p - 1)), and the
-    limit is (r_p - alpha) / n.
-
-    References
-    ----------
-    .. [1] Spiegelhalter, D. J. (2005). Funnel plots for comparing institutional performance.
-       Statistics in Medicine 24, 1185-1202, Appendix A.1.1.
-    """
-    if not 0 < p0 < 1:
-        raise ValueError(f"benchmark must be strictly between 0 and 1 (got {p0})")
-    n = np.maximum(np.round(np.asarray(n, float)), 1)
-    out = []
-    for prob in ((1 - confidence) / 2, (1 + confidence) / 2):
-        r = binom.ppf(prob, n, p0)
-        f_r, f_rm1 = binom.cdf(r, n, p0), binom.cdf(r - 1, n, p0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            alpha = np.where(f_r > f_rm1, (f_r - prob) / (f_r - f_rm1), 0.0)
-        out.append(np.clip((r - alpha) / n, 0, 1))
-    return out[0], out[1]
 
 
 @dataclass(frozen=True)
@@ -69,43 +47,6 @@ def overdispersion(p, n, p0: float, winsor: float = 0.1) -> Overdispersion:
     w = 1 / s2
     tau2 = max(0.0, (k * phi - (k - 1)) / (w.sum() - (w**2).sum() / w.sum())) if k * phi > k - 1 else 0.0
     return Overdispersion(phi, float(tau2), "spiegelhalter 2005 additive random effects, 10% winsorised")
-
-
-def funnel_limits_overdispersed(p0: float, n, tau2: float, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """Normal-approximation limits p0 ± z sqrt(p0 (1 - p0) / n + tau²) (Spiegelhalter 2005)."""
-    n = np.asarray(n, float)
-    half = norm.ppf(0.5 + confidence / 2) * np.sqrt(p0 * (1 - p0) / n + tau2)
-    return np.clip(p0 - half, 0, 1), np.clip(p0 + half, 0, 1)
-
-
-@dataclass(frozen=True)
-class AreaVerdicts:
-    z: np.ndarray
-    p_value: np.ndarray
-    verdict_95: np.ndarray  # "better" / "similar" / "worse" (polarity applied)
-    verdict_998: np.ndarray
-    method: str
-
-
-def compare_to_benchmark(p, n, p0: float, polarity: str, tau2: float = 0.0) -> AreaVerdicts:
-    """Each area against a benchmark treated as fixed (the force, or its division), as on a
-    funnel plot: z = (p - p0) / sqrt(p0 (1 - p0) / n + tau²); two-sided p-values.
-
-    For "higher is better" an area above the upper limit is "better"; for "lower is better"
-    the words swap. Areas inside the limits are "similar": no evidence of a difference, not
-    evidence of no difference.
-    """
-    p, n = np.asarray(p, float), np.asarray(n, float)
-    z = (p - p0) / np.sqrt(p0 * (1 - p0) / n + tau2)
-    pv = 2 * norm.sf(np.abs(z))
-    sign = {"higher": 1, "lower": -1}[polarity]
-
-    def words(level):
-        crit = norm.ppf(0.5 + level / 2)
-        return np.where(sign * z > crit, "better", np.where(sign * z < -crit, "worse", "similar"))
-
-    return AreaVerdicts(z, pv, words(0.95), words(0.998),
-                        "z against a fixed benchmark" + (" with overdispersion" if tau2 else ""))
 
 
 def flag_limits(p0: float, n, z: float, tau2: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
