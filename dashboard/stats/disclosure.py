@@ -161,12 +161,14 @@ def additive_relations(cells: pd.DataFrame, parent_of: Mapping[str, str]) -> tup
 
 
 def protect(base: np.ndarray, positives: np.ndarray, primary: np.ndarray, relation: np.ndarray,
-            position: np.ndarray, is_total: np.ndarray, min_width: float = 0.10) -> tuple[np.ndarray, int]:
+            position: np.ndarray, is_total: np.ndarray, min_width: float = 0.10,
+            closed: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Secondary suppression on a system of additive relations, to a fixed point.
 
     ``relation``, ``position`` and ``is_total`` list each relation's cells (as returned by
-    ``additive_relations``); ``base`` and ``positives`` are the cells' unweighted counts. Returns
-    the hidden mask and the number of rounds. See ``cell_suppression`` for the rule.
+    ``additive_relations``); ``base`` and ``positives`` are the cells' unweighted counts;
+    ``closed`` (one per relation) marks relations whose withheld total withholds every member
+    (rule 4). Returns the hidden mask and the number of rounds. See ``cell_suppression``.
     """
     primary = np.asarray(primary, bool)
     hidden = primary.copy()
@@ -198,6 +200,12 @@ def protect(base: np.ndarray, positives: np.ndarray, primary: np.ndarray, relati
         narrow = np.bincount(r_h, weights=pinned, minlength=n_rel) > 0
         narrow_primary = np.bincount(r_h, weights=pinned & primary[position[hm]], minlength=n_rel) > 0
         bad = (n_hidden == 1) | all_or_none | narrow
+        # Rule 4: a closed relation whose total is withheld withholds its visible members too.
+        to_close = (np.zeros(len(relation), bool) if closed is None
+                    else member & ~h & (closed & total_hidden)[relation])
+        if to_close.any():
+            hidden[position[to_close]] = True
+            continue
         if not bad.any():
             return hidden, rounds - 1
         # A useful extra cell: visible; for an all-yes (all-no) residual it must add a "no" ("yes").
@@ -266,6 +274,11 @@ def cell_suppression(cells: pd.DataFrame, parent_of: Mapping[str, str], threshol
        wider than 10 points for each hidden member: x_h in [max(0, X - (N - n_h)), min(n_h, X)]
        with X, N the hidden members' total positives and base;
 
+    4. within a geography (the dimension relations R1), a withheld all-respondents row withholds
+       every subgroup of it: a visible subgroup holding nearly all the respondents gives the total
+       back, and one at 0% or 100% would pin every small subgroup of the other dimensions (an area
+       whose 80 white residents of 82 all said no: its withheld men and women are within 2 of 0);
+
     a relation that breaks a rule gets one more hidden cell: the visible member with the
     smallest unweighted base that can mend it (for rule 2, one with a "no", resp. "yes"), the
     total only when no member can, and under rule 3 only when the pinned cell is a primary one
@@ -302,8 +315,10 @@ def cell_suppression(cells: pd.DataFrame, parent_of: Mapping[str, str], threshol
     positives = (cells["positives_unweighted"].to_numpy(float) if "positives_unweighted" in cells.columns
                  else np.full(len(cells), np.nan))
     primary = base < threshold
-    rel, pos, tot, _ = additive_relations(cells, parent_of)
-    hidden, _rounds = protect(base, positives, primary, rel, pos, tot)
+    rel, pos, tot, kind = additive_relations(cells, parent_of)
+    closed = np.zeros(int(rel.max()) + 1 if len(rel) else 0, bool)
+    closed[rel[kind == "dimension"]] = True
+    hidden, _rounds = protect(base, positives, primary, rel, pos, tot, closed=closed)
     return pd.DataFrame({"primary": primary, "hidden": hidden}, index=cells.index)
 
 

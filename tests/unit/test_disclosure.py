@@ -98,6 +98,19 @@ def test_two_small_cells_that_protect_each_other_keep_the_total_and_the_large_gr
     assert hidden_set(df, cell_suppression(df, PARENT, 50)) == {("D1", "minority"), ("D1", "other")}
 
 
+def test_a_withheld_total_withholds_every_subgroup_of_its_geography():
+    # The area's total is withheld to pair with another area in the division (rule 1 across
+    # areas); its 80 white residents of 82 must not stay visible: at 0% they would pin its
+    # small male and female cells within 2 of 0.
+    df = table([("division", "D1", "all", "all", 300, 60), ("area", "A1", "all", "all", 82, 0),
+                ("area", "A1", "ethnicity", "white", 80, 0), ("area", "A1", "ethnicity", "other", 2, 0),
+                ("area", "A1", "sex", "male", 36, 0), ("area", "A1", "sex", "female", 46, 0),
+                ("area", "A2", "all", "all", 40, 20), ("area", "A3", "all", "all", 178, 40),
+                ("force", "F", "all", "all", 300, 60)])
+    out = cell_suppression(df, PARENT, 50)
+    assert {("A1", "all"), ("A1", "white"), ("A1", "male"), ("A1", "female")} <= hidden_set(df, out)
+
+
 def test_arguments_are_checked():
     with pytest.raises(ValueError, match="cells lack column\\(s\\): n_unweighted"):
         cell_suppression(table([]).drop(columns="n_unweighted"), PARENT, 50)
