@@ -352,7 +352,11 @@ def _shrunk_by_division(area: pd.DataFrame, policy) -> dict[str, np.ndarray]:
         mask = (area["division_code"] == div).to_numpy()
         if mask.sum() < policy.shrinkage_min_areas:
             continue
-        x = (area["p"] * area["n_eff"]).to_numpy()[mask]
+        # Withheld areas stay out of the fit: the prior (readable from the visible areas'
+        # shrunken values) must not carry their counts.
+        x = np.where(area["hidden"], np.nan, area["p"] * area["n_eff"])[mask]
+        if np.isfinite(x).sum() < policy.shrinkage_min_areas:
+            continue
         s = shrink(x, area["n_eff"].to_numpy()[mask], policy.confidence)
         out["value"][mask], out["lower"][mask], out["upper"][mask] = s.value, s.lower, s.upper
         out["weight"][mask] = s.weight_on_area
