@@ -25,6 +25,7 @@ from .figures.charts import gap_chart, matrix_scatter
 from .figures.headline import (
     change_text,
     estimate_text,
+    flagged_areas,
     headline_rows,
     msf_text,
     overall_outcome,
@@ -40,6 +41,17 @@ from .figures.select import (
     matrix_table_rows,
     optional_table,
     resource_levels,
+    significance_policy,
+)
+from .figures.words import (
+    base_text,
+    ci,
+    difference_method,
+    estimate_method,
+    gap_phrase,
+    interval,
+    polarity_words,
+    vs_force_phrase,
 )
 
 WIDTH = A4[0] - 30 * mm
@@ -102,6 +114,7 @@ def _chart(fig, height_mm: float, width_px: int = 1100, height_px: int = 700) ->
 
 def _overview(snapshot, config, division, period, st) -> list:
     out = [_p("Headline indicators", st["h1"])]
+    conf = significance_policy(snapshot).confidence
     rows = []
     for h in headline_rows(snapshot, config, division, period):
         ind = h.indicator
@@ -111,9 +124,9 @@ def _overview(snapshot, config, division, period, st) -> list:
                        change_text(h.baseline, ind, config.baseline_period)]
         if h.msf is not None:
             comparisons.append(msf_text(h.msf, ind))
-        rows.append([f"{ind.short_name}: {ind.name}", estimate_text(h.estimate) + where, "; ".join(comparisons),
+        rows.append([f"{ind.short_name}: {ind.name}", estimate_text(h.estimate, conf) + where, "; ".join(comparisons),
                      f"{h.outcome.verdict}: {h.outcome.reasons}" if h.outcome is not None else "not assessed here"])
-    out.append(_table(["Indicator", f"{period}: value (95% CI, base)", "Changes and MSF (95%)",
+    out.append(_table(["Indicator", f"{period}: value ({ci(conf)}, base)", f"Changes and MSF ({ci(conf)})",
                        "Indicative outcome (force)"], rows, [0.22, 0.22, 0.34, 0.22], st))
     overall = overall_outcome(snapshot)
     if overall is not None:
@@ -124,69 +137,95 @@ def _overview(snapshot, config, division, period, st) -> list:
 
 def _targets(snapshot, config, division, period, st) -> list:
     out = [_p("Targets", st["h1"])]
-    rows = [[f"{h.indicator.short_name}: {h.indicator.name}", estimate_text(h.estimate), target_text(h.target),
+    conf = significance_policy(snapshot).confidence
+    rows = [[f"{h.indicator.short_name}: {h.indicator.name}", estimate_text(h.estimate, conf), target_text(h.target),
              h.target.method] for h in headline_rows(snapshot, config, division, period) if h.target is not None]
     if not rows:
         return out + [_p("No targets are set for this geography.", st["body"])]
-    out.append(_table(["Indicator", "Value (95% CI, base)", "Target and verdict", "Method"], rows,
+    out.append(_table(["Indicator", f"Value ({ci(conf)}, base)", "Target and verdict", "Method"], rows,
                       [0.3, 0.25, 0.3, 0.15], st))
-    out.append(_p("Met or missed only when the whole 95% interval is above or below the target; otherwise "
+    out.append(_p(f"Met or missed only when the whole {interval(conf)} is above or below the target; otherwise "
                   "'not distinguishable'. P(meets) is the posterior probability (Jeffreys prior) that the true "
                   "value meets the target.", st["small"]))
     return out
 
 
 def _changes(snapshot, config, division, period, st) -> list:
+    policy = significance_policy(snapshot)
     out = [_p("Significant changes only", st["h1"]),
-           _p(f"Changes in {period} against the previous year and the baseline ({config.baseline_period}) that are "
-              "significant at 95% (Newcombe hybrid score interval excludes zero). Area changes are listed only if "
-              "they stay significant after the Benjamini-Hochberg correction over every area change in the "
-              "selection (false discovery rate 5%): among so many comparisons about 1 in 20 would otherwise be "
-              "flagged by chance. Everything not listed did not change significantly, or its base was too small "
-              "to say.", st["small"])]
+           _p(f"Changes in {period} against the previous year and the baseline ({config.baseline_period}) whose "
+              f"published flag is better or worse. {policy.force_text} {policy.change_text} Everything not listed "
+              "showed no evidence of a change, or its base was too small to say.", st["small"])]
     sig, area_tests = significant_changes(snapshot, config, division, period)
-    out.append(_p(f"Area comparisons tested: {area_tests:,}; area changes listed: "
-                  f"{int((sig['level'] == 'area').sum()):,}.", st["small"]))
+    out.append(_p(f"Area changes the published rule tested here: {area_tests:,}; flagged better or worse "
+                  f"(listed): {int((sig['level'] == 'area').sum()):,}.", st["small"]))
     if sig.empty:
-        return out + [_p("No significant changes.", st["body"])]
-    labels = {"previous": "previous year", "baseline": f"baseline {config.baseline_period}"}
-    rows = [[r.geography, r.indicator_name, f"vs {labels.get(r.compared_with, r.compared_with)} "
-             f"({r.reference_period})", f"{r.difference:+.1f} pts ({r.lower:+.1f} to {r.upper:+.1f})",
-             f"significantly {r.verdict}", f"{int(r.base):,}"] for r in sig.itertuples()]
-    out.append(_table(["Geography", "Indicator", "Compared with", "Change (95% CI)", "Verdict", "Base"], rows,
-                      [0.17, 0.3, 0.17, 0.16, 0.12, 0.08], st))
-    return out
+        out.append(_p("No significant changes.", st["body"]))
+    else:
+        labels = {"previous": "previous year", "baseline": f"baseline {config.baseline_period}"}
+        rows = [[r.geography, r.indicator_name, f"vs {labels.get(r.compared_with, r.compared_with)} "
+                 f"({r.reference_period})", f"{r.difference:+.1f} pts ({r.lower:+.1f} to {r.upper:+.1f})",
+                 f"significantly {r.flag}", base_text(r.base)] for r in sig.itertuples()]
+        out.append(_table(["Geography", "Indicator", "Compared with", f"Change ({ci(policy.confidence)})", "Verdict",
+                           "Base"], rows, [0.17, 0.3, 0.17, 0.16, 0.12, 0.08], st))
+    return out + [Spacer(1, 4 * mm)] + _area_flags(snapshot, config, division, period, st)
+
+
+def area_flag_rows(snapshot, config, division, period) -> tuple[list[list[str]], int]:
+    """The pack's table of areas whose published flag against the force is better or worse
+    (area, indicator, value, force value, verdict), and how many comparisons the rule tested."""
+    flagged, tested = flagged_areas(snapshot, config, division, period)
+    rows = [[r.area_name, r.indicator_name, f"{r.value:.1f}% (n = {base_text(r.base)})", f"{r.force_value:.1f}%",
+             vs_force_phrase(r.flag)] for r in flagged.itertuples()]
+    return rows, tested
+
+
+def _area_flags(snapshot, config, division, period, st) -> list:
+    policy = significance_policy(snapshot)
+    rows, tested = area_flag_rows(snapshot, config, division, period)
+    out = [_p(f"Areas that differ from the force, {period}", st["h2"]),
+           _p(f"{policy.area_text} Area comparisons the published rule tested here: {tested:,}; flagged better or "
+              f"worse (listed): {len(rows):,}.", st["small"])]
+    if not rows:
+        return out + [_p("No area differs from the force under this rule.", st["body"])]
+    return out + [_table(["Area", "Indicator", "Value (base)", "Force", f"Verdict ({policy.label})"], rows,
+                         [0.2, 0.36, 0.16, 0.1, 0.18], st)]
 
 
 def _matrix(snapshot, config, division, st) -> list:
     out = [_p("Crime and worry matrix", st["h1"])]
     sel = matrix_selection(snapshot, config, "latest", division)
     if sel is None or sel[1].empty:
-        return out + [_p("No matrix in this snapshot (it needs 12 months of crime and the local survey).",
+        window = f"{config.matrix.crime_window_months} months" if config.matrix else "a full window"
+        return out + [_p(f"No matrix in this snapshot (it needs {window} of crime and the local survey).",
                          st["body"])]
     period, m, cuts = sel
     levels = resource_levels(config)
     counts = m["resource_level"].value_counts()
+    conf = significance_policy(snapshot).confidence
     out.append(_p(f"{period} (crime {m['crime_window'].iat[0]}, survey {m['survey_window'].iat[0]}): "
                   + ", ".join(f"{counts.get(name, 0)} {name}" for name, _ in levels[::-1])
-                  + ". An area is high or low only when its whole 95% interval clears the line (100 = force "
+                  + f". An area is high or low only when its whole {interval(conf)} clears the line (100 = force "
                   "average); otherwise 'not distinguishable'. Colour and marker shape both give the level.",
                   st["body"]))
-    out.append(_chart(matrix_scatter(m, levels, cuts), 120, 1100, 760))
+    out.append(_chart(matrix_scatter(m, levels, cuts, conf), 120, 1100, 760))
     rows = [[r["area_name"], r["crime"], r["worry"], r["band"], r["resource_level"], r["engagement"]]
             for r in matrix_table_rows(m.sort_values(["rank", "area_name"], ascending=[False, True]))]
     out.append(Spacer(1, 4 * mm))
     out.append(_p("Areas, most intensive resource level first", st["h2"]))
-    out.append(_table(["Area", "Crime index (95%)", "Worry index (95%)", "Crime / worry", "Resource level",
-                       "Engagement"], rows, [0.15, 0.13, 0.16, 0.16, 0.13, 0.27], st))
+    out.append(_table(["Area", f"Crime index ({interval(conf)})", f"Worry index ({interval(conf)})",
+                       "Crime / worry", "Resource level", "Engagement"], rows,
+                      [0.15, 0.13, 0.16, 0.16, 0.13, 0.27], st))
     return out
 
 
 def _equality(snapshot, config, division, st) -> list:
+    policy = significance_policy(snapshot)
     out = [_p("Equality: white and minority-ethnic victims' satisfaction (SPI 3b)", st["h1"]),
-           _p("Gap = white minus minority-ethnic satisfaction with the whole experience, with its 95% interval "
-              "(Newcombe). Minority-ethnic bases are small: a gap that is not significant means the survey cannot "
-              "tell, not that there is no gap.", st["small"])]
+           _p(f"Gap = white minus minority-ethnic satisfaction with the whole experience, with its "
+              f"{interval(policy.confidence)} (Newcombe). {policy.force_text} Minority-ethnic bases are small: "
+              "'no evidence of a gap' means the survey cannot tell, not that there is no gap; 'cannot tell' means "
+              "the bases are withheld.", st["small"])]
     gaps = gaps_shown(snapshot, division)
     if gaps is None or gaps.empty:
         return out + [_p("No SPI 3b results in this snapshot.", st["body"])]
@@ -198,33 +237,43 @@ def _equality(snapshot, config, division, st) -> list:
     out.append(_chart(chart, 70, 1100, 480))
     latest = gaps[gaps["period"] == gaps["period"].max()]
     rows = [[labels.get(r.geography_code, r.geography_code),
-             "suppressed" if r.suppressed else f"{r.value_1:.1f}% (n = {r.base_1:,})",
-             "suppressed" if r.suppressed else f"{r.value_2:.1f}% (n = {r.base_2:,})",
+             "suppressed" if r.suppressed else f"{r.value_1:.1f}% (n = {base_text(r.base_1)})",
+             "suppressed" if r.suppressed else f"{r.value_2:.1f}% (n = {base_text(r.base_2)})",
              r.suppression_reason if r.suppressed else f"{r.gap:+.1f} ({r.lower:+.1f} to {r.upper:+.1f})",
-             "yes" if r.significant else "no"] for r in latest.itertuples()]
-    out.append(_table(["Geography", "White", "Minority ethnic", f"Gap, pts (95% CI), {latest['period'].iat[0]}",
-                       "Significant?"], rows, [0.2, 0.2, 0.2, 0.28, 0.12], st))
+             gap_phrase(r.flag)] for r in latest.itertuples()]
+    out.append(_table(["Geography", "White", "Minority ethnic",
+                       f"Gap, pts ({ci(policy.confidence)}), {latest['period'].iat[0]}", "Gap differs from zero?"],
+                      rows, [0.2, 0.18, 0.18, 0.26, 0.18], st))
     return out
 
 
-def _definitions(config, st) -> list:
-    out = [_p("Definitions and methods", st["h1"])]
-    rows = [[f"{i.short_name}: {i.name}", config.surveys[i.survey].name if i.survey in config.surveys else i.survey,
-             i.definition, "higher is better" if i.polarity == "higher" else "lower is better"]
-            for i in config.indicators]
-    out.append(_table(["Indicator", "Source", "Definition", "Polarity"], rows, [0.25, 0.17, 0.44, 0.14], st))
-    out.append(Spacer(1, 3 * mm))
-    for text in (
-        "Intervals: Wilson score interval on the Kish effective base, divided by the survey's design effect.",
-        "Changes and gaps: Newcombe's hybrid score interval for a difference of two independent proportions; "
-        "significant when it excludes zero.",
+def definition_rows(config) -> list[list[str]]:
+    """The definitions table: indicator, source, definition, polarity (words from figures.words)."""
+    return [[f"{i.short_name}: {i.name}", config.surveys[i.survey].name if i.survey in config.surveys else i.survey,
+             i.definition, polarity_words(i.polarity)] for i in config.indicators]
+
+
+def method_sentences(config, policy) -> list[str]:
+    return [
+        f"Intervals: {estimate_method(policy.confidence)}.",
+        f"Changes and gaps: {difference_method(policy.confidence)}.",
+        f"What is marked: areas ({policy.label}): {policy.area_text} Area changes: {policy.change_text} "
+        f"{policy.force_text}",
         "MSF comparison: force against the plain mean of its most similar forces (force excluded), z-test with "
-        "both uncertainties.",
-        f"Disclosure: estimates on fewer than {config.suppression_threshold} respondents are withheld; bases under "
-        f"{config.small_base_flag} are flagged.",
+        f"both uncertainties, at {interval(policy.confidence)}.",
+        f"Disclosure: estimates on fewer than {config.suppression_threshold} respondents are withheld (their bases "
+        f"too); bases under {config.small_base_flag} are flagged.",
         "Crime/worry matrix: exact (Garwood) Poisson intervals for crime rates; worry index Taylor-linearised "
         "over respondents. Full references in docs/methods.md.",
-    ):
+    ]
+
+
+def _definitions(snapshot, config, st) -> list:
+    out = [_p("Definitions and methods", st["h1"])]
+    out.append(_table(["Indicator", "Source", "Definition", "Polarity"], definition_rows(config),
+                      [0.25, 0.17, 0.42, 0.16], st))
+    out.append(Spacer(1, 3 * mm))
+    for text in method_sentences(config, significance_policy(snapshot)):
         out.append(_p(text, st["small"]))
     return out
 
@@ -250,7 +299,7 @@ def build_pack(snapshot, config, division: str, now: dt.datetime | None = None) 
     if optional_table(snapshot, "matrix") is not None:
         story += [PageBreak()] + _matrix(snapshot, config, division, st)
     story += [PageBreak()] + _equality(snapshot, config, division, st)
-    story += [PageBreak()] + _definitions(config, st)
+    story += [PageBreak()] + _definitions(snapshot, config, st)
 
     def footer(canvas, doc):
         canvas.saveState()

@@ -8,8 +8,10 @@ from __future__ import annotations
 import pandas as pd
 from dash import html
 
+from ..figures.words import base_text, ci, estimate_method
 
-def _cell(row) -> html.Td:
+
+def _cell(row, confidence: float) -> html.Td:
     if row is None:
         return html.Td("not collected at this level", className="text-body-secondary small")
     if row.suppressed:
@@ -19,13 +21,13 @@ def _cell(row) -> html.Td:
     return html.Td([
         html.Span(f"{row.value:.1f}%", className="fs-5 fw-semibold"),
         html.Br(),
-        html.Span(f"95% CI {row.lower_95:.1f}–{row.upper_95:.1f}", className="small text-nowrap"),
+        html.Span(f"{ci(confidence)} {row.lower_95:.1f}–{row.upper_95:.1f}", className="small text-nowrap"),
         html.Br(),
-        html.Span(f"n = {int(row.base):,}{flag}", className="small text-body-secondary"),
+        html.Span(f"n = {base_text(row.base)}{flag}", className="small text-body-secondary"),
     ], **{"data-indicator": row.indicator, "data-geography": row.geography_code})
 
 
-def estimate_table(frame: pd.DataFrame, config, table_id: str) -> html.Div:
+def estimate_table(frame: pd.DataFrame, config, table_id: str, confidence: float) -> html.Div:
     geographies = [(config.force_code, config.force_short_name or config.force_name)]
     geographies += [(d.code, d.name) for d in config.divisions]
     by_key = {(r.indicator, r.geography_code): r for r in frame.itertuples(index=False)}
@@ -39,9 +41,9 @@ def estimate_table(frame: pd.DataFrame, config, table_id: str) -> html.Div:
                  html.Span(ind.name, className="small"), html.Br(),
                  html.Span(config.surveys[ind.survey].name, className="small text-body-secondary")]
         rows.append(html.Tr([html.Th(label, scope="row")]
-                            + [_cell(by_key.get((ind.id, code))) for code, _ in geographies]))
+                            + [_cell(by_key.get((ind.id, code)), confidence) for code, _ in geographies]))
     notes = html.P([
-        "Intervals: Wilson score on the effective base (Kish, with the survey's design effect). ",
+        f"Intervals: {estimate_method(confidence)}. ",
         f"Estimates on fewer than {config.suppression_threshold} respondents are suppressed; ",
         f"† marks a base under {config.small_base_flag}.",
     ], className="small text-body-secondary")

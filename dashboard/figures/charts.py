@@ -12,35 +12,57 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .common import BETTER, VERDICT_COLOUR, VERDICT_SYMBOL, WORSE, base_layout
+from .common import base_layout
+from .words import (
+    BETTER,
+    DIRECTION_SYMBOL,
+    FLAG_COLOUR,
+    FLAG_GLYPH,
+    FLAG_SYMBOL,
+    FLAGGED,
+    WORSE,
+    base_text,
+    change_phrase,
+    gap_phrase,
+    interval,
+    percent,
+    vs_force_phrase,
+)
 
 
-def ranked_bars(values: pd.DataFrame, force_value: float | None, title: str) -> go.Figure:
-    """Areas ranked by value with 95% interval whiskers; suppressed areas are listed, not drawn."""
+def ranked_bars(values: pd.DataFrame, force_value: float | None, title: str, policy) -> go.Figure:
+    """Areas ranked by value with interval whiskers, each marked by its published flag against the
+    force (shape and colour); suppressed areas are listed, not drawn."""
     shown = values[~values["suppressed"]].sort_values("value")
+    flags = shown["flag"].tolist()
     fig = go.Figure(go.Scatter(
         x=shown["value"], y=shown["area_name"], mode="markers",
-        marker=dict(symbol=[VERDICT_SYMBOL.get(v, "circle") for v in shown["vs_force_95"]], size=9,
-                    color=[VERDICT_COLOUR.get(v, "#777777") for v in shown["vs_force_95"]]),
+        marker=dict(symbol=[FLAG_SYMBOL.get(f, "circle") for f in flags], size=9,
+                    color=[FLAG_COLOUR.get(f, "#777777") for f in flags]),
         error_x=dict(type="data", symmetric=False, array=shown["upper_95"] - shown["value"],
                      arrayminus=shown["value"] - shown["lower_95"], color="#999999", thickness=1),
-        customdata=np.c_[shown["lower_95"], shown["upper_95"], shown["base"], shown["vs_force_95"]],
+        customdata=np.c_[shown["lower_95"], shown["upper_95"], [base_text(b) for b in shown["base"]],
+                         [vs_force_phrase(f) for f in flags]],
         hovertemplate="%{y}: %{x:.1f}% (%{customdata[0]:.1f}–%{customdata[1]:.1f}), n = %{customdata[2]}"
-                      "<br>%{customdata[3]} than the force at 95%<extra></extra>",
+                      "<br>%{customdata[3]} (" + policy.label + ")<extra></extra>",
     ))
     if force_value is not None:
         fig.add_vline(x=force_value, line_dash="dash", line_color="#333333",
                       annotation_text=f"Force {force_value:.1f}%", annotation_position="top")
     base_layout(fig, title, height=max(300, 14 * len(shown) + 80))
     fig.update_yaxes(type="category", tickfont=dict(size=10))
-    fig.update_xaxes(title="% (95% interval); ▲ better, ▼ worse, ● similar to the force")
+    fig.update_xaxes(title=f"% ({interval(policy.confidence)}); {FLAG_GLYPH['better']} better, "
+                           f"{FLAG_GLYPH['worse']} worse, {FLAG_GLYPH['similar']} similar to the force "
+                           f"({policy.label})")
     return fig
 
 
 def trend_panels(series: pd.DataFrame, indicators: list, msf: pd.DataFrame | None, changes: pd.DataFrame,
-                 trends: pd.DataFrame, geography: str, columns: int = 3) -> go.Figure:
-    """Small multiples: estimate with its 95% band, MSF average, target line, and a marker on each
-    point that differs significantly from the previous period (▲ / ▼ with text, not colour only)."""
+                 trends: pd.DataFrame, geography: str, policy, columns: int = 3) -> go.Figure:
+    """Small multiples: estimate with its interval band, MSF average, target line, and a marker
+    on each point whose published change from the previous period is flagged better or worse
+    (``changes.flag``): ▲ / ▼ for the direction, colour and hover words for better or worse.
+    Points whose change is 'similar' carry no marker."""
     rows = math.ceil(len(indicators) / columns)
     titles = []
     for ind in indicators:
@@ -48,6 +70,7 @@ def trend_panels(series: pd.DataFrame, indicators: list, msf: pd.DataFrame | Non
         verdict = t["direction"].iloc[0] if len(t) else "too few periods"
         titles.append(f"{ind.short_name}<br><sup>recent trend: {verdict}</sup>")
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, vertical_spacing=0.12 / max(rows, 1) * 2)
+    band = interval(policy.confidence)
     for k, ind in enumerate(indicators):
         r, c = k // columns + 1, k % columns + 1
         s = series[series["indicator"] == ind.id].sort_values("period")
@@ -57,27 +80,32 @@ def trend_panels(series: pd.DataFrame, indicators: list, msf: pd.DataFrame | Non
         fig.add_trace(go.Scatter(x=list(s["period"]) + list(s["period"])[::-1],
                                  y=list(s["upper_95"]) + list(s["lower_95"])[::-1], fill="toself",
                                  fillcolor="rgba(0,119,187,0.15)", line=dict(width=0), hoverinfo="skip",
-                                 showlegend=k == 0, name="95% interval"), row=r, col=c)
+                                 showlegend=k == 0, name=band), row=r, col=c)
         ch = changes[(changes["indicator"] == ind.id) & (changes["compared_with"] == "previous")]
-        ch = ch.set_index("period")
-        marks, texts = [], []
-        for p in s["period"]:
-            if p in ch.index and bool(ch.loc[p, "significant"]):
-                up = ch.loc[p, "difference"] > 0
-                good = up == (ind.polarity == "higher")
-                marks.append("triangle-up" if up else "triangle-down")
-                texts.append(f"significant {'rise' if up else 'fall'} ({ch.loc[p, 'difference']:+.1f} pts,"
-                             f" {'better' if good else 'worse'})")
-            else:
-                marks.append("circle")
-                texts.append("no significant change from the previous period" if p in ch.index else "first period")
+        ch = ch.drop_duplicates("period").set_index("period")
+        texts = [change_phrase(ch.loc[p, "flag"], ch.loc[p, "direction"])
+                 + (f" ({ch.loc[p, 'difference']:+.1f} pts)" if ch.loc[p, "flag"] in FLAGGED else "")
+                 if p in ch.index else "first period" for p in s["period"]]
         fig.add_trace(go.Scatter(
             x=s["period"], y=s["value"], mode="lines+markers", name="Estimate", showlegend=k == 0,
-            line=dict(color=BETTER), marker=dict(symbol=marks, size=[12 if m != "circle" else 7 for m in marks],
-                                                  color=["#222222" if m != "circle" else BETTER for m in marks]),
-            customdata=np.c_[s["lower_95"], s["upper_95"], s["base"], texts],
+            line=dict(color=BETTER), marker=dict(symbol="circle", size=6, color=BETTER),
+            customdata=np.c_[s["lower_95"], s["upper_95"], [base_text(b) for b in s["base"]], texts],
             hovertemplate="%{x}: %{y:.1f}% (%{customdata[0]:.1f}–%{customdata[1]:.1f}), n = %{customdata[2]}"
                           "<br>%{customdata[3]}<extra></extra>"), row=r, col=c)
+        # The change markers: only the published better / worse flags, never a 'similar' one.
+        marked = s[s["period"].map(lambda p: p in ch.index and ch.loc[p, "flag"] in FLAGGED)]
+        if len(marked):
+            flags = [ch.loc[p, "flag"] for p in marked["period"]]
+            directions = [ch.loc[p, "direction"] for p in marked["period"]]
+            fig.add_trace(go.Scatter(
+                x=marked["period"], y=marked["value"], mode="markers", name="Flagged change from previous period",
+                legendgroup="change", showlegend=not any(t.legendgroup == "change" for t in fig.data),
+                marker=dict(symbol=[DIRECTION_SYMBOL[d] for d in directions], size=13,
+                            color=[FLAG_COLOUR[f] for f in flags], line=dict(color="#222222", width=1)),
+                customdata=np.c_[[change_phrase(f, d) for f, d in zip(flags, directions)],
+                                 [ch.loc[p, "difference"] for p in marked["period"]]],
+                meta=["change-marker", ind.id],
+                hovertemplate="%{x}: %{customdata[0]} (%{customdata[1]:+.1f} pts)<extra></extra>"), row=r, col=c)
         if msf is not None and len(msf):
             m = msf[msf["indicator"] == ind.id].sort_values("period")
             if len(m):
@@ -92,7 +120,8 @@ def trend_panels(series: pd.DataFrame, indicators: list, msf: pd.DataFrame | Non
     return fig
 
 
-def matrix_scatter(m: pd.DataFrame, levels: list[tuple[str, str]], cuts: tuple[float, float, float, float]) -> go.Figure:
+def matrix_scatter(m: pd.DataFrame, levels: list[tuple[str, str]], cuts: tuple[float, float, float, float],
+                   confidence: float) -> go.Figure:
     """Crime index against worry index with interval whiskers and the cut lines; colour and
     marker shape both show the resource level."""
     symbols = ["circle", "square", "diamond", "triangle-up", "star", "cross", "x"]
@@ -110,7 +139,8 @@ def matrix_scatter(m: pd.DataFrame, levels: list[tuple[str, str]], cuts: tuple[f
                          arrayminus=part["worry_index"] - part["worry_lower"], color="#BBBBBB", thickness=0.8),
             customdata=np.c_[part["area_name"], part["crime_level"], part["worry_level"], part["crime_lower"],
                              part["crime_upper"], part["worry_lower"], part["worry_upper"], part["worry_base"]],
-            hovertemplate="%{customdata[0]}: crime %{x:.0f} (95%: %{customdata[3]:.0f}-%{customdata[4]:.0f}), "
+            hovertemplate="%{customdata[0]}: crime %{x:.0f} (" + percent(confidence)
+                          + ": %{customdata[3]:.0f}-%{customdata[4]:.0f}), "
                           "worry %{y:.0f} (%{customdata[5]:.0f}-%{customdata[6]:.0f}, n = %{customdata[7]})"
                           "<br>crime %{customdata[1]}, worry %{customdata[2]}<extra>" + name + "</extra>"))
     c_lo, c_hi, w_lo, w_hi = cuts
@@ -125,24 +155,26 @@ def matrix_scatter(m: pd.DataFrame, levels: list[tuple[str, str]], cuts: tuple[f
 
 
 def gap_chart(gaps: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
-    """White minus minority-ethnic satisfaction by period, one line per geography, with intervals."""
+    """White minus minority-ethnic satisfaction by period, one line per geography, with intervals;
+    ◆ where the published flag says the gap differs from zero."""
     fig = go.Figure()
     for code, part in gaps.groupby("geography_code", sort=False):
         part = part.sort_values("period")
         shown = part[~part["suppressed"]]
+        flags = shown["flag"].tolist()
         fig.add_trace(go.Scatter(
             x=shown["period"], y=shown["gap"], mode="lines+markers", name=labels.get(code, code),
-            marker=dict(symbol=["diamond" if s else "circle" for s in shown["significant"]], size=9),
+            marker=dict(symbol=["diamond" if f in FLAGGED else "circle" for f in flags], size=9),
             error_y=dict(type="data", symmetric=False, array=shown["upper"] - shown["gap"],
                          arrayminus=shown["gap"] - shown["lower"], thickness=1),
-            customdata=np.c_[shown["value_1"], shown["value_2"], shown["base_1"], shown["base_2"],
-                             np.where(shown["significant"], "significant", "not significant")],
+            customdata=np.c_[shown["value_1"], shown["value_2"], [base_text(b) for b in shown["base_1"]],
+                             [base_text(b) for b in shown["base_2"]], [gap_phrase(f) for f in flags]],
             hovertemplate="%{x}: gap %{y:+.1f} pts (%{customdata[4]})<br>white %{customdata[0]:.1f}% "
                           "(n = %{customdata[2]}), minority ethnic %{customdata[1]:.1f}% (n = %{customdata[3]})"
                           "<extra>%{fullData.name}</extra>"))
     fig.add_hline(y=0, line_color="#333333")
     base_layout(fig, None, height=380)
-    fig.update_yaxes(title="Gap, percentage points (white minus minority ethnic); ◆ significant")
+    fig.update_yaxes(title="Gap, percentage points (white minus minority ethnic); ◆ gap differs from zero")
     return fig
 
 
@@ -163,9 +195,9 @@ def profile_bars(profile: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def spine_chart(rows: pd.DataFrame) -> go.Figure:
+def spine_chart(rows: pd.DataFrame, policy) -> go.Figure:
     """One row per indicator: the area (marker with interval), its division and the force, on a
-    common percentage axis; the marker's shape says better / similar / worse than the force."""
+    common percentage axis; the marker's shape and colour give the published flag against the force."""
     rows = rows.iloc[::-1]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=rows["force_value"], y=rows["label"], mode="markers", name="Force",
@@ -176,42 +208,50 @@ def spine_chart(rows: pd.DataFrame) -> go.Figure:
                              hovertemplate="Division %{x:.1f}%<extra></extra>"))
     shown = rows[~rows["suppressed"]]
     fig.add_trace(go.Scatter(
-        x=shown["value"], y=shown["label"], mode="markers", name="This area (95% interval)",
-        marker=dict(symbol=[VERDICT_SYMBOL.get(v, "circle") for v in shown["verdict"]], size=11,
-                    color=[VERDICT_COLOUR.get(v, "#777777") for v in shown["verdict"]]),
+        x=shown["value"], y=shown["label"], mode="markers", name=f"This area ({interval(policy.confidence)})",
+        marker=dict(symbol=[FLAG_SYMBOL.get(f, "circle") for f in shown["flag"]], size=11,
+                    color=[FLAG_COLOUR.get(f, "#777777") for f in shown["flag"]]),
         error_x=dict(type="data", symmetric=False, array=shown["upper_95"] - shown["value"],
                      arrayminus=shown["value"] - shown["lower_95"], color="#999999"),
-        customdata=np.c_[shown["base"], shown["verdict"]],
-        hovertemplate="%{y}: %{x:.1f}%, n = %{customdata[0]}; %{customdata[1]} than the force<extra></extra>"))
+        customdata=np.c_[[base_text(b) for b in shown["base"]], [vs_force_phrase(f) for f in shown["flag"]]],
+        hovertemplate="%{y}: %{x:.1f}%, n = %{customdata[0]}; %{customdata[1]} (" + policy.label
+                      + ")<extra></extra>"))
     base_layout(fig, None, height=max(300, 30 * len(rows) + 80))
     fig.update_layout(legend=dict(orientation="h", y=1.05))
     fig.update_xaxes(title="%", range=[0, 100])
     return fig
 
 
-def funnel_plot(points: pd.DataFrame, p0: float, limits: pd.DataFrame, highlight: str) -> go.Figure:
-    """Every area's value against its base with the 95% and 99.8% funnel limits; the chosen area ringed."""
+def funnel_plot(points: pd.DataFrame, p0: float, limits: pd.DataFrame, highlight: str, policy) -> go.Figure:
+    """Every area's value against its effective base with exactly the limits its published flag
+    uses (``limits``: n, lower, upper in %), each point marked by that flag; the chosen area ringed."""
     fig = go.Figure()
-    for col, dash_, name in (("lower_95", "dash", "95% limits"), ("upper_95", "dash", None),
-                             ("lower_998", "solid", "99.8% limits"), ("upper_998", "solid", None)):
-        fig.add_trace(go.Scatter(x=limits["n"], y=limits[col], mode="lines", line=dict(color="#777777", dash=dash_),
-                                 name=name or col, showlegend=name is not None, hoverinfo="skip"))
+    for col, name in (("lower", f"Limits of the flag ({policy.label})"), ("upper", None)):
+        fig.add_trace(go.Scatter(x=limits["n"], y=limits[col], mode="lines", line=dict(color="#555555"),
+                                 name=name or col, legendgroup="limits", showlegend=name is not None,
+                                 hoverinfo="skip"))
     fig.add_hline(y=100 * p0, line_color="#333333", annotation_text=f"Force {100 * p0:.1f}%")
-    other = points[points["area_code"] != highlight]
-    fig.add_trace(go.Scatter(x=other["effective_base"], y=other["value"], mode="markers", name="Other areas",
-                             marker=dict(color="#BBBBBB", size=6), text=other["area_name"],
-                             hovertemplate="%{text}: %{y:.1f}% (effective base %{x:.0f})<extra></extra>"))
+    for flag in ("similar", "better", "worse", "not tested"):
+        part = points[points["flag"] == flag]
+        if part.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=part["effective_base"], y=part["value"], mode="markers", name=vs_force_phrase(flag).capitalize(),
+            marker=dict(color=FLAG_COLOUR[flag], symbol=FLAG_SYMBOL[flag], size=7 if flag == "similar" else 9),
+            text=part["area_name"], meta=flag,
+            hovertemplate="%{text}: %{y:.1f}% (effective base %{x:.0f})<br>" + vs_force_phrase(flag)
+                          + "<extra></extra>"))
     me = points[points["area_code"] == highlight]
     fig.add_trace(go.Scatter(x=me["effective_base"], y=me["value"], mode="markers+text", name="This area",
-                             marker=dict(color=BETTER, size=14, symbol="circle-open", line=dict(width=3)),
-                             text=me["area_name"], textposition="top center"))
+                             marker=dict(color="#222222", size=16, symbol="circle-open", line=dict(width=3)),
+                             text=me["area_name"], textposition="top center", hoverinfo="skip"))
     base_layout(fig, None, height=360)
     fig.update_xaxes(title="Effective base (respondents)")
     fig.update_yaxes(title="%")
     return fig
 
 
-def crime_by_type(rates: pd.DataFrame, force: pd.DataFrame) -> go.Figure:
+def crime_by_type(rates: pd.DataFrame, force: pd.DataFrame, confidence: float) -> go.Figure:
     """Rate per 1,000 by crime type for the area (with exact Poisson interval) against the force."""
     rates = rates.sort_values("rate")
     f = force.set_index("measure").reindex(rates["measure"])
@@ -223,5 +263,7 @@ def crime_by_type(rates: pd.DataFrame, force: pd.DataFrame) -> go.Figure:
     fig.add_trace(go.Scatter(y=f.index, x=f["rate"], mode="markers", name="Force rate",
                              marker=dict(symbol="line-ns-open", size=16, color="#333333", line=dict(width=2))))
     base_layout(fig, None, height=max(300, 26 * len(rates) + 80))
-    fig.update_xaxes(title="Rate per 1,000 residents (12 months, exact Poisson 95% interval)")
+    months = int(rates["months"].iloc[0]) if "months" in rates.columns and len(rates) else None
+    window = f"{months} months, " if months else ""
+    fig.update_xaxes(title=f"Rate per 1,000 residents ({window}exact Poisson {interval(confidence)})")
     return fig

@@ -9,12 +9,10 @@ import plotly.io as pio
 # figure makes plotly validate the whole template again (about 15 ms a figure).
 pio.templates.default = "plotly_white"
 
-# Paul Tol's colour-blind-safe palettes (https://personal.sron.nl/~pault/).
-BETTER, SIMILAR, WORSE = "#0077BB", "#DDDDDD", "#CC3311"
+# Paul Tol's colour-blind-safe palettes (https://personal.sron.nl/~pault/); the flag colours,
+# words and shapes are in .words.
 SEQUENTIAL = ["#FFFFE5", "#FFF7BC", "#FEE391", "#FEC44F", "#FB9A29", "#EC7014", "#CC4C02", "#993404", "#662506"]
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif", size=13)
-VERDICT_SYMBOL = {"better": "triangle-up", "worse": "triangle-down", "similar": "circle", "suppressed": "x"}
-VERDICT_COLOUR = {"better": BETTER, "worse": WORSE, "similar": "#777777", "suppressed": "#BBBBBB"}
 
 
 def base_layout(fig: go.Figure, title: str | None = None, height: int | None = None) -> go.Figure:

@@ -7,9 +7,13 @@ import io
 
 import pandas as pd
 
+from .words import better_when, difference_method, estimate_method, interval, polarity_words
 
-def area_table_export(values: pd.DataFrame, indicator, config, period: str, division_label: str) -> pd.DataFrame:
-    """The map's table as a self-describing frame: one row per area."""
+
+def area_table_export(values: pd.DataFrame, indicator, config, period: str, division_label: str,
+                      policy) -> pd.DataFrame:
+    """The map's table as a self-describing frame: one row per area, with the published flag
+    against the force and the rule that gave it."""
     out = pd.DataFrame({
         "area_code": values["area_code"], "area_name": values["area_name"], "division": values["division_name"],
         "indicator_id": indicator.id, "indicator": indicator.name, "period": period,
@@ -20,11 +24,12 @@ def area_table_export(values: pd.DataFrame, indicator, config, period: str, divi
         "suppressed": values["suppressed"],
         "suppression_reason": values["suppressed"].map(
             lambda s: f"base below {config.suppression_threshold}" if s else ""),
-        "compared_with_force_95": values["vs_force_95"],
+        "flag": values["flag"],
+        "flag_rule": values["flag_rule"] if "flag_rule" in values.columns else "",
         "resource_level": values.get("resource_level"),
         "definition": indicator.definition,
-        "method": "Wilson 95% interval on the Kish effective base; area vs force by z-test against the force "
-                  "value (docs/methods.md)",
+        "polarity": polarity_words(indicator.polarity),
+        "method": f"{estimate_method(policy.confidence)}. {policy.area_text}",
         "geography": division_label,
     })
     return out
@@ -41,11 +46,7 @@ def to_xlsx(frame: pd.DataFrame, sheet: str = "data") -> bytes:
     return buf.getvalue()
 
 
-ESTIMATE_METHOD = ("Wilson score interval on the Kish effective base divided by the survey's design effect "
-                   "(docs/methods.md)")
-
-
-def estimates_export(frame: pd.DataFrame, config, names: dict[str, str]) -> pd.DataFrame:
+def estimates_export(frame: pd.DataFrame, config, names: dict[str, str], policy) -> pd.DataFrame:
     """Published estimates as a self-describing frame; suppressed values are already withheld."""
     inds = {i.id: i for i in config.indicators}
     return pd.DataFrame({
@@ -55,33 +56,47 @@ def estimates_export(frame: pd.DataFrame, config, names: dict[str, str]) -> pd.D
         "geography": frame["geography_code"].map(names).fillna(frame["geography_code"]),
         "period": frame["period"], "subgroup_dimension": frame["subgroup_dimension"], "subgroup": frame["subgroup"],
         "value_pct": frame["value"].round(1), "lower_95_pct": frame["lower_95"].round(1),
-        "upper_95_pct": frame["upper_95"].round(1), "lower_99_8_pct": frame["lower_998"].round(1),
-        "upper_99_8_pct": frame["upper_998"].round(1), "unweighted_base": frame["base"],
+        "upper_95_pct": frame["upper_95"].round(1), "unweighted_base": frame["base"],
         "effective_base": frame["effective_base"].round(1), "suppressed": frame["suppressed"],
         "suppression_reason": frame["suppression_reason"], "small_base": frame["small_base"],
         "definition": frame["indicator"].map(lambda i: inds[i].definition),
-        "polarity": frame["indicator"].map(lambda i: f"{inds[i].polarity} is better"),
-        "method": ESTIMATE_METHOD,
+        "polarity": frame["indicator"].map(lambda i: polarity_words(inds[i].polarity)),
+        "method": estimate_method(policy.confidence),
     })
 
 
-def changes_export(changes: pd.DataFrame, config) -> pd.DataFrame:
-    """Published changes (vs previous period and baseline) with their test, for a trend download."""
+def changes_export(changes: pd.DataFrame, config, policy) -> pd.DataFrame:
+    """Published changes (vs previous period and baseline) with their published flag and the rule
+    that gave it, for a trend download."""
     inds = {i.id: i for i in config.indicators}
     out = changes[["indicator", "level", "geography_code", "period", "compared_with", "reference_period"]].copy()
     out["indicator_name"] = out["indicator"].map(lambda i: inds[i].name)
     for col in ("difference", "lower", "upper"):
         out[f"{col}_pts"] = changes[col].round(2)
+    out["confidence"] = changes["confidence"]
     out["p_value"] = changes["p_value"]
-    out["significant_95"] = changes["significant"]
+    out["adjusted_p"] = changes["adjusted_p"]
+    out["direction"] = changes["direction"]
+    out["flag"] = changes["flag"]
+    out["flag_rule"] = changes["flag_rule"]
     out["base"] = changes["base"]
     out["suppressed"] = changes["suppressed"]
     out["suppression_reason"] = changes["suppression_reason"]
-    out["method"] = changes["method"] + "; significant when the 95% interval excludes zero"
+    out["polarity"] = out["indicator"].map(lambda i: polarity_words(inds[i].polarity))
+    out["method"] = changes["method"] + "; " + changes["level"].map(policy.change_text_for)
     return out
 
 
-def matrix_export(m: pd.DataFrame) -> pd.DataFrame:
+def _months(window: str) -> str:
+    """'2007-05 to 2008-04' -> 'the 12 months 2007-05 to 2008-04'."""
+    try:
+        start, end = (pd.Period(x.strip(), "M") for x in str(window).split(" to "))
+        return f"the {(end - start).n + 1} months {window}"
+    except (ValueError, TypeError):
+        return f"the crime window {window}"
+
+
+def matrix_export(m: pd.DataFrame, confidence: float) -> pd.DataFrame:
     """The crime/worry matrix for a period, one row per area, indices with their intervals."""
     cols = ["area_code", "area_name", "division_code", "division_name", "period", "crime_window", "survey_window",
             "crime_index", "crime_lower", "crime_upper", "worry_index", "worry_lower", "worry_upper", "worry_base",
@@ -90,24 +105,30 @@ def matrix_export(m: pd.DataFrame) -> pd.DataFrame:
     out = m[[c for c in cols if c in m.columns]].copy()
     for c in ("crime_index", "crime_lower", "crime_upper", "worry_index", "worry_lower", "worry_upper"):
         out[c] = out[c].round(1)
-    out["method"] = ("Index 100 = force average; crime: exact (Garwood) Poisson 95% interval on 12 months; worry: "
-                     "weighted geometric mean of local-survey measures, Taylor-linearised 95% interval; high/low "
-                     "only when the interval clears the cut line (docs/methods.md)")
+    months = out["crime_window"].map(_months) if "crime_window" in out.columns else ""
+    level = interval(confidence)
+    out["method"] = ("Index 100 = force average; crime: exact (Garwood) Poisson " + level + " on " + months
+                     + "; worry: weighted geometric mean of local-survey measures, Taylor-linearised " + level
+                     + "; high/low only when the interval clears the cut line (docs/methods.md)")
     return out
 
 
-def gaps_export(gaps: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    """SPI 3b: white and minority-ethnic satisfaction and the gap, with Newcombe intervals."""
+def gaps_export(gaps: pd.DataFrame, names: dict[str, str], policy) -> pd.DataFrame:
+    """SPI 3b: white and minority-ethnic satisfaction and the gap, with Newcombe intervals and the
+    published flag ('worse': the gap differs from zero; 'similar': no evidence of a gap;
+    'suppressed': cannot tell)."""
     out = pd.DataFrame({
         "level": gaps["level"], "geography_code": gaps["geography_code"],
         "geography": gaps["geography_code"].map(names).fillna(gaps["geography_code"]), "period": gaps["period"],
         "white_pct": gaps["value_1"].round(1), "white_base": gaps["base_1"],
         "minority_ethnic_pct": gaps["value_2"].round(1), "minority_ethnic_base": gaps["base_2"],
-        "gap_pts": gaps["gap"].round(1), "lower_95_pts": gaps["lower"].round(1), "upper_95_pts": gaps["upper"].round(1),
-        "significant_95": gaps["significant"], "p_value": gaps["p_value"], "suppressed": gaps["suppressed"],
+        "gap_pts": gaps["gap"].round(1), "lower_pts": gaps["lower"].round(1), "upper_pts": gaps["upper"].round(1),
+        "confidence": gaps["confidence"], "flag": gaps["flag"], "flag_rule": gaps["flag_rule"],
+        "p_value": gaps["p_value"], "suppressed": gaps["suppressed"],
         "suppression_reason": gaps["suppression_reason"],
         "definition": "Satisfaction with the whole experience, white minus minority-ethnic victims (percentage points)",
-        "method": gaps["method"],
+        "polarity": polarity_words("nearer_zero"),
+        "method": gaps["method"] + "; " + gaps["flag_rule"].where(gaps["level"] == "area", policy.force_text),
     })
     return out.sort_values(["level", "geography_code", "period"]).reset_index(drop=True)
 
@@ -118,7 +139,7 @@ def geography_names(snapshot, config) -> dict[str, str]:
             **dict(zip(areas["area_code"], areas["area_name"]))}
 
 
-def definitions_export(config) -> pd.DataFrame:
+def definitions_export(config, policy) -> pd.DataFrame:
     """Every indicator's definition, source, question, positive answers, polarity, target, method."""
     rows = []
     for ind in config.indicators:
@@ -130,18 +151,20 @@ def definitions_export(config) -> pd.DataFrame:
             "survey": survey.name, "design_effect": survey.design_effect, "definition": ind.definition,
             "question": question, "positive_answers": positive,
             "strands": ", ".join(ind.strands), "high_threshold": ind.high_threshold,
-            "better_when": {"higher": "higher", "lower": "lower", "nearer_zero": "nearer zero"}[ind.polarity],
+            "better_when": better_when(ind.polarity), "polarity": polarity_words(ind.polarity),
             "target_pct": ind.target.value if ind.target else None,
             "target_period": ind.target.period if ind.target else None,
             "assessed_by_hmic": ind.assessed,
-            "method": ESTIMATE_METHOD + "; changes and gaps: Newcombe hybrid score interval",
+            "method": f"{estimate_method(policy.confidence)}; changes and gaps: "
+                      f"{difference_method(policy.confidence)}. {policy.area_text} {policy.force_text}",
         })
     return pd.DataFrame(rows)
 
 
-def comparisons_export(comp: pd.DataFrame, level: str, names: dict[str, str], config) -> pd.DataFrame:
-    """The tartan rug as a table: each geography's value, interval, base and verdicts against the
-    force at 95% and 99.8% (areas also after Benjamini-Hochberg, and the shrunken estimate)."""
+def comparisons_export(comp: pd.DataFrame, level: str, names: dict[str, str], config, policy) -> pd.DataFrame:
+    """The tartan rug as a table: each geography's value, interval, base and published flag
+    against the force (divisions: against the rest of the force) with the rule that gave it;
+    areas also with the shrunken estimate."""
     inds = {i.id: i for i in config.indicators}
     code = "division_code" if level == "division" else "area_code"
     out = pd.DataFrame({
@@ -149,17 +172,19 @@ def comparisons_export(comp: pd.DataFrame, level: str, names: dict[str, str], co
         "period": comp["period"], "level": level, "geography_code": comp[code],
         "geography": comp[code].map(names).fillna(comp[code]),
     })
-    for col in ("value", "lower_95", "upper_95", "base", "vs_force_95", "vs_force_998", "p_value", "bh_significant",
-                "bh_adjusted_p", "shrunk_value", "shrunk_lower", "shrunk_upper", "suppressed", "suppression_reason"):
+    rounded = ("value", "lower_95", "upper_95", "rest_value", "difference", "lower", "upper", "shrunk_value",
+               "shrunk_lower", "shrunk_upper")
+    for col in ("value", "lower_95", "upper_95", "base", "effective_base", "force_value", "rest_value", "difference",
+                "lower", "upper", "p_value", "flag", "flag_rule", "flag_adjusted_p", "shrunk_value", "shrunk_lower",
+                "shrunk_upper", "suppressed", "suppression_reason"):
         if col in comp.columns:
-            out[col] = comp[col].round(1) if col in ("value", "lower_95", "upper_95", "shrunk_value", "shrunk_lower",
-                                                     "shrunk_upper") else comp[col]
+            out[col] = comp[col].round(1) if col in rounded else comp[col]
     if "suppressed" in out.columns:  # withheld values stay withheld, whatever the source table holds
         hidden = out["suppressed"].fillna(False).astype(bool)
-        for col in ("value", "lower_95", "upper_95", "shrunk_value", "shrunk_lower", "shrunk_upper"):
+        for col in rounded:
             if col in out.columns:
                 out[col] = out[col].where(~hidden)
-    out["method"] = ("z-test against the force value (fixed benchmark) at 95% and 99.8%"
-                     + ("; Benjamini-Hochberg over every area x indicator of the period; empirical-Bayes shrinkage "
-                        "toward the division" if level == "area" else "") + " (docs/methods.md)")
+    out["polarity"] = comp["indicator"].map(lambda i: polarity_words(inds[i].polarity))
+    out["method"] = (estimate_method(policy.confidence) + ". " + policy.text_for(level)
+                     + ("; empirical-Bayes shrinkage toward the division" if level == "area" else ""))
     return out

@@ -9,8 +9,7 @@ from typing import Any
 import pandas as pd
 
 from .select import ALL_DIVISIONS, latest_period, optional_table
-
-ARROW = {True: "▲", False: "▼"}
+from .words import DIRECTION_GLYPH, FLAGGED, base_text, ci, flag_word
 
 
 @dataclass(frozen=True)
@@ -70,39 +69,40 @@ def overall_outcome(snapshot):
     return None if outcomes is None else next(outcomes[outcomes.indicator == "overall"].itertuples(), None)
 
 
-def estimate_text(e) -> str:
+def estimate_text(e, confidence: float) -> str:
     if e is None:
         return "no data"
     if e.suppressed:
         return "suppressed"
-    return f"{e.value:.1f}% (95% CI {e.lower_95:.1f}–{e.upper_95:.1f}, n = {int(e.base):,})"
-
-
-def _direction(difference: float, polarity: str) -> str:
-    return "better" if (difference > 0) == (polarity == "higher") else "worse"
+    return f"{e.value:.1f}% ({ci(confidence)} {e.lower_95:.1f}–{e.upper_95:.1f}, n = {base_text(e.base)})"
 
 
 def _points(row) -> str:
-    """'+3.5 pts, 95% CI +0.4 to +6.6': a difference always with its interval."""
-    return f"{row.difference:+.1f} pts, 95% CI {row.lower:+.1f} to {row.upper:+.1f}"
+    """'+3.5 pts, 95% CI +0.4 to +6.6': a difference always with its interval, at its published level."""
+    return f"{row.difference:+.1f} pts, {ci(row.confidence)} {row.lower:+.1f} to {row.upper:+.1f}"
 
 
 def change_text(chg, ind, label: str) -> str:
-    """'▲ vs previous year: significantly better (+3.5 pts, 95% CI ...)', or why there is no verdict."""
+    """'▲ vs previous year: significantly better (+3.5 pts, 95% CI ...)', or why there is no verdict.
+    The words are the published flag's (polarity applied at ingest); the arrow is the direction."""
     if chg is None:
         return f"no comparison with {label}"
-    if chg.suppressed:
+    if chg.suppressed or chg.flag == "suppressed":
         return f"vs {label}: suppressed"
-    if not chg.significant:
+    if chg.flag == "not tested":
+        return f"vs {label}: not tested ({_points(chg)})"
+    if chg.flag not in FLAGGED:
         return f"vs {label}: no significant change ({_points(chg)})"
-    return (f"{ARROW[chg.difference > 0]} vs {label}: significantly {_direction(chg.difference, ind.polarity)} "
-            f"({_points(chg)})")
+    arrow = DIRECTION_GLYPH.get(chg.direction, "")
+    return f"{arrow} vs {label}: significantly {chg.flag} ({_points(chg)})".lstrip()
 
 
 def msf_text(msf, ind) -> str:
     head = f"vs MSF average {msf.msf_average:.1f}% ({int(msf.peers)} forces): "
-    if msf.significant:
-        return head + f"significantly {_direction(msf.difference, ind.polarity)} ({_points(msf)})"
+    if msf.flag in FLAGGED:
+        return head + f"significantly {msf.flag} ({_points(msf)})"
+    if msf.flag in ("suppressed", "not tested"):
+        return head + f"{flag_word(msf.flag).lower()} ({_points(msf)})"
     return head + f"not significantly different ({_points(msf)})"
 
 
@@ -111,41 +111,59 @@ def target_text(target) -> str:
     return text if target.verdict == "suppressed" else text + f"; P(meets) = {target.probability_meets:.2f}"
 
 
-def significant_changes(snapshot, config, division: str, period: str | None = None,
-                        q: float = 0.05) -> tuple[pd.DataFrame, int]:
-    """Every change in ``period`` that is significant, overall results only, one row each with
-    the plain verdict: for the force and divisions (or the division), each at 95%; and for the
-    areas in it, only those that stay significant after Benjamini-Hochberg over every area
-    change in the selection (false discovery rate ``q``), because among hundreds of area
-    comparisons some 5% would otherwise be flagged by chance. ``adjusted_p`` is given for areas.
-    Returns the rows and the number of area comparisons tested.
-    """
-    from ..stats.areas import benjamini_hochberg
+def _names(snapshot, config) -> tuple[dict, dict]:
+    areas = snapshot.table("areas")
+    names = {config.force_code: config.force_short_name or config.force_name,
+             **{d.code: d.name for d in config.divisions}, **dict(zip(areas["area_code"], areas["area_name"]))}
+    return names, dict(zip(areas["area_code"], areas["division_code"]))
 
+
+def significant_changes(snapshot, config, division: str, period: str | None = None) -> tuple[pd.DataFrame, int]:
+    """Every change in ``period`` whose published flag is better or worse, overall results only,
+    for the force and divisions (or the division) and the areas in it. Nothing is tested here:
+    the flags are the ingest's, under the force's significance policy (force and divisions at its
+    confidence; areas by its area rule within indicator × period × comparison over all the
+    force's areas). Returns the rows and the number of area comparisons in the selection that
+    the published rule tested (flag better, similar or worse).
+    """
     chg = snapshot.table("changes")
     period = period or latest_period(snapshot.table("estimates"))
     inds = {i.id: i for i in config.indicators}
-    sel = chg[(chg["period"] == period) & (chg["subgroup_dimension"] == "all") & ~chg["suppressed"]
-              & chg["indicator"].isin(inds) & chg["p_value"].notna()].copy()
-    areas = snapshot.table("areas")
-    division_of = dict(zip(areas["area_code"], areas["division_code"]))
-    names = {config.force_code: config.force_short_name or config.force_name,
-             **{d.code: d.name for d in config.divisions}, **dict(zip(areas["area_code"], areas["area_name"]))}
+    sel = chg[(chg["period"] == period) & (chg["subgroup_dimension"] == "all") & chg["indicator"].isin(inds)].copy()
+    names, division_of = _names(snapshot, config)
     if division != ALL_DIVISIONS:
         keep = ((sel["level"] == "division") & (sel["geography_code"] == division)) | (
             (sel["level"] == "area") & (sel["geography_code"].map(division_of) == division))
         sel = sel[keep]
-    is_area = (sel["level"] == "area").to_numpy()
-    reject, adjusted = benjamini_hochberg(sel.loc[is_area, "p_value"].to_numpy(), q)
-    sel["adjusted_p"] = float("nan")
-    sel.loc[is_area, "adjusted_p"] = adjusted
-    keep = sel["significant"].to_numpy().copy()
-    keep[is_area] &= reject
-    sel = sel[keep].copy()
+    is_area = sel["level"] == "area"
+    area_tests = int((is_area & sel["flag"].isin(("better", "similar", "worse"))).sum())
+    sel = sel[sel["flag"].isin(FLAGGED)].copy()
     order = {"force": 0, "division": 1, "area": 2}
     sel["geography"] = sel["geography_code"].map(names).fillna(sel["geography_code"])
     sel["indicator_name"] = sel["indicator"].map(lambda i: f"{inds[i].short_name}: {inds[i].name}")
-    sel["verdict"] = [_direction(d, inds[i].polarity) for d, i in zip(sel["difference"], sel["indicator"])]
+    sel["verdict"] = sel["flag"]
     sel["level_order"] = sel["level"].map(order)
     return (sel.sort_values(["level_order", "geography", "indicator", "compared_with"]).reset_index(drop=True),
-            int(is_area.sum()))
+            area_tests)
+
+
+def flagged_areas(snapshot, config, division: str, period: str | None = None) -> tuple[pd.DataFrame, int]:
+    """Every area (in the division, or the force) whose published flag against the force is
+    better or worse in ``period``, for every indicator, with names; and how many area
+    comparisons the published rule tested there (flag better, similar or worse)."""
+    ac = optional_table(snapshot, "area_comparisons")
+    period = period or latest_period(snapshot.table("estimates"))
+    inds = {i.id: i for i in config.indicators}
+    if ac is None:
+        return pd.DataFrame(columns=["area_code", "indicator", "flag"]), 0
+    sel = ac[(ac["period"] == period) & ac["indicator"].isin(inds)]
+    if division != ALL_DIVISIONS:
+        sel = sel[sel["division_code"] == division]
+    tested = int(sel["flag"].isin(("better", "similar", "worse")).sum())
+    names, _ = _names(snapshot, config)
+    order = {i.id: k for k, i in enumerate(config.indicators)}
+    sel = sel[sel["flag"].isin(FLAGGED)].copy()
+    sel["area_name"] = sel["area_code"].map(names).fillna(sel["area_code"])
+    sel["indicator_name"] = sel["indicator"].map(lambda i: f"{inds[i].short_name}: {inds[i].name}")
+    sel["indicator_order"] = sel["indicator"].map(order)
+    return sel.sort_values(["indicator_order", "flag", "area_name"]).reset_index(drop=True), tested

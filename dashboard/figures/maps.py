@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .common import BETTER, FONT, SEQUENTIAL, SIMILAR, WORSE
+from .common import FONT, SEQUENTIAL
+from .words import FLAG_FILL, FLAG_WORD, FLAGS, base_text, vs_force_phrase
 
-SIGNIFICANCE_CODES = {"worse": 0, "similar": 1, "better": 2, "suppressed": 3}
-SIGNIFICANCE_SCALE = [[0, WORSE], [0.25, WORSE], [0.25, SIMILAR], [0.5, SIMILAR], [0.5, BETTER], [0.75, BETTER],
-                      [0.75, "#FFFFFF"], [1, "#FFFFFF"]]
+# The published flag as a code (its place in FLAGS) on a stepped scale: one band per flag.
+FLAG_CODE = {f: i for i, f in enumerate(FLAGS)}
+FLAG_SCALE = [pair for i, f in enumerate(FLAGS) for pair in ([i / len(FLAGS), FLAG_FILL[f]],
+                                                              [(i + 1) / len(FLAGS), FLAG_FILL[f]])]
 
 
 def geojson(display: pd.DataFrame) -> dict:
@@ -57,39 +59,44 @@ def base_map(geo: dict, codes: list[str], names: list[str], divisions: list[str]
 HOVER = "%{customdata[0]} (%{customdata[1]})<br>%{text}<extra></extra>"
 
 
-def trace_arrays(values: pd.DataFrame, mode: str, levels=None) -> dict:
+def trace_arrays(values: pd.DataFrame, mode: str, levels=None, policy=None) -> dict:
     """The choropleth trace's properties for one colouring: values, hover text, scale, colour bar."""
-    a = map_values(values, mode, levels)
+    a = map_values(values, mode, levels, policy)
     return {"z": a["z"], "text": a["text"], "zmin": a["zmin"], "zmax": a["zmax"], "colorscale": a["colorscale"],
             "colorbar": dict(thickness=12, len=0.8, **a["colorbar"]), "hovertemplate": HOVER}
 
 
-def area_map(geo: dict, values: pd.DataFrame, mode: str, levels=None) -> go.Figure:
+def area_map(geo: dict, values: pd.DataFrame, mode: str, levels=None, policy=None) -> go.Figure:
     """The whole map of ``values`` (one row per area shown, with area and division names)
     coloured by ``mode``; ``geo`` may hold more areas than are shown."""
     fig = base_map(geo, values["area_code"].tolist(), values["area_name"].tolist(), values["division_name"].tolist())
-    fig.update_traces(**trace_arrays(values, mode, levels))
+    fig.update_traces(**trace_arrays(values, mode, levels, policy))
     return fig
 
 
-def map_values(values: pd.DataFrame, mode: str, levels=None) -> dict:
+def map_values(values: pd.DataFrame, mode: str, levels=None, policy=None) -> dict:
     """The arrays and scale for one colouring, in the order of ``values`` (one row per area).
 
-    ``values`` has value, lower_95, upper_95, base, vs_force_95, suppressed; ``mode`` is
-    "value" (continuous), "quintile", "significance" (better / similar / worse / suppressed) or
-    "resource" (resource level rank, with the levels' colours).
+    ``values`` has value, lower_95, upper_95, base, flag, suppressed; ``mode`` is "value"
+    (continuous), "quintile", "significance" (the published flag against the force: better /
+    similar / worse / not tested / suppressed, under ``policy``) or "resource" (resource level
+    rank, with the levels' colours).
     """
     v = values["value"].to_numpy(float)
     # Hover text is kept short (ASCII, no thousands separator): it is resent on every switch.
-    hover = [f"suppressed (base {b})" if s else f"{x:.1f}% ({lo:.1f}-{hi:.1f}) n={b}"
+    hover = [f"suppressed (base {base_text(b).replace(',', '')})" if s else
+             f"{x:.1f}% ({lo:.1f}-{hi:.1f}) n={base_text(b).replace(',', '')}"
              for x, lo, hi, b, s in zip(v, values["lower_95"], values["upper_95"], values["base"],
                                        values["suppressed"])]
     if mode == "significance":
-        z = [SIGNIFICANCE_CODES.get(s, 3) for s in values["vs_force_95"]]
-        return dict(z=z, zmin=0, zmax=4, colorscale=SIGNIFICANCE_SCALE, text=[f"{t}; {s} than force"
-                    if s in ("better", "worse") else f"{t}; {s}" for t, s in zip(hover, values["vs_force_95"])],
-                    colorbar=dict(tickvals=[0.5, 1.5, 2.5, 3.5], ticktext=["Worse", "Similar", "Better", "Suppressed"],
-                                  title=dict(text="vs force (95%)")))
+        flags = values["flag"].tolist()
+        rule = f" ({policy.label})" if policy is not None else ""
+        return dict(z=[FLAG_CODE.get(f, FLAG_CODE["not tested"]) for f in flags], zmin=-0.5, zmax=len(FLAGS) - 0.5,
+                    colorscale=FLAG_SCALE,
+                    text=[f"{t}; {vs_force_phrase(f)}{rule if f in ('better', 'worse', 'similar') else ''}"
+                          for t, f in zip(hover, flags)],
+                    colorbar=dict(tickvals=list(range(len(FLAGS))), ticktext=[FLAG_WORD[f] for f in FLAGS],
+                                  title=dict(text="vs force" + (f"<br>{policy.label}" if policy is not None else ""))))
     if mode == "resource":
         ranks = values["rank"].to_numpy(float)
         n = len(levels)

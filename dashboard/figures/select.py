@@ -20,27 +20,31 @@ def latest_period(estimates: pd.DataFrame) -> str:
 
 
 def area_values(snapshot, config, indicator: str, period: str, division: str = ALL_DIVISIONS) -> pd.DataFrame:
-    """One row per area (in the division, or all) with its estimate, interval, base, verdict
-    against the force, and resource level: ordered by area code."""
+    """One row per area (in the division, or all) with its estimate, interval, base, published
+    flag against the force (``flag``, ``flag_rule``, ``flag_lower``/``flag_upper``) and resource
+    level: ordered by area code. ``base`` stays NaN where disclosure control withholds it."""
     index = _area_index(str(snapshot.path))
     areas = snapshot.table("areas")[["area_code", "area_name", "division_code", "division_name"]]
     if division != ALL_DIVISIONS:
         areas = areas[areas["division_code"] == division]
     out = areas.merge(index["estimates"].get((indicator, period), index["no_estimates"]), on="area_code", how="left")
+    out["suppressed"] = out["suppressed"].astype("boolean").fillna(True).astype(bool)
     if index["comparisons"] is not None:
         out = out.merge(index["comparisons"].get((indicator, period), index["no_comparisons"]),
                         on="area_code", how="left")
     else:
-        out["vs_force_95"] = "similar"
-    out["vs_force_95"] = out["vs_force_95"].fillna("suppressed")
+        out["flag"], out["flag_rule"] = "not tested", ""
+    # An area with no published comparison was not tested, unless its estimate is withheld.
+    out["flag"] = out["flag"].astype(object).where(out["flag"].notna(),
+                                                   out["suppressed"].map({True: "suppressed", False: "not tested"}))
+    out.loc[out["suppressed"], "flag"] = "suppressed"
     matrix = index["matrix"]
     if matrix:
         mp = period if period in matrix else max(matrix)
         out = out.merge(matrix[mp], on="area_code", how="left")
     else:
         out["resource_level"], out["rank"] = "not computed", float("nan")
-    out["suppressed"] = out["suppressed"].fillna(True).astype(bool)
-    out["base"] = out["base"].fillna(0).astype(int)
+    out["base"] = pd.to_numeric(out["base"], errors="coerce").astype(float)
     return out.sort_values("area_code").reset_index(drop=True)
 
 
@@ -61,9 +65,9 @@ def _area_index(snapshot_path: str) -> dict:
     ac = optional_table(snapshot, "area_comparisons")
     index["comparisons"] = None
     if ac is not None:
-        cols = ["area_code", "vs_force_95", "vs_force_998", "vs_division_95", "bh_significant", "shrunk_value",
-                "shrunk_lower", "shrunk_upper"]
-        ac = ac[["indicator", "period", *cols]]
+        cols = ["area_code", "flag", "flag_rule", "flag_lower", "flag_upper", "shrunk_value", "shrunk_lower",
+                "shrunk_upper"]
+        ac = ac[["indicator", "period", *[c for c in cols if c in ac.columns]]]
         index["comparisons"] = {k: g.drop(columns=["indicator", "period"]) for k, g in
                                 ac.groupby(["indicator", "period"], observed=True, sort=False)}
         index["no_comparisons"] = ac.iloc[:0].drop(columns=["indicator", "period"])
@@ -71,6 +75,20 @@ def _area_index(snapshot_path: str) -> dict:
     index["matrix"] = {} if m is None or m.empty else {
         p: g[["area_code", "resource_level", "rank"]] for p, g in m.groupby("period", sort=False)}
     return index
+
+
+def significance_policy(snapshot):
+    """The published significance policy (``words.Policy``): the rule and its sentences."""
+    return _policy(str(snapshot.path))
+
+
+@lru_cache(maxsize=4)
+def _policy(snapshot_path: str):
+    from ..data.store import snapshot_at
+    from .words import Policy
+
+    table = snapshot_at(snapshot_path).table("significance_policy")
+    return Policy.from_row(table.iloc[0].to_dict())
 
 
 def optional_table(snapshot, name):
@@ -81,7 +99,7 @@ def optional_table(snapshot, name):
         return None
 
 
-def respondent_profile(snapshot, config, division: str, period: str) -> pd.DataFrame:
+def respondent_profile(snapshot, config, division: str, period: str, confidence: float = 0.95) -> pd.DataFrame:
     """Who answered the local survey against who lives there, by age band, sex and ethnicity:
     unweighted shares of respondents with Wilson intervals beside residents' shares.
     Aggregates only: no respondent row leaves the server."""
@@ -106,7 +124,7 @@ def respondent_profile(snapshot, config, division: str, period: str) -> pd.DataF
             if cat == "not_stated" or total == 0:
                 continue
             k = int(counts.get(cat, 0))
-            lo, hi = wilson_interval(k, total)
+            lo, hi = wilson_interval(k, total, confidence)
             rows.append({"dimension": dim, "category": cat.replace("_", " "), "respondents": k, "base": total,
                          "respondents_pct": 100 * k / total, "respondents_lower": 100 * float(lo),
                          "respondents_upper": 100 * float(hi),

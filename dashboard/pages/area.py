@@ -14,8 +14,9 @@ from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, select, state_id
 from ..figures.charts import crime_by_type, funnel_plot, spine_chart
 from ..figures.exports import estimates_export, geography_names
-from ..figures.select import area_indicators, latest_period, optional_table
-from ..stats.areas import funnel_limits
+from ..figures.select import area_indicators, latest_period, optional_table, significance_policy
+from ..figures.words import FLAG_GLYPH, base_text, ci, vs_force_phrase
+from ..stats.areas import flag_limits
 from .common import info_link, live, page
 
 FUNNEL, SPINE, CRIME = "area-funnel", "area-spine", "area-crime"
@@ -38,6 +39,7 @@ def _body_for(code):
             | ((est.level == "area") & (est.geography_code == code)))]
         ac = optional_table(snapshot, "area_comparisons")
         ac = ac[(ac.period == period) & (ac.area_code == code)].set_index("indicator") if ac is not None else None
+        policy = significance_policy(snapshot)
         rows = []
         for ind in inds:
             a = sel[(sel.indicator == ind.id) & (sel.level == "area") & (sel.geography_code == code)]
@@ -47,22 +49,21 @@ def _body_for(code):
                 continue
             a = a.iloc[0]
             c = ac.loc[ind.id] if ac is not None and ind.id in ac.index else None
+            flag = "suppressed" if a.suppressed else (c.flag if c is not None else "not tested")
             rows.append({"id": ind.id, "label": ind.short_name, "value": a.value, "lower_95": a.lower_95,
-                         "upper_95": a.upper_95, "base": int(a.base), "suppressed": bool(a.suppressed),
+                         "upper_95": a.upper_95, "base": a.base, "suppressed": bool(a.suppressed),
                          "small_base": bool(a.small_base),
                          "division_value": d.value.iloc[0] if len(d) else np.nan,
-                         "force_value": f.value.iloc[0] if len(f) else np.nan,
-                         "verdict": "suppressed" if a.suppressed else (c.vs_force_95 if c is not None else "similar"),
-                         "strict": c.vs_force_998 if c is not None else "", "bh": bool(c.bh_significant) if c is not None else False,
+                         "force_value": f.value.iloc[0] if len(f) else np.nan, "flag": flag,
                          "shrunk": (c.shrunk_value, c.shrunk_lower, c.shrunk_upper) if c is not None else None})
         table_rows = [html.Tr([
             html.Th([r["label"], info_link(r["id"])], scope="row"),
             html.Td("suppressed" if r["suppressed"] else f"{r['value']:.1f}% ({r['lower_95']:.1f}–{r['upper_95']:.1f})"),
-            html.Td(f"{r['base']:,}" + (" †" if r["small_base"] else "")),
+            html.Td(base_text(r["base"]) + (" †" if r["small_base"] else "")),
             html.Td("" if r["shrunk"] is None or r["suppressed"] else
                     f"{r['shrunk'][0]:.1f}% ({r['shrunk'][1]:.1f}–{r['shrunk'][2]:.1f})"),
             html.Td(f"{r['division_value']:.1f}%"), html.Td(f"{r['force_value']:.1f}%"),
-            html.Td(f"{r['verdict']} at 95%; {r['strict']} at 99.8%" + ("; significant after BH" if r["bh"] else "")),
+            html.Td(f"{FLAG_GLYPH[r['flag']]} {vs_force_phrase(r['flag'])}", **{"data-flag": r["flag"]}),
         ]) for r in rows]
         m = optional_table(snapshot, "matrix")
         matrix_block = html.P("No matrix in this snapshot.")
@@ -85,7 +86,8 @@ def _body_for(code):
             mine = rates[(rates.level == "area") & (rates.geography_code == code) & (rates.period == rp)
                          & ~rates.measure.str.startswith("basket:")]
             force = rates[(rates.level == "force") & (rates.period == rp)]
-            crime_block = html.Div([crime_buttons(), dcc.Graph(id=CRIME, figure=crime_by_type(mine, force),
+            crime_block = html.Div([crime_buttons(), dcc.Graph(id=CRIME, figure=crime_by_type(
+                mine, force, policy.confidence),
                                                                config={"displaylogo": False})])
         suppressed = [r["label"] for r in rows if r["suppressed"]]
         return html.Div([
@@ -95,9 +97,11 @@ def _body_for(code):
             dbc.Row([
                 dbc.Col([html.H3("Every indicator against the division and the force", className="h5"),
                          spine_buttons(),
-                         dcc.Graph(id=SPINE, figure=spine_chart(pd.DataFrame(rows)), config={"displaylogo": False})],
+                         dcc.Graph(id=SPINE, figure=spine_chart(pd.DataFrame(rows), policy),
+                                   config={"displaylogo": False})],
                         lg=6),
                 dbc.Col([html.H3("Funnel plot", className="h5"),
+                         html.P(f"Limits: {policy.area_text}", className="small"),
                          select("funnel", "Indicator", [(i.id, i.short_name) for i in inds], "confidence"),
                          dcc.Store(id=AREA_CODE, data=code),
                          funnel_buttons(),
@@ -106,8 +110,9 @@ def _body_for(code):
             table_buttons(),
             html.Div(html.Table([
                 html.Thead(html.Tr([html.Th(h, scope="col") for h in (
-                    "Indicator", "Value (95% CI)", "Base", "Shrunken estimate (95%)", "Division", "Force",
-                    "Compared with the force")])),
+                    "Indicator", f"Value ({ci(policy.confidence)})", "Base",
+                    f"Shrunken estimate ({ci(policy.confidence)})", "Division", "Force",
+                    f"Compared with the force ({policy.label})")])),
                 html.Tbody(table_rows)], className="table table-sm"), className="table-responsive"),
             html.P(("Suppressed (base below " f"{config.suppression_threshold}): " + ", ".join(suppressed) + ". ")
                    if suppressed else "No estimate is suppressed. ", className="small"),
@@ -136,13 +141,16 @@ def funnel(indicator, code):
     pts = pts.merge(snapshot.table("areas")[["area_code", "area_name"]], on="area_code")
     if pts.empty:
         return {}
+    # Exactly the limits the published flags use: force value ± flag_z·sqrt(p0(1-p0)/n + flag_tau2).
     p0 = float(pts["force_value"].iloc[0]) / 100
-    n = np.linspace(max(10, pts["effective_base"].min() * 0.8), pts["effective_base"].max() * 1.2, 60)
-    l95, u95 = funnel_limits(p0, n, 0.95)
-    l998, u998 = funnel_limits(p0, n, 0.998)
-    limits = pd.DataFrame({"n": n, "lower_95": 100 * l95, "upper_95": 100 * u95, "lower_998": 100 * l998,
-                           "upper_998": 100 * u998})
-    return funnel_plot(pts, p0, limits, code)
+    tested = pts[pts["flag_z"].notna()]
+    n = np.linspace(max(10, pts["effective_base"].min() * 0.8), pts["effective_base"].max() * 1.2, 80)
+    if len(tested):
+        lower, upper = flag_limits(p0, n, float(tested["flag_z"].iloc[0]), float(tested["flag_tau2"].iloc[0]))
+    else:
+        lower = upper = np.full(n.shape, np.nan)
+    limits = pd.DataFrame({"n": n, "lower": 100 * np.asarray(lower), "upper": 100 * np.asarray(upper)})
+    return funnel_plot(pts, p0, limits, code, significance_policy(snapshot))
 
 
 def _table_export(code):
@@ -158,16 +166,18 @@ def _table_export(code):
         ((est.level == "area") & (est.geography_code == code)) | ((est.level == "division") & (
             est.geography_code == division)) | (est.level == "force"))
         & est.indicator.isin([i.id for i in area_indicators(config)])]
+    policy = significance_policy(snapshot)
     frame = estimates_export(sel.sort_values(["indicator", "period", "level"]), config,
-                             geography_names(snapshot, config))
+                             geography_names(snapshot, config), policy)
     ac = optional_table(snapshot, "area_comparisons")
     if ac is not None:
-        cols = ["indicator", "period", "vs_force_95", "vs_force_998", "vs_division_95", "bh_significant",
-                "shrunk_value", "shrunk_lower", "shrunk_upper"]
+        cols = ["indicator", "period", "flag", "flag_rule", "flag_adjusted_p", "shrunk_value", "shrunk_lower",
+                "shrunk_upper"]
         mine = ac.loc[ac.area_code == code, cols].rename(columns={"indicator": "indicator_id"})
         mine[["shrunk_value", "shrunk_lower", "shrunk_upper"]] = mine[
             ["shrunk_value", "shrunk_lower", "shrunk_upper"]].round(1)
         frame = frame.merge(mine.assign(level="area"), on=["indicator_id", "period", "level"], how="left")
+        frame.loc[frame["level"] == "area", "method"] += ". " + policy.area_text
     return frame, f"area-{code}"
 
 

@@ -11,6 +11,8 @@ from flask import current_app
 
 from ..components.downloads import table_downloads
 from ..figures.exports import definitions_export
+from ..figures.select import significance_policy
+from ..figures.words import difference_method, estimate_method, polarity_words
 from .common import live, page
 
 
@@ -30,6 +32,7 @@ def _body(snapshot, config):
     rejection = (html.Pre(report.read_text(encoding="utf-8")[:20_000], className="small border p-2",
                           style={"maxHeight": "20rem", "overflow": "auto"})
                  if report.is_file() else html.P("No ingest has been rejected for this store."))
+    policy = significance_policy(snapshot)
     defs = []
     for ind in config.indicators:
         how = {"proportion": lambda i: f"Question {i.question}: {config.questions[i.question].text} Positive answers: "
@@ -41,14 +44,13 @@ def _body(snapshot, config):
             html.H3(f"{ind.short_name}: {ind.name}", className="h6", id=f"def-{ind.id}"),
             html.P(ind.definition, className="mb-1"),
             html.P([html.Strong("Source: "), config.surveys[ind.survey].name, ". ", how, " ",
-                    html.Strong("Better when: "), {"higher": "higher", "lower": "lower",
-                                                   "nearer_zero": "nearer zero"}[ind.polarity], ". ",
+                    html.Strong("Polarity: "), polarity_words(ind.polarity), ". ",
                     (f"Target {ind.target.value:g}% in {ind.target.period}. " if ind.target else
                      "Monitored without a target. " if ind.monitored_only else ""),
-                    html.Strong("Method: "), "Wilson 95% interval on the effective base"
-                    + (f" with design effect {config.surveys[ind.survey].design_effect:g}"
-                       if config.surveys[ind.survey].design_effect > 1 else "")
-                    + "; changes and gaps by Newcombe's interval; see docs/methods.md."], className="small"),
+                    html.Strong("Method: "), estimate_method(policy.confidence)
+                    + (f", design effect {config.surveys[ind.survey].design_effect:g}"
+                       if (config.surveys[ind.survey].design_effect or 1) > 1 else "")
+                    + f"; changes and gaps: {difference_method(policy.confidence)}."], className="small"),
         ], className="mb-3"))
     return html.Div([
         html.H2("Live snapshot", className="h4"),
@@ -61,6 +63,10 @@ def _body(snapshot, config):
                f"included; bases under {config.small_base_flag} are marked †."),
         supp,
         html.H2("Last rejected ingest", className="h4 mt-3"), rejection,
+        html.H2("What is marked significant", className="h4 mt-3"),
+        html.P([html.Strong(f"Areas ({policy.label}): "), policy.area_text]),
+        html.P([html.Strong("Area changes: "), policy.change_text]),
+        html.P(policy.force_text),
         html.Div([html.H2("Definitions", className="h4 mt-3 me-3 d-inline-block", id="definitions"),
                   definitions_buttons()]),
         *defs,
@@ -72,8 +78,8 @@ def layout(**_query):
 
 
 def _definitions_export():
-    _, config = live()
-    return definitions_export(config), f"definitions-{config.force_code}"
+    snapshot, config = live()
+    return definitions_export(config, significance_policy(snapshot)), f"definitions-{config.force_code}"
 
 
 definitions_buttons = table_downloads("definitions", _definitions_export, [], what="indicator definitions")

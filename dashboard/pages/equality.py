@@ -11,7 +11,8 @@ from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked
 from ..figures.charts import gap_chart, profile_bars
 from ..figures.exports import gaps_export, geography_names
-from ..figures.select import ALL_DIVISIONS, gaps_shown, respondent_profile
+from ..figures.select import ALL_DIVISIONS, gaps_shown, respondent_profile, significance_policy
+from ..figures.words import base_text, ci, gap_phrase, interval
 from .common import DIVISION, division_label, info_link, live, page
 
 GAP, GAP_TABLE, PROFILE, PROFILE_NOTE = "equality-gap", "equality-gap-table", "equality-profile", "equality-note"
@@ -20,13 +21,15 @@ YOUNG_TARGET = 12.0  # the local survey's target share of 16-24 year-olds among 
 
 
 def _body(snapshot, config):
+    policy = significance_policy(snapshot)
     return html.Div([
         dcc.Store(id=READY, data=True),
         html.H2(["Satisfaction of white and minority-ethnic victims (SPI 3b)", info_link("spi3b")], className="h4"),
-        html.P("The gap is white minus minority-ethnic satisfaction with the whole experience, with its 95% "
-               "interval (Newcombe). Minority-ethnic bases are small: most gaps are not significant, which means "
-               "the survey cannot tell, not that there is no gap. HMIC found this was not monitored anywhere.",
-               className="small"),
+        html.P(f"The gap is white minus minority-ethnic satisfaction with the whole experience, with its "
+               f"{interval(policy.confidence)} (Newcombe). {policy.force_text} "
+               "Minority-ethnic bases are small: 'no evidence of a gap' means the survey cannot tell, not that "
+               "there is no gap; where the bases are withheld it cannot tell at all. HMIC found this was not "
+               "monitored anywhere.", className="small"),
         html.Div([gap_figure_buttons(), gap_table_buttons()]),
         dcc.Graph(id=GAP, config={"displaylogo": False}),
         html.Div(id=GAP_TABLE),
@@ -52,26 +55,30 @@ def update(division, _ready=True):
     table = ""
     if gaps is not None and len(gaps):
         latest = gaps[gaps["period"] == gaps["period"].max()]
+        policy = significance_policy(snapshot)
         head = html.Thead(html.Tr([html.Th(h, scope="col") for h in (
-            "Geography", "White (n)", "Minority ethnic (n)", "Gap, pts (95% CI)", "Significant?")]))
+            "Geography", "White (n)", "Minority ethnic (n)", f"Gap, pts ({ci(policy.confidence)})",
+            "Does the gap differ from zero?")]))
         body = [html.Tr([html.Th(labels.get(r.geography_code, r.geography_code), scope="row"),
-                         html.Td("suppressed" if r.suppressed else f"{r.value_1:.1f}% ({r.base_1:,})"),
-                         html.Td("suppressed" if r.suppressed else f"{r.value_2:.1f}% ({r.base_2:,})"),
-                         html.Td("suppressed: base " + str(r.base) if r.suppressed else
-                                 f"{r.gap:+.1f} ({r.lower:+.1f} to {r.upper:+.1f})"),
-                         html.Td("yes" if r.significant else "no")]) for r in latest.itertuples()]
+                         html.Td("suppressed" if r.suppressed else f"{r.value_1:.1f}% ({base_text(r.base_1)})"),
+                         html.Td("suppressed" if r.suppressed else f"{r.value_2:.1f}% ({base_text(r.base_2)})"),
+                         html.Td(f"suppressed: {r.suppression_reason or 'base ' + base_text(r.base)}"
+                                 if r.suppressed else f"{r.gap:+.1f} ({r.lower:+.1f} to {r.upper:+.1f})"),
+                         html.Td(gap_phrase(r.flag), **{"data-flag": r.flag})]) for r in latest.itertuples()]
         table = html.Table([html.Caption(f"Latest period, {latest['period'].iat[0]}"), head, html.Tbody(body)],
                            className="table table-sm")
     est = snapshot.table("estimates")
     period = max(est.loc[est["survey"] == "LOCAL", "period"]) if (est["survey"] == "LOCAL").any() else None
-    profile = respondent_profile(snapshot, config, division, period) if period else None
+    confidence = significance_policy(snapshot).confidence
+    profile = respondent_profile(snapshot, config, division, period, confidence) if period else None
     if profile is None or profile.empty:
         return fig, table, {}, "No local survey respondents in this snapshot."
     young = profile[(profile["dimension"] == "age_band") & (profile["category"] == "16-24")]
     note = (f"Local survey {period}, {division_label(config, division)}: {int(profile['base'].iat[0]):,} respondents. ")
     if len(young):
         y = young.iloc[0]
-        note += (f"16-24 year-olds are {y.respondents_pct:.1f}% of respondents (95% CI {y.respondents_lower:.1f}–"
+        note += (f"16-24 year-olds are {y.respondents_pct:.1f}% of respondents "
+                 f"({ci(confidence)} {y.respondents_lower:.1f}–"
                  f"{y.respondents_upper:.1f}) against a target of {YOUNG_TARGET:g}% and {y.residents_pct:.1f}% of "
                  "adult residents; estimates are weighted to correct for this.")
     return fig, table, profile_bars(profile), note
@@ -81,7 +88,8 @@ def _gap_export(division):
     snapshot, config = live()
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
     gaps = gaps_shown(snapshot, division)
-    frame = gaps_export(gaps, geography_names(snapshot, config)) if gaps is not None else pd.DataFrame()
+    frame = (gaps_export(gaps, geography_names(snapshot, config), significance_policy(snapshot))
+             if gaps is not None else pd.DataFrame())
     return frame, f"spi3b-gap-{division}"
 
 

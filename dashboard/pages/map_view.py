@@ -16,7 +16,15 @@ from ..figures.charts import ranked_bars
 from ..figures.exports import area_table_export
 from ..figures.images import figure_image
 from ..figures.maps import area_map, snapshot_geojson, trace_arrays
-from ..figures.select import ALL_DIVISIONS, area_indicators, area_values, latest_period, resource_levels
+from ..figures.select import (
+    ALL_DIVISIONS,
+    area_indicators,
+    area_values,
+    latest_period,
+    resource_levels,
+    significance_policy,
+)
+from ..figures.words import FLAG_GLYPH, base_text, interval, vs_force_phrase
 from .common import DIVISION, division_label, live, page
 
 MAP = "map-graph"
@@ -68,7 +76,8 @@ def _body(snapshot, config):
                              style_cell={"fontFamily": "inherit", "fontSize": "0.9rem", "padding": "4px"},
                              columns=[{"name": n, "id": i} for i, n in (
                                  ("area_name", "Area"), ("division_name", "Division"), ("value", "Value %"),
-                                 ("interval", "95% interval"), ("base", "Base"), ("vs_force_95", "vs force (95%)"),
+                                 ("interval", interval(significance_policy(snapshot).confidence).capitalize()),
+                                 ("base", "Base"), ("flag", "Compared with the force"),
                                  ("resource_level", "Resource level"), ("note", "Note"))]),
     ])
 
@@ -99,14 +108,18 @@ def update_map(indicator, period, colour, division, drawn):
     rather than sending its figure back, which at 10,000 areas would be megabytes a click."""
     snapshot, config, indicator, period, colour, division, values = _selection(indicator, period, colour, division)
     ind = config.indicator(indicator)
+    policy = significance_policy(snapshot)
+    flagged = int(values["flag"].isin(("better", "worse")).sum())
     caption = (f"{ind.name}, {period}, {division_label(config, division)}: {len(values)} areas; "
-               f"{int(values['suppressed'].sum())} suppressed (base below {config.suppression_threshold}). "
+               f"{int(values['suppressed'].sum())} suppressed (base below {config.suppression_threshold}); "
+               f"{flagged} differ from the force ({policy.label}). {policy.area_text} "
                "Hover for value, interval and base; click an area for its profile.")
     if drawn != snapshot.id:  # every area's shape goes once; the division filter then patches locations
         codes = tuple(snapshot.table("areas")["area_code"].sort_values())
-        figure = area_map(snapshot_geojson(str(snapshot.path), codes), values, colour, resource_levels(config))
+        figure = area_map(snapshot_geojson(str(snapshot.path), codes), values, colour, resource_levels(config),
+                          policy)
         return figure, caption, snapshot.id
-    arrays = trace_arrays(values, colour, resource_levels(config))
+    arrays = trace_arrays(values, colour, resource_levels(config), policy)
     patch = Patch()
     trace = patch["data"][0]
     triggered = {t["prop_id"] for t in ctx.triggered}
@@ -132,13 +145,16 @@ def update_table(indicator, period, division):
     for r in values.itertuples():
         rows.append({"area_name": r.area_name, "division_name": r.division_name,
                      "value": None if r.suppressed else round(r.value, 1),
-                     "interval": "" if r.suppressed else f"{r.lower_95:.1f}–{r.upper_95:.1f}", "base": r.base,
-                     "vs_force_95": r.vs_force_95, "resource_level": r.resource_level,
+                     "interval": "" if r.suppressed else f"{r.lower_95:.1f}–{r.upper_95:.1f}",
+                     "base": int(r.base) if r.base == r.base else base_text(r.base),
+                     "flag": f"{FLAG_GLYPH.get(r.flag, '')} {vs_force_phrase(r.flag)}",
+                     "resource_level": r.resource_level,
                      "note": f"suppressed: base below {config.suppression_threshold}" if r.suppressed
                      else ("small base" if r.small_base else "")})
     force_value = None if force.empty or bool(force["suppressed"].iloc[0]) else float(force["value"].iloc[0])
     ind = config.indicator(indicator)
-    return rows, ranked_bars(values, force_value, f"{ind.short_name}, {period}: areas ranked")
+    return rows, ranked_bars(values, force_value, f"{ind.short_name}, {period}: areas ranked",
+                             significance_policy(snapshot))
 
 
 @callback(Output("_pages_location", "pathname"), Input(MAP, "clickData"), prevent_initial_call=True)
@@ -155,8 +171,9 @@ def open_profile(click):
 
 def _table_export(indicator, period, division):
     """The table as shown (suppression applied), with definition and method columns."""
-    _, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
-    frame = area_table_export(values, config.indicator(indicator), config, period, division_label(config, division))
+    snapshot, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
+    frame = area_table_export(values, config.indicator(indicator), config, period, division_label(config, division),
+                              significance_policy(snapshot))
     return frame, f"{indicator}-{period.replace('/', '-')}-{division}"
 
 
@@ -169,7 +186,7 @@ def map_figure(snapshot, config, indicator, period, colour, division):
     """The map as shown, as a whole figure with its title (for image exports)."""
     values = area_values(snapshot, config, indicator, period, division)
     fig = area_map(snapshot_geojson(str(snapshot.path), tuple(values["area_code"])), values, colour,
-                   resource_levels(config))
+                   resource_levels(config), significance_policy(snapshot))
     fig.update_layout(title=dict(text=f"{config.indicator(indicator).name}, {period}, "
                                       f"{division_label(config, division)}", x=0),
                       margin=dict(l=10, r=10, t=50, b=10))

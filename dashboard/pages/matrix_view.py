@@ -12,7 +12,15 @@ from ..components.state import checked, select, state_id
 from ..figures.charts import matrix_scatter
 from ..figures.exports import matrix_export
 from ..figures.maps import area_map, snapshot_geojson
-from ..figures.select import ALL_DIVISIONS, matrix_selection, matrix_table_rows, optional_table, resource_levels
+from ..figures.select import (
+    ALL_DIVISIONS,
+    matrix_selection,
+    matrix_table_rows,
+    optional_table,
+    resource_levels,
+    significance_policy,
+)
+from ..figures.words import interval
 from .common import DIVISION, division_label, live, page
 
 SCATTER, MAP, TABLE, SUMMARY = "matrix-scatter", "matrix-map", "matrix-table", "matrix-summary"
@@ -22,7 +30,8 @@ PERIOD = state_id("mperiod", "latest")
 def _body(snapshot, config):
     m = optional_table(snapshot, "matrix")
     if m is None or m.empty:
-        return html.P("No crime/worry matrix in this snapshot: it needs 12 months of crime, the local survey and "
+        window = f"{config.matrix.crime_window_months} months" if config.matrix else "a full window"
+        return html.P(f"No crime/worry matrix in this snapshot: it needs {window} of crime, the local survey and "
                       "area populations.", className="alert alert-info")
     periods = sorted(m["period"].unique(), reverse=True)
     return html.Div([
@@ -38,8 +47,10 @@ def _body(snapshot, config):
                              style_cell={"fontFamily": "inherit", "fontSize": "0.85rem", "whiteSpace": "normal",
                                          "textAlign": "left", "padding": "4px"},
                              columns=[{"name": n, "id": i} for i, n in (
-                                 ("area_name", "Area"), ("division_name", "Division"), ("crime", "Crime index (95%)"),
-                                 ("worry", "Worry index (95%)"), ("band", "Crime / worry"),
+                                 ("area_name", "Area"), ("division_name", "Division"),
+                                 ("crime", f"Crime index ({interval(significance_policy(snapshot).confidence)})"),
+                                 ("worry", f"Worry index ({interval(significance_policy(snapshot).confidence)})"),
+                                 ("band", "Crime / worry"),
                                  ("resource_level", "Resource level"), ("engagement", "Engagement"),
                                  ("frequency", "Frequency"), ("supplied", "Force's own matrix"))]),
     ])
@@ -53,7 +64,7 @@ def _table_export(period, division):
     snapshot, config = live()
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
     period, m, _ = matrix_selection(snapshot, config, period, division)
-    return matrix_export(m), f"matrix-{period.replace('/', '-')}-{division}"
+    return matrix_export(m, significance_policy(snapshot).confidence), f"matrix-{period.replace('/', '-')}-{division}"
 
 
 table_buttons = table_downloads("matrix", _table_export, [State(PERIOD, "value"), State(DIVISION, "value")],
@@ -68,11 +79,12 @@ def update(period, division):
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
     period, m, cuts = matrix_selection(snapshot, config, period, division)
     levels = resource_levels(config)
-    scatter = matrix_scatter(m, levels, cuts)
+    confidence = significance_policy(snapshot).confidence
+    scatter = matrix_scatter(m, levels, cuts, confidence)
     # The map colours each area by its resource level (rank), with the level's name as hover text.
     fig = area_map(snapshot_geojson(str(snapshot.path), tuple(m["area_code"])),
                    m.assign(value=m["rank"], lower_95=m["rank"], upper_95=m["rank"], base=m["worry_base"],
-                            suppressed=False, vs_force_95="similar"), "resource", levels)
+                            suppressed=False), "resource", levels)
     rows = matrix_table_rows(m)
     counts = m["resource_level"].value_counts()
     agree = optional_table(snapshot, "matrix_agreement")
@@ -83,8 +95,8 @@ def update(period, division):
                       f"worry level {a.worry_agree} of {a.areas}.")
     summary = (f"{period}, {division_label(config, division)}: " +
                ", ".join(f"{counts.get(name, 0)} {name}" for name, _ in levels[::-1]) +
-               ". High or low only when the whole 95% interval clears the line (100 = force average); otherwise "
-               "'not distinguishable'." + agree_text)
+               f". High or low only when the whole {interval(confidence)} clears the line (100 = force average); "
+               "otherwise 'not distinguishable'." + agree_text)
     return scatter, fig, rows, summary
 
 

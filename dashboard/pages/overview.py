@@ -14,7 +14,8 @@ from ..components.state import checked, select, state_id
 from ..figures.exports import comparisons_export, estimates_export, geography_names
 from ..figures.headline import Headline, change_text, headline_rows, msf_text, overall_outcome, target_text
 from ..figures.overview import overview_frame
-from ..figures.select import ALL_DIVISIONS, area_indicators, latest_period, optional_table
+from ..figures.select import ALL_DIVISIONS, area_indicators, latest_period, optional_table, significance_policy
+from ..figures.words import FLAG_GLYPH, base_text, ci, flag_word
 from .common import DIVISION, division_label, info_link, live, page
 
 CARDS = "overview-cards"
@@ -22,8 +23,7 @@ RUG = "overview-rug"
 OVERVIEW_TABLE = "overview-table"
 RUG_LEVEL = state_id("rug", "divisions")
 READY = "overview-ready"  # an input inside the page, so its callbacks run when the page is rendered
-LABEL = {"better": "Better", "similar": "Similar", "worse": "Worse", "suppressed": "Suppressed"}
-CELL_CLASS = {"better": "rug-better", "similar": "rug-similar", "worse": "rug-worse", "suppressed": "rug-suppressed"}
+RUG_NOTE = "overview-rug-note"
 
 
 def _body(snapshot, config):
@@ -32,31 +32,36 @@ def _body(snapshot, config):
         html.H2("Headline indicators", className="h4"),
         html.Div(id=CARDS),
         html.H2("Indicators by geography", className="h4 mt-4"),
-        html.P("Each cell shows the value and whether it is significantly better, similar or worse than the "
-               "force at 95% (and at 99.8% in brackets). Colour repeats the words; it never stands alone.",
-               className="small"),
+        html.P(_rug_note(significance_policy(snapshot)), id=RUG_NOTE, className="small"),
         select("rug", "Show", [("divisions", "Divisions"), ("areas", "All areas, grouped by division")], "divisions"),
         rug_buttons(),
         html.Div(id=RUG),
         html.Div([html.H2("Every indicator, latest period", className="h4 mt-4 me-3 d-inline-block"),
                   table_buttons()]),
         html.Div(id="overview-table-holder", children=estimate_table(
-            overview_frame(snapshot.table("estimates"), config), config, table_id=OVERVIEW_TABLE)),
+            overview_frame(snapshot.table("estimates"), config), config, table_id=OVERVIEW_TABLE,
+            confidence=significance_policy(snapshot).confidence)),
     ])
+
+
+def _rug_note(policy) -> str:
+    return ("Each cell shows the value and its published flag: better, similar or worse (▲ / ● / ▼ and "
+            f"the word; colour repeats them, it never stands alone). Areas: {policy.area_text} "
+            f"Divisions: {policy.force_text}")
 
 
 def layout(**_query):
     return page("Force overview", _body)
 
 
-def _card(h: Headline, baseline: str):
+def _card(h: Headline, baseline: str, confidence: float):
     ind, est = h.indicator, h.estimate
     if est is None or est.suppressed:
         value = html.P("suppressed" if est is not None else "no data", className="fs-4")
     else:
         value = html.P([html.Span(f"{est.value:.1f}%", className="fs-3 fw-semibold"),
-                        html.Span(f"  95% CI {est.lower_95:.1f}–{est.upper_95:.1f}, n = {int(est.base):,}",
-                                  className="small ms-2")])
+                        html.Span(f"  {ci(confidence)} {est.lower_95:.1f}–{est.upper_95:.1f}, "
+                                  f"n = {base_text(est.base)}", className="small ms-2")])
     lines = [change_text(h.previous, ind, "previous year"), change_text(h.baseline, ind, baseline)]
     if h.msf is not None:
         lines.append(msf_text(h.msf, ind))
@@ -77,9 +82,11 @@ def cards(division, _ready=True):
     snapshot, config = live()
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
     period = latest_period(snapshot.table("estimates"))
-    cols = [_card(h, config.baseline_period) for h in headline_rows(snapshot, config, division, period)]
+    policy = significance_policy(snapshot)
+    cols = [_card(h, config.baseline_period, policy.confidence)
+            for h in headline_rows(snapshot, config, division, period)]
     overall = overall_outcome(snapshot)
-    note = html.P([f"Showing {division_label(config, division)}, {period}. ",
+    note = html.P([f"Showing {division_label(config, division)}, {period}. {policy.force_text} ",
                    html.Strong(f"Overall indicative outcome (force): {overall.verdict} ({overall.reasons}). ")
                    if overall is not None else "",
                    "Indicative: the statistical part of HMIC's assessment only."], className="small")
@@ -107,8 +114,9 @@ def rug(division, level):
         vals = est[(est.period == period) & (est.level == "division") & (est.subgroup_dimension == "all")]
         vals = {(r.indicator, r.geography_code): r for r in vals.itertuples()}
         header = [html.Th("Indicator", scope="col")] + [html.Th(d.name, scope="col") for d in cols]
-        body = [html.Tr([html.Th(i.short_name, scope="row")] + [_rug_cell(vals.get((i.id, d.code)), keyed.get((i.id, d.code)))
-                                                             for d in cols]) for i in inds]
+        body = [html.Tr([html.Th(i.short_name, scope="row")]
+                        + [_rug_cell(vals.get((i.id, d.code)), keyed.get((i.id, d.code)), i.id, d.code) for d in cols])
+                for i in inds]
     else:
         comp = optional_table(snapshot, "area_comparisons")
         comp = comp[comp.period == period] if comp is not None else comp
@@ -119,8 +127,9 @@ def rug(division, level):
         header = [html.Th("Area", scope="col"), html.Th("Division", scope="col")] + [
             html.Th(i.short_name, scope="col") for i in inds]
         body = [html.Tr([html.Th(html.A(a.area_name, href=f"/area/{a.area_code}"), scope="row"),
-                         html.Td(a.division_name)] + [_rug_cell(keyed.get((i.id, a.area_code)), keyed.get((i.id, a.area_code)))
-                                                      for i in inds]) for a in areas.itertuples()]
+                         html.Td(a.division_name)]
+                        + [_rug_cell(keyed.get((i.id, a.area_code)), keyed.get((i.id, a.area_code)), i.id, a.area_code)
+                           for i in inds]) for a in areas.itertuples()]
     # The scrolling region is focusable and named, so keyboard users can scroll it (WCAG 2.1.1).
     return html.Div(html.Table([html.Thead(html.Tr(header)), html.Tbody(body)],
                                className="table table-sm table-bordered rug", id="tartan-rug"),
@@ -128,16 +137,23 @@ def rug(division, level):
                     **{"aria-label": "Indicators by geography (scrolls)"})
 
 
-def _rug_cell(value_row, comp_row):
+def _rug_cell(value_row, comp_row, indicator: str, geography: str):
+    """A value and its published flag (glyph and word). The stylesheet tints the cell by its
+    ``data-flag`` (words.FLAG_TINT, through Bootstrap's own --bs-table-bg, so that the table rule
+    does not paint it white); an inline style per cell made the areas table slower to draw."""
+    flag = getattr(comp_row, "flag", None) if comp_row is not None else None
+    if flag is None or flag != flag:
+        flag = "not tested"
+    if value_row is not None and getattr(value_row, "suppressed", False):
+        flag = "suppressed"
+    attrs = {"data-flag": flag, "data-indicator": indicator, "data-geography": geography}
     if value_row is None:
-        return html.Td("–", className="rug-suppressed")
-    verdict = getattr(comp_row, "vs_force_95", "similar") if comp_row is not None else "similar"
-    strict = getattr(comp_row, "vs_force_998", "") if comp_row is not None else ""
-    if getattr(value_row, "suppressed", False) or verdict == "suppressed":
-        return html.Td("Suppressed", className="rug-suppressed small")
-    return html.Td([html.Span(f"{value_row.value:.1f}"), html.Br(),
-                    html.Span(f"{LABEL.get(verdict, verdict)} ({LABEL.get(strict, strict)})", className="small")],
-                   className=CELL_CLASS.get(verdict, ""))
+        return html.Td("–", **attrs)
+    if flag == "suppressed":
+        return html.Td("Withheld", className="small", **attrs)
+    # One text node per cell (the line break is kept by CSS): with 145 areas × 16 indicators, four
+    # components a cell made the browser take minutes to draw the table.
+    return html.Td(f"{value_row.value:.1f}\n{FLAG_GLYPH[flag]}\u00a0{flag_word(flag)}", **attrs)
 
 
 def _table_export(_division):
@@ -145,7 +161,7 @@ def _table_export(_division):
     snapshot, config = live()
     frame = overview_frame(snapshot.table("estimates"), config)
     period = frame["period"].iat[0] if len(frame) else "none"
-    return (estimates_export(frame, config, geography_names(snapshot, config)),
+    return (estimates_export(frame, config, geography_names(snapshot, config), significance_policy(snapshot)),
             f"indicators-{period.replace('/', '-')}-force-and-divisions")
 
 
@@ -162,10 +178,11 @@ def _rug_export(division, level):
     if division != ALL_DIVISIONS and len(comp):
         comp = comp[comp.division_code == division]
     values = est[(est.period == period) & (est.level == geo_level) & (est.subgroup_dimension == "all")]
-    keep = ["indicator", "geography_code", "lower_95", "upper_95"] + (
-        ["value", "suppressed", "suppression_reason"] if geo_level == "division" else [])
+    keep = ["indicator", "geography_code", "lower_95", "upper_95"] + [
+        c for c in ("value", "suppressed", "suppression_reason") if c not in comp.columns]
     comp = comp.merge(values[keep].rename(columns={"geography_code": code}), on=["indicator", code], how="left")
-    frame = comparisons_export(comp, geo_level, geography_names(snapshot, config), config)
+    frame = comparisons_export(comp, geo_level, geography_names(snapshot, config), config,
+                               significance_policy(snapshot))
     return frame, f"rug-{level}-{period.replace('/', '-')}-{division}"
 
 

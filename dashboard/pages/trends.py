@@ -10,7 +10,8 @@ from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, select, state_id
 from ..figures.charts import trend_panels
 from ..figures.exports import changes_export, estimates_export, geography_names
-from ..figures.select import ALL_DIVISIONS, optional_table
+from ..figures.select import ALL_DIVISIONS, optional_table, significance_policy
+from ..figures.words import interval, percent
 from .common import DIVISION, division_label, live, page
 
 GRAPH, CAPTION = "trends-graph", "trends-caption"
@@ -56,11 +57,18 @@ def update(division, area):
     msf = optional_table(snapshot, "msf_comparisons") if level == "force" else None
     trends = optional_table(snapshot, "trends")
     trends = trends[trends.level == level] if trends is not None else trends
-    fig = trend_panels(series, inds, msf, chg, trends, geo)
-    caption = (f"{label}: estimate with its 95% interval (band); ▲/▼ marks a significant change from the previous "
-               "period (95%, Newcombe); dotted line: MSF average; dashed line: target. Recent trend: chi-squared test "
-               "for trend over the last five periods at 99.8%. Indicators only surveyed at force level are shown for "
-               f"the force only. Points on fewer than {config.suppression_threshold} respondents are withheld.")
+    policy = significance_policy(snapshot)
+    fig = trend_panels(series, inds, msf, chg, trends, geo, policy)
+    trend = "Recent trend: chi-squared test for trend over the last periods"
+    if policy.trend_periods and policy.trend_confidence:
+        trend = (f"Recent trend: chi-squared test for trend over the last {policy.trend_periods} periods at "
+                 f"{percent(policy.trend_confidence)}")
+    caption = (f"{label}: estimate with its {interval(policy.confidence)} (band); ▲/▼ marks a change from the "
+               f"previous period that the published flag calls better or worse (the arrow is the direction, the "
+               f"colour and words say better or worse; no marker: no evidence of a change). "
+               f"{policy.change_text_for(level)} Dotted line: MSF average; dashed line: target. {trend}. "
+               "Indicators only surveyed at force level are shown for the force only. Points on fewer than "
+               f"{config.suppression_threshold} respondents are withheld.")
     return fig, caption
 
 
@@ -72,10 +80,11 @@ def _table_export(division, area):
     est = snapshot.table("estimates")
     series = est[(est.level == level) & (est.geography_code == geo) & (est.subgroup_dimension == "all")]
     names = geography_names(snapshot, config)
-    out = estimates_export(series.sort_values(["indicator", "period"]), config, names)
+    policy = significance_policy(snapshot)
+    out = estimates_export(series.sort_values(["indicator", "period"]), config, names, policy)
     chg = snapshot.table("changes")
     chg = chg[(chg.level == level) & (chg.geography_code == geo) & (chg.subgroup_dimension == "all")]
-    changes = changes_export(chg.sort_values(["indicator", "period", "compared_with"]), config)
+    changes = changes_export(chg.sort_values(["indicator", "period", "compared_with"]), config, policy)
     changes = changes.rename(columns={"indicator": "indicator_id", "indicator_name": "indicator"})
     return pd.concat([out.assign(row_type="estimate"), changes.assign(row_type="change")], ignore_index=True), \
         f"trends-{geo}"

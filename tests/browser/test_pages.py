@@ -9,6 +9,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from dashboard.app import create_app
 from dashboard.data.store import Store
+from dashboard.figures.words import FLAGS
 
 pytestmark = pytest.mark.browser
 
@@ -82,7 +83,7 @@ def test_a_link_restores_its_selections_and_back_works(dash_duo, app_url, demo_s
                        ("division", "SH")):
         el = dash_duo.find_element(f'select[id*=\'"key":"{key}"\']')
         assert el.get_attribute("value") == value, key
-    _wait(dash_duo, lambda: set(dash_duo.driver.execute_script(MAP_Z) or [None]) <= {0, 1, 2, 3})
+    _wait(dash_duo, lambda: set(dash_duo.driver.execute_script(MAP_Z) or [None]) <= set(range(len(FLAGS))))
     _select(dash_duo, "division", "TW")
     _wait(dash_duo, lambda: "division=TW" in dash_duo.driver.current_url)
     dash_duo.driver.back()

@@ -52,18 +52,36 @@ def test_csv_and_xlsx_match_the_published_estimates(demo_store):
 
 def test_suppressed_values_never_reach_an_export(demo_store):
     from dashboard.figures.exports import area_table_export, to_csv
-    from dashboard.figures.select import area_values
+    from dashboard.figures.select import area_values, significance_policy
     from dashboard.live import snapshot_config
 
     snap = Store(demo_store).open()
     config = snapshot_config(snap)
     values = area_values(snap, config, "confidence", "2008/09")
     values.loc[values.index[:3], "suppressed"] = True  # as the disclosure function marks small bases
-    frame = area_table_export(values, config.indicator("confidence"), config, "2008/09", "force")
+    values.loc[values.index[:2], "base"] = float("nan")  # ...and withholds their bases too
+    policy = significance_policy(snap)
+    frame = area_table_export(values, config.indicator("confidence"), config, "2008/09", "force", policy)
     assert frame.loc[frame.index[:3], ["value_pct", "lower_95_pct", "upper_95_pct"]].isna().all().all()
     assert (frame.loc[frame.index[:3], "suppression_reason"] == "base below 50").all()
+    assert frame.loc[frame.index[:2], "unweighted_base"].isna().all()
     text = to_csv(frame)
     assert "base below 50" in text
+
+
+def test_the_area_export_carries_the_published_flag_and_its_rule(demo_store):
+    """The file says what the screen colours: the published flag, its rule, and the policy in words."""
+    client = create_app(demo_store).server.test_client()
+    csv = pd.read_csv(io.StringIO(_download(client, "map-csv")["content"]))
+    snap = Store(demo_store).open()
+    ac = snap.table("area_comparisons")
+    ac = ac[(ac.indicator == "confidence") & (ac.period == "2008/09")].set_index("area_code")
+    assert (csv.set_index("area_code")["flag"] == ac.loc[csv["area_code"], "flag"]).all()
+    assert set(csv["flag"]) <= {"better", "similar", "worse", "not tested", "suppressed"}
+    assert csv["flag_rule"].notna().all()
+    policy = snap.table("significance_policy").iloc[0]
+    assert csv["method"].str.contains(policy["area_text"], regex=False).all()
+    assert not {"compared_with_force_95", "vs_force_95", "bh_significant"} & set(csv.columns)
 
 
 def _image(client, button: str, division="all"):

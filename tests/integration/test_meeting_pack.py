@@ -60,6 +60,12 @@ def test_pack_for_a_division_renders_with_its_name_on_page_one(demo_store, tmp_p
     e = est[(est.indicator == "spi1e") & (est.period == "2008/09") & (est.level == "division")
             & (est.geography_code == "NW") & (est.subgroup_dimension == "all")].iloc[0]
     assert f"{e.value:.1f}% (95% CI {e.lower_95:.1f}–{e.upper_95:.1f}" in " ".join(first.split())
+    # Definitions: polarity words from the one vocabulary (SPI 3b's gap is better nearer zero).
+    flat = " ".join(whole.split())
+    definitions = flat[flat.find("Definitions and methods"):]
+    assert "nearer zero is better" in definitions
+    policy = snapshot.table("significance_policy").iloc[0]
+    assert policy["label"] in flat and "Area comparisons the published rule tested here" in flat
 
 
 def test_unknown_division_is_refused_with_the_names(demo_store, tmp_path, capsys):
@@ -69,25 +75,38 @@ def test_unknown_division_is_refused_with_the_names(demo_store, tmp_path, capsys
     assert not (tmp_path / "x.pdf").exists()
 
 
-def test_significant_changes_lists_only_what_the_tests_support(demo_store):
+def test_significant_changes_lists_only_the_published_flags(demo_store):
     snapshot = Store(demo_store).open()
     config = snapshot_config(snapshot)
     sig, area_tests = significant_changes(snapshot, config, "all", "2008/09")
-    assert len(sig) and sig["significant"].all() and not sig["suppressed"].any()
-    areas = sig[sig.level == "area"]
-    # Every unsuppressed area change of the period was tested; without the correction many more
-    # pass 95% (about 1 in 20 by chance alone) than are listed.
+    assert len(sig) and set(sig["flag"]) <= {"better", "worse"} and not sig["suppressed"].any()
+    # Nothing is re-tested in the view: the listed rows are exactly the published better/worse
+    # changes of the period, at every level (areas: the policy's flags over all the force's areas).
     chg = snapshot.table("changes")
-    tested = chg[(chg.level == "area") & (chg.period == "2008/09") & (chg.subgroup_dimension == "all")
-                 & ~chg.suppressed & chg.p_value.notna() & chg.indicator.isin([i.id for i in config.indicators])]
-    assert area_tests == len(tested) > 1000
-    assert tested.significant.sum() > len(areas)
-    # The force's own significant changes are all there (no correction at force level).
-    chg = snapshot.table("changes")
-    force = chg[(chg.level == "force") & (chg.period == "2008/09") & (chg.subgroup_dimension == "all")
-                & chg.significant & chg.indicator.isin([i.id for i in config.indicators])]
-    assert len(sig[sig.level == "force"]) == len(force)
+    chg = chg[(chg.period == "2008/09") & (chg.subgroup_dimension == "all")
+              & chg.indicator.isin([i.id for i in config.indicators])]
+    for level in ("force", "division", "area"):
+        published = chg[(chg.level == level) & chg.flag.isin(["better", "worse"])]
+        listed = sig[sig.level == level]
+        assert set(zip(listed.geography_code, listed.indicator, listed.compared_with)) == set(
+            zip(published.geography_code, published.indicator, published.compared_with)), level
+    assert area_tests == (chg.level.eq("area") & chg.flag.isin(["better", "similar", "worse"])).sum() > 1000
     assert set(sig["verdict"]) <= {"better", "worse"}
+
+
+def test_the_pack_lists_the_areas_the_published_rule_flags(demo_store):
+    from dashboard.pack import area_flag_rows
+
+    snapshot = Store(demo_store).open()
+    config = snapshot_config(snapshot)
+    rows, tested = area_flag_rows(snapshot, config, "NW", "2008/09")
+    ac = snapshot.table("area_comparisons")
+    ac = ac[(ac.period == "2008/09") & (ac.division_code == "NW")
+            & ac.indicator.isin([i.id for i in config.indicators])]
+    names = snapshot.table("areas").set_index("area_code")["area_name"]
+    assert tested == ac.flag.isin(["better", "similar", "worse"]).sum()
+    flagged = ac[ac.flag.isin(["better", "worse"])]
+    assert sorted(r[0] for r in rows) == sorted(names[flagged.area_code])
 
 
 def test_the_pack_is_served_for_the_selected_division(demo_store):

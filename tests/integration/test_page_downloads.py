@@ -81,7 +81,11 @@ def test_trend_table_holds_estimates_and_changes(client, snapshot):
     published = snapshot.table("changes")
     published = published[(published.level == "division") & (published.geography_code == "HE")
                           & (published.subgroup_dimension == "all")]
-    assert len(changes) == len(published) and changes["significant_95"].sum() == published["significant"].sum()
+    assert len(changes) == len(published)
+    assert (changes["flag"].value_counts().sort_index() == published["flag"].value_counts().sort_index()).all()
+    assert changes["flag_rule"].notna().all() and "significant_95" not in changes.columns
+    assert changes["method"].str.contains(snapshot.table("significance_policy").iloc[0]["force_text"],
+                                          regex=False).all()
 
 
 def test_gap_table_and_area_table(client, snapshot):
@@ -89,9 +93,10 @@ def test_gap_table_and_area_table(client, snapshot):
     published = snapshot.table("gaps")
     assert len(gaps) == published["level"].isin(["force", "division"]).sum()
     assert gaps.loc[gaps.suppressed, "gap_pts"].isna().all()
+    assert (gaps.loc[gaps.suppressed, "flag"] == "suppressed").all() and "significant_95" not in gaps.columns
     area = _both(client, "area-table", [("area-code", "data", "NW05")])
     mine = area[area.level == "area"]
-    assert set(mine["geography_code"]) == {"NW05"} and mine["vs_force_95"].notna().any()
+    assert set(mine["geography_code"]) == {"NW05"} and mine["flag"].notna().any()
     assert set(area["level"]) == {"area", "division", "force"}
 
 
@@ -101,10 +106,14 @@ def test_rug_and_definitions(client, snapshot):
     comp = comp[comp.period == comp.period.max()]
     assert len(rug) == comp.indicator.isin(set(rug.indicator_id)).sum() > 1000
     merged = rug.merge(comp, left_on=["indicator_id", "geography_code"], right_on=["indicator", "area_code"])
-    assert (merged["vs_force_95_x"] == merged["vs_force_95_y"]).all()
+    assert (merged["flag_x"] == merged["flag_y"]).all() and (merged["flag_rule_x"] == merged["flag_rule_y"]).all()
     assert merged.loc[merged["suppressed_y"], "value_x"].isna().all()
+    assert not {"vs_force_95", "vs_force_998", "bh_significant"} & set(rug.columns)
     divisions = _both(client, "rug", [(DIVISION, "value", "NW"), (state("rug", "divisions"), "value", "divisions")])
     assert set(divisions["geography_code"]) == {"NW"} and divisions["lower_95"].notna().any()
+    published = snapshot.table("division_comparisons").set_index(["indicator", "period", "division_code"])
+    for r in divisions.itertuples():
+        assert r.flag == published.loc[(r.indicator_id, r.period, "NW"), "flag"]
     definitions = _both(client, "definitions", [])
     assert "spi1e" in set(definitions["indicator_id"]) and definitions["definition"].notna().all()
 

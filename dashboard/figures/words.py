@@ -1,0 +1,153 @@
+"""The one vocabulary of the views: polarity, flag words, symbols and colours, geography level
+names, method sentences and the way a level is written. Pages, exports and the meeting pack
+all take their words from here (no Dash imports, no statistics).
+
+A flag is the verdict the ingest published for a geography under the force's significance
+policy (``dashboard.stats.policy``): better, similar, worse, not tested or suppressed, with
+polarity already applied. Views show it; they never test anything again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..stats.policy import FLAGS, percent
+
+__all__ = ["FLAGS", "percent"]
+
+# Paul Tol's colour-blind-safe "bright"/"vibrant" pairs (https://personal.sron.nl/~pault/): blue for
+# better, red for worse. Colour never stands alone: every flag also has a word and a shape.
+BETTER, SIMILAR, WORSE = "#0077BB", "#DDDDDD", "#CC3311"
+FLAGGED = ("better", "worse")  # the flags that colour a geography or mark a change
+
+FLAG_WORD = {"better": "Better", "similar": "Similar", "worse": "Worse", "not tested": "Not tested",
+             "suppressed": "Withheld"}
+# Marker shapes (plotly symbols) and the same shapes as text, for hover, tables and legends.
+FLAG_SYMBOL = {"better": "triangle-up", "similar": "circle", "worse": "triangle-down", "not tested": "circle-open",
+               "suppressed": "x"}
+FLAG_GLYPH = {"better": "▲", "similar": "●", "worse": "▼", "not tested": "○", "suppressed": "×"}
+# Marker and line colours (on white), map fills, and pale cell backgrounds that keep dark text legible.
+FLAG_COLOUR = {"better": BETTER, "similar": "#777777", "worse": WORSE, "not tested": "#BBBBBB",
+               "suppressed": "#BBBBBB"}
+FLAG_FILL = {"better": BETTER, "similar": SIMILAR, "worse": WORSE, "not tested": "#F7F7F7", "suppressed": "#FFFFFF"}
+FLAG_TINT = {"better": "#CFE6F5", "similar": "#F4F4F4", "worse": "#F6D1C8", "not tested": "#FFFFFF",
+             "suppressed": "#FFFFFF"}
+
+# A change's direction (the sign of the difference, whatever its significance) and its marker.
+DIRECTION_GLYPH = {"up": "▲", "down": "▼", "none": ""}
+DIRECTION_SYMBOL = {"up": "triangle-up", "down": "triangle-down", "none": "circle"}
+DIRECTION_WORD = {"up": "rise", "down": "fall", "none": "no change"}
+
+POLARITY_WORDS = {"higher": "higher is better", "lower": "lower is better", "nearer_zero": "nearer zero is better"}
+BETTER_WHEN = {"higher": "higher", "lower": "lower", "nearer_zero": "nearer zero"}
+
+LEVEL_NAMES = {"force": "force", "division": "division", "area": "area"}
+
+WITHHELD = "withheld"
+
+
+def polarity_words(polarity: str) -> str:
+    """'higher is better', 'lower is better' or 'nearer zero is better'."""
+    return POLARITY_WORDS[polarity]
+
+
+def better_when(polarity: str) -> str:
+    return BETTER_WHEN[polarity]
+
+
+def flag_word(flag) -> str:
+    return FLAG_WORD.get(flag, str(flag))
+
+
+def level_name(config, level: str) -> str:
+    """The configuration's name for a geography level ('division' may be a BCU elsewhere)."""
+    names = getattr(config, "level_names", None) or {}
+    return names.get(level, LEVEL_NAMES.get(level, level))
+
+
+def base_text(base) -> str:
+    """An unweighted base as shown: '1,234', or 'withheld' where disclosure control withholds it."""
+    if base is None or (isinstance(base, float) and math.isnan(base)):
+        return WITHHELD
+    try:
+        return f"{int(base):,}"
+    except (TypeError, ValueError):
+        return WITHHELD
+
+
+def ci(confidence: float) -> str:
+    """'95% CI'."""
+    return f"{percent(confidence)} CI"
+
+
+def interval(confidence: float) -> str:
+    """'95% interval'."""
+    return f"{percent(confidence)} interval"
+
+
+def vs_force_phrase(flag, force: str = "the force") -> str:
+    """'better than the force', 'similar to the force', 'not tested', 'withheld (base too small)'."""
+    return {"better": f"better than {force}", "worse": f"worse than {force}", "similar": f"similar to {force}",
+            "not tested": "not tested", "suppressed": "withheld (base too small)"}.get(flag, str(flag))
+
+
+def change_phrase(flag, direction) -> str:
+    """A change's verdict in words: 'significant rise, better', 'no significant change', ..."""
+    if flag in FLAGGED:
+        return f"significant {DIRECTION_WORD.get(direction, 'change')}, {flag}"
+    return {"similar": "no significant change", "not tested": "not tested",
+            "suppressed": "withheld (base too small)"}.get(flag, str(flag))
+
+
+def gap_phrase(flag) -> str:
+    """SPI 3b: 'yes: the gap differs from zero', 'no evidence of a gap', 'cannot tell (withheld)'."""
+    return {"worse": "yes: the gap differs from zero", "similar": "no evidence of a gap",
+            "suppressed": "cannot tell (withheld)", "not tested": "not tested"}.get(flag, str(flag))
+
+
+# Method sentences: what each published figure is, in the words every view and file uses.
+def estimate_method(confidence: float) -> str:
+    return (f"Wilson score {interval(confidence)} on the effective base (Kish's, or the survey's published "
+            f"design effect) (docs/methods.md)")
+
+
+def difference_method(confidence: float) -> str:
+    return (f"Newcombe's hybrid score {interval(confidence)} for a difference of two independent proportions "
+            f"(docs/methods.md)")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The published ``significance_policy`` row: the rule, its levels, and its sentences."""
+
+    rule: str
+    q: float
+    level: float
+    confidence: float
+    areas: int
+    label: str
+    area_text: str
+    change_text: str
+    force_text: str
+    trend_confidence: float | None = None
+    trend_periods: int | None = None
+
+    @classmethod
+    def from_row(cls, row: dict) -> Policy:
+        def opt(key, kind):
+            v = row.get(key)
+            return None if v is None or (isinstance(v, float) and math.isnan(v)) else kind(v)
+
+        return cls(rule=str(row["rule"]), q=float(row["q"]), level=float(row["level"]),
+                   confidence=float(row["confidence"]), areas=int(row["areas"]), label=str(row["label"]),
+                   area_text=str(row["area_text"]), change_text=str(row["change_text"]),
+                   force_text=str(row["force_text"]), trend_confidence=opt("trend_confidence", float),
+                   trend_periods=opt("trend_periods", int))
+
+    def text_for(self, level: str) -> str:
+        """The sentence for a verdict at this geography level, on a comparison with the force."""
+        return self.area_text if level == "area" else self.force_text
+
+    def change_text_for(self, level: str) -> str:
+        return self.change_text if level == "area" else self.force_text
