@@ -144,7 +144,9 @@ def funnel(indicator, code):
     # Exactly the limits the published flags use: force value ± flag_z·sqrt(p0(1-p0)/n + flag_tau2).
     p0 = float(pts["force_value"].iloc[0]) / 100
     tested = pts[pts["flag_z"].notna()]
-    n = np.linspace(max(10, pts["effective_base"].min() * 0.8), pts["effective_base"].max() * 1.2, 80)
+    # The grid holds every area's own base, so the drawn line passes exactly through each area's limit.
+    n = np.union1d(np.linspace(max(10, pts["effective_base"].min() * 0.8), pts["effective_base"].max() * 1.2, 80),
+                   pts["effective_base"].to_numpy(float))
     if len(tested):
         lower, upper = flag_limits(p0, n, float(tested["flag_z"].iloc[0]), float(tested["flag_tau2"].iloc[0]))
     else:

@@ -36,6 +36,9 @@ if (!gd || !gd._fullData || !gd._fullData.length) return null;
 return gd._fullData.filter(t => Array.isArray(t.meta) && t.meta[0] === 'change-marker')
     .map(t => ({indicator: t.meta[1], x: Array.from(t.x), symbol: Array.from(t.marker.symbol),
                 color: Array.from(t.marker.color)}));"""
+FUNNEL_DRAWN = """var gd = document.querySelector('#area-funnel .js-plotly-plot');
+if (!gd || !gd._fullData || gd._fullData.length < 3) return null;
+return gd._fullData.map(t => ({name: t.name, meta: t.meta, x: Array.from(t.x), y: Array.from(t.y)}));"""
 TREND_TRACES = ("var gd = document.querySelector('#trends-graph .js-plotly-plot');"
                 "return gd && gd._fullData ? gd._fullData.length : 0;")
 
@@ -122,6 +125,22 @@ def test_every_view_marks_exactly_the_published_flags(dash_duo, demo_store):
         assert _rug_marked(dash_duo, n_areas) == expected, scope
 
         assert _pack_listed(snapshot, config, scope or "all", period, names_to_code) == expected, scope
+    assert dash_duo.get_logs() == []
+
+    # The area's funnel draws exactly the flag's limits: every flagged area outside them at its own
+    # effective base, every similar one inside (the line passes through each area's base).
+    flagged_area = sorted(force_flagged)[0]
+    dash_duo.driver.get(base + f"/area/{flagged_area}#funnel={INDICATOR}")
+    traces = _wait(dash_duo, lambda: dash_duo.driver.execute_script(FUNNEL_DRAWN))
+    lower = next(t for t in traces if t["name"].startswith("Limits"))
+    upper = traces[traces.index(lower) + 1]
+    lo, hi = dict(zip(lower["x"], lower["y"])), dict(zip(upper["x"], upper["y"]))
+    points = [(t["meta"], x, y) for t in traces if t["meta"] in ("better", "similar", "worse")
+              for x, y in zip(t["x"], t["y"])]
+    assert {f for f, _, _ in points} >= {"similar"} and any(f in FLAGGED for f, _, _ in points)
+    for flag, x, y in points:
+        outside = y < lo[x] or y > hi[x]
+        assert outside == (flag in FLAGGED), (flag, x, y, lo[x], hi[x])
     assert dash_duo.get_logs() == []
 
     # Trend markers on an area's page: only the published better/worse changes from the previous
