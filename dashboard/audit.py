@@ -548,8 +548,10 @@ def _exports(snapshot: Snapshot, config: ForceConfig) -> tuple[list[str], list[s
     from .figures import exports as ex
 
     names = ex.geography_names(snapshot, config)
-    extra = {"config": config, "names": names, "policy": getattr(config, "policy", None),
-             "confidence": 0.95}
+    from .figures.select import significance_policy
+
+    extra = {"config": config, "names": names, "policy": significance_policy(snapshot),
+             "confidence": config.policy.confidence}
     ran, leaks = [], []
 
     def build(fn, frame, *args):
@@ -562,31 +564,37 @@ def _exports(snapshot: Snapshot, config: ForceConfig) -> tuple[list[str], list[s
         ran.append(fn.__name__)
         return out
 
-    def check(source_hidden, export, columns, what):
-        cols = [c for c in columns if c in export.columns]
-        bad = np.asarray(source_hidden, bool) & export[cols].notna().any(axis=1).to_numpy()
+    def check(export, hidden_rows: int, what: str, context: tuple[str, ...] = ()):
+        """Every row the download marks withheld shows no number but context (the force's value,
+        the confidence level), and it marks as many rows withheld as the published table."""
+        marked = export["suppressed"].astype(bool).to_numpy()
+        numeric = [c for c in export.columns if pd.api.types.is_numeric_dtype(export[c])
+                   and export[c].dtype != bool and c not in context]
+        bad = marked & export[numeric].notna().any(axis=1).to_numpy()
         leaks.extend(f"{what} row {i} shows a withheld value" for i in np.flatnonzero(bad))
+        if marked.sum() != hidden_rows:
+            leaks.append(f"{what}: {int(marked.sum())} rows marked withheld, {hidden_rows} in the published table")
 
     est = snapshot.table("estimates")
-    e = build(ex.estimates_export, est)
-    if e is not None:
-        check(est["value"].isna(), e, ["value_pct", "lower_95_pct", "upper_95_pct"], "estimates_export")
+    if (e := build(ex.estimates_export, est)) is not None:
+        check(e, int(est["suppressed"].sum()), "estimates_export")
     chg = _optional(snapshot, "changes")
     if not chg.empty and (e := build(ex.changes_export, chg)) is not None:
-        check(chg["difference"].isna(), e, ["difference_pts", "lower_pts", "upper_pts", "p_value"], "changes_export")
+        check(e, int(chg["suppressed"].sum()), "changes_export", ("confidence",))
     gaps = _optional(snapshot, "gaps")
     if not gaps.empty and (e := build(ex.gaps_export, gaps)) is not None:
-        src = gaps.sort_values(["level", "geography_code", "period"]).reset_index(drop=True)
-        check(src["gap"].isna(), e, ["lower_95_pts", "upper_95_pts", "p_value"], "gaps_export")
+        check(e, int(gaps["suppressed"].sum()), "gaps_export", ("confidence",))
     ac = _optional(snapshot, "area_comparisons")
     if not ac.empty and (e := build(ex.comparisons_export, ac, "area")) is not None:
-        check(ac["value"].isna(), e, ["value", "lower_95", "upper_95", "shrunk_value", "p_value"],
-              "comparisons_export(area)")
+        check(e, int(ac["suppressed"].sum()), "comparisons_export(area)", ("force_value",))
     mx = _optional(snapshot, "matrix")
     if not mx.empty:
         m = mx.merge(snapshot.table("areas")[["area_code", "area_name", "division_name"]], on="area_code", how="left")
         if (e := build(ex.matrix_export, m)) is not None:
-            check(mx["worry_index"].isna(), e, ["worry_lower", "worry_upper"], "matrix_export")
+            shown = e[["worry_lower", "worry_upper", "worry_base"]].notna().any(axis=1).to_numpy()
+            bad = e["worry_index"].isna().to_numpy() & shown
+            leaks.extend(f"matrix_export row {i} shows the limits or base of a withheld worry index"
+                         for i in np.flatnonzero(bad))
     return ran, leaks
 
 
