@@ -32,6 +32,7 @@ DRAWN = "map-drawn"  # the snapshot whose geometry the browser's map holds
 TABLE = "map-table"
 BARS = "map-bars"
 CAPTION = "map-caption"
+RULE = "map-rule"
 PNG_BUTTON, SVG_BUTTON, PDF_BUTTON, IMAGE_DOWNLOAD = "map-png", "map-svg", "map-pdf", "map-image-download"
 DEFAULT_INDICATOR = "confidence"
 COLOURINGS = [("value", "Value (continuous)"), ("quintile", "Value (quintiles)"),
@@ -58,6 +59,9 @@ def _body(snapshot, config):
         dcc.Store(id=DRAWN),
         html.P([html.Span(id=CAPTION), " ", html.A("Indicator definitions", href="/data#definitions")],
                className="small", **{"aria-live": "polite"}),
+        # The rule is the snapshot's, the same for every selection: said once here, not resent on each switch.
+        html.P(f"Better / worse than the force ({significance_policy(snapshot).label}): "
+               f"{significance_policy(snapshot).area_text}", id=RULE, className="small"),
         dbc.Row([
             dbc.Col(html.Div(dcc.Graph(id=MAP, config={"topojsonURL": "/assets/topojson/", "displaylogo": False,
                                                        "scrollZoom": False}),
@@ -112,7 +116,7 @@ def update_map(indicator, period, colour, division, drawn):
     flagged = int(values["flag"].isin(("better", "worse")).sum())
     caption = (f"{ind.name}, {period}, {division_label(config, division)}: {len(values)} areas; "
                f"{int(values['suppressed'].sum())} suppressed (base below {config.suppression_threshold}); "
-               f"{flagged} differ from the force ({policy.label}). {policy.area_text} "
+               f"{flagged} differ from the force ({policy.label}). "
                "Hover for value, interval and base; click an area for its profile.")
     if drawn != snapshot.id:  # every area's shape goes once; the division filter then patches locations
         codes = tuple(snapshot.table("areas")["area_code"].sort_values())

@@ -15,7 +15,7 @@ from ..figures.exports import comparisons_export, estimates_export, geography_na
 from ..figures.headline import Headline, change_text, headline_rows, msf_text, overall_outcome, target_text
 from ..figures.overview import overview_frame
 from ..figures.select import ALL_DIVISIONS, area_indicators, latest_period, optional_table, significance_policy
-from ..figures.words import FLAG_GLYPH, base_text, ci, flag_word
+from ..figures.words import FLAG_GLYPH, base_text, ci, flag_word, level_name
 from .common import DIVISION, division_label, info_link, live, page
 
 CARDS = "overview-cards"
@@ -32,8 +32,10 @@ def _body(snapshot, config):
         html.H2("Headline indicators", className="h4"),
         html.Div(id=CARDS),
         html.H2("Indicators by geography", className="h4 mt-4"),
-        html.P(_rug_note(significance_policy(snapshot)), id=RUG_NOTE, className="small"),
-        select("rug", "Show", [("divisions", "Divisions"), ("areas", "All areas, grouped by division")], "divisions"),
+        html.P(_rug_note(config, significance_policy(snapshot)), id=RUG_NOTE, className="small"),
+        select("rug", "Show", [("divisions", f"{_level(config, 'division')}s"),
+                               ("areas", f"All {level_name(config, 'area')}s, grouped by "
+                                         f"{level_name(config, 'division')}")], "divisions"),
         rug_buttons(),
         html.Div(id=RUG),
         html.Div([html.H2("Every indicator, latest period", className="h4 mt-4 me-3 d-inline-block"),
@@ -44,10 +46,14 @@ def _body(snapshot, config):
     ])
 
 
-def _rug_note(policy) -> str:
+def _level(config, level: str) -> str:
+    return level_name(config, level).capitalize()
+
+
+def _rug_note(config, policy) -> str:
     return ("Each cell shows the value and its published flag: better, similar or worse (▲ / ● / ▼ and "
-            f"the word; colour repeats them, it never stands alone). Areas: {policy.area_text} "
-            f"Divisions: {policy.force_text}")
+            f"the word; colour repeats them, it never stands alone). {_level(config, 'area')}s: {policy.area_text} "
+            f"{_level(config, 'division')}s: {policy.force_text}")
 
 
 def layout(**_query):
@@ -124,7 +130,7 @@ def rug(division, level):
         if division != ALL_DIVISIONS:
             areas = areas[areas.division_code == division]
         keyed = {} if comp is None else {(r.indicator, r.area_code): r for r in comp.itertuples()}
-        header = [html.Th("Area", scope="col"), html.Th("Division", scope="col")] + [
+        header = [html.Th(_level(config, "area"), scope="col"), html.Th(_level(config, "division"), scope="col")] + [
             html.Th(i.short_name, scope="col") for i in inds]
         body = [html.Tr([html.Th(html.A(a.area_name, href=f"/area/{a.area_code}"), scope="row"),
                          html.Td(a.division_name)]
