@@ -99,7 +99,7 @@ def optional_table(snapshot, name):
         return None
 
 
-def respondent_profile(snapshot, config, division: str, period: str, confidence: float = 0.95) -> pd.DataFrame:
+def respondent_profile(snapshot, config, division: str, period: str, confidence: float) -> pd.DataFrame:
     """Who answered the local survey against who lives there, by age band, sex and ethnicity:
     unweighted shares of respondents with Wilson intervals beside residents' shares.
     Aggregates only: no respondent row leaves the server."""
