@@ -361,6 +361,11 @@ def _bounds(world: _World) -> AttackResult:
     return res
 
 
+def _all_but(frame: pd.DataFrame, *context: str) -> tuple[str, ...]:
+    """The columns of ``frame`` that a withheld row must leave empty (or "suppressed")."""
+    return tuple(c for c in frame.columns if c not in context)
+
+
 def _close(estimate, truth) -> np.ndarray:
     estimate, truth = np.asarray(estimate, float), np.asarray(truth, float)
     return np.isfinite(estimate) & np.isfinite(truth) & (np.abs(estimate - truth) <= TOLERANCE + 1e-9)
@@ -472,10 +477,11 @@ def _inversion(snapshot: Snapshot, world: _World) -> AttackResult:
             return pd.MultiIndex.from_frame(pd.DataFrame({
                 "indicator": ac["indicator"], "survey": ac["indicator"].map(ind_survey), "level": level,
                 "geography_code": code, "period": ac["period"], "subgroup_dimension": ALL, "subgroup": ALL}))
+        # Every column of a withheld row but its keys and the family-wide context.
         exposed_rows(ac, key_frame("area", ac["area_code"]),
-                     ("z", "p_value", "vs_rest_difference", "vs_rest_lower", "vs_rest_upper", "shrunk_value",
-                      "shrunk_lower", "shrunk_upper", "funnel_lower_95", "funnel_upper_95", "vs_force_95",
-                      "vs_force_998", "vs_force_od_998", "vs_division_95", "vs_division_998", "bh_adjusted_p"),
+                     _all_but(ac, "indicator", "period", "area_code", "division_code", "force_value", "division_value",
+                              "flag_rule", "flag_z", "flag_tau2", "phi", "confidence", "suppressed",
+                              "suppression_reason", "small_base", "value"),
                      "area_comparisons", "value")
         exposed_rows(ac, key_frame("division", ac["division_code"]), (), "area_comparisons", "division_value")
     dc = _optional(snapshot, "division_comparisons")
@@ -485,7 +491,9 @@ def _inversion(snapshot: Snapshot, world: _World) -> AttackResult:
             "indicator": dc["indicator"], "survey": dc["indicator"].map(ind_survey), "level": "division",
             "geography_code": dc["division_code"], "period": dc["period"], "subgroup_dimension": ALL,
             "subgroup": ALL}))
-        exposed_rows(dc, keys, ("p_value", "vs_force_95", "vs_force_998"), "division_comparisons")
+        exposed_rows(dc, keys, _all_but(dc, "indicator", "period", "division_code", "confidence", "flag_rule", "method",
+                                        "suppressed", "suppression_reason", "small_base", "value"),
+                     "division_comparisons", "value")
     tg = _optional(snapshot, "targets")
     if not tg.empty:
         ind_survey = cfg.survey_of
