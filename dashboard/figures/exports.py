@@ -7,7 +7,7 @@ import io
 
 import pandas as pd
 
-from .words import better_when, difference_method, estimate_method, interval, polarity_words
+from .words import better_when, difference_method, estimate_method, interval, polarity_words, withheld_note
 
 
 def area_table_export(values: pd.DataFrame, indicator, config, period: str, division_label: str,
@@ -23,7 +23,7 @@ def area_table_export(values: pd.DataFrame, indicator, config, period: str, divi
         "unweighted_base": values["base"],
         "suppressed": values["suppressed"],
         "suppression_reason": values["suppressed"].map(
-            lambda s: f"base below {config.suppression_threshold}" if s else ""),
+            lambda s: withheld_note(config.suppression_threshold) if s else ""),
         "flag": values["flag"],
         "flag_rule": values["flag_rule"] if "flag_rule" in values.columns else "",
         "resource_level": values.get("resource_level"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..stats.disclosure import withheld_reason
 from ..stats.policy import FLAGS, percent
 
 __all__ = ["FLAGS", "percent"]
@@ -74,6 +75,11 @@ def base_text(base) -> str:
         return f"{int(base):,}"
     except (TypeError, ValueError):
         return WITHHELD
+
+
+def withheld_note(threshold: int) -> str:
+    """Why a figure is withheld, the same for every withheld figure (the published reason)."""
+    return withheld_reason(threshold)
 
 
 def ci(confidence: float) -> str:

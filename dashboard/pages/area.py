@@ -15,7 +15,7 @@ from ..components.state import checked, select, state_id
 from ..figures.charts import crime_by_type, funnel_plot, spine_chart
 from ..figures.exports import estimates_export, geography_names
 from ..figures.select import area_indicators, latest_period, optional_table, significance_policy
-from ..figures.words import FLAG_GLYPH, base_text, ci, vs_force_phrase
+from ..figures.words import FLAG_GLYPH, base_text, ci, vs_force_phrase, withheld_note
 from ..stats.areas import flag_limits
 from .common import info_link, live, page
 
@@ -114,7 +114,7 @@ def _body_for(code):
                     f"Shrunken estimate ({ci(policy.confidence)})", "Division", "Force",
                     f"Compared with the force ({policy.label})")])),
                 html.Tbody(table_rows)], className="table table-sm"), className="table-responsive"),
-            html.P(("Suppressed (base below " f"{config.suppression_threshold}): " + ", ".join(suppressed) + ". ")
+            html.P((f"Withheld ({withheld_note(config.suppression_threshold)}): " + ", ".join(suppressed) + ". ")
                    if suppressed else "No estimate is suppressed. ", className="small"),
             html.P("† small base. The shrunken estimate borrows strength from the division's other areas; it is shown "
                    "beside the raw estimate, never instead of it.", className="small"),

@@ -24,7 +24,7 @@ from ..figures.select import (
     resource_levels,
     significance_policy,
 )
-from ..figures.words import FLAG_GLYPH, base_text, interval, vs_force_phrase
+from ..figures.words import FLAG_GLYPH, base_text, interval, vs_force_phrase, withheld_note
 from .common import DIVISION, division_label, live, page
 
 MAP = "map-graph"
@@ -115,7 +115,8 @@ def update_map(indicator, period, colour, division, drawn):
     policy = significance_policy(snapshot)
     flagged = int(values["flag"].isin(("better", "worse")).sum())
     caption = (f"{ind.name}, {period}, {division_label(config, division)}: {len(values)} areas; "
-               f"{int(values['suppressed'].sum())} suppressed (base below {config.suppression_threshold}); "
+               f"{int(values['suppressed'].sum())} withheld (fewer than {config.suppression_threshold} respondents, "
+               "or to protect another withheld figure); "
                f"{flagged} differ from the force ({policy.label}). "
                "Hover for value, interval and base; click an area for its profile.")
     if drawn != snapshot.id:  # every area's shape goes once; the division filter then patches locations
@@ -153,7 +154,7 @@ def update_table(indicator, period, division):
                      "base": int(r.base) if r.base == r.base else base_text(r.base),
                      "flag": f"{FLAG_GLYPH.get(r.flag, '')} {vs_force_phrase(r.flag)}",
                      "resource_level": r.resource_level,
-                     "note": f"suppressed: base below {config.suppression_threshold}" if r.suppressed
+                     "note": withheld_note(config.suppression_threshold) if r.suppressed
                      else ("small base" if r.small_base else "")})
     force_value = None if force.empty or bool(force["suppressed"].iloc[0]) else float(force["value"].iloc[0])
     ind = config.indicator(indicator)

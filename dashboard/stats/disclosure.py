@@ -311,6 +311,8 @@ def cell_suppression(cells: pd.DataFrame, parent_of: Mapping[str, str], threshol
         raise ValueError(f"cells lack column(s): {', '.join(missing)}")
     if threshold < 1:
         raise ValueError(f"threshold must be at least 1 (got {threshold})")
+    if cells.empty:  # a force with no survey results (crime only): nothing to withhold
+        return pd.DataFrame({"primary": np.zeros(0, bool), "hidden": np.zeros(0, bool)}, index=cells.index)
     base = cells["n_unweighted"].to_numpy(float)
     positives = (cells["positives_unweighted"].to_numpy(float) if "positives_unweighted" in cells.columns
                  else np.full(len(cells), np.nan))

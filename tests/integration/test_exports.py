@@ -63,10 +63,11 @@ def test_suppressed_values_never_reach_an_export(demo_store):
     policy = significance_policy(snap)
     frame = area_table_export(values, config.indicator("confidence"), config, "2008/09", "force", policy)
     assert frame.loc[frame.index[:3], ["value_pct", "lower_95_pct", "upper_95_pct"]].isna().all().all()
-    assert (frame.loc[frame.index[:3], "suppression_reason"] == "base below 50").all()
+    reason = "withheld: fewer than 50 respondents, or withheld so that another withheld figure cannot be worked out"
+    assert (frame.loc[frame.index[:3], "suppression_reason"] == reason).all()
     assert frame.loc[frame.index[:2], "unweighted_base"].isna().all()
     text = to_csv(frame)
-    assert "base below 50" in text
+    assert reason in text
 
 
 def test_the_area_export_carries_the_published_flag_and_its_rule(demo_store):

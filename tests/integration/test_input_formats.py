@@ -65,8 +65,13 @@ def test_aggregated_tables(source_copy, tmp_path):
     r = Store(tmp_path / "store").open().table("survey_results")
     agg = r[r["source"] == "aggregated"].set_index("indicator")
     assert agg.loc["spi2a", "weighted_positives"] / agg.loc["spi2a", "sum_weights"] == pytest.approx(0.525)
+    # A supplied effective base is the producer's own: used as given, the design effect not applied again.
     assert agg.loc["spi2a", "effective_base"] == pytest.approx(830)
-    assert agg.loc["kdi", "effective_base"] == pytest.approx(991)
+    # A blank one: the base over the BCS's configured total design effect (1.5).
+    assert agg.loc["kdi", "effective_base"] == pytest.approx(991 / 1.5)
+    est = Store(tmp_path / "store").open().table("estimates")
+    force = est[(est.level == "force") & (est.subgroup_dimension == "all") & (est.period == "2007/08")]
+    assert force.set_index("indicator").loc["spi2a", "effective_base"] == pytest.approx(830)
 
 
 def test_aggregated_result_that_clashes_with_respondent_data_is_rejected(source_copy, tmp_path):

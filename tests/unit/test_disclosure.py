@@ -111,6 +111,13 @@ def test_a_withheld_total_withholds_every_subgroup_of_its_geography():
     assert {("A1", "all"), ("A1", "white"), ("A1", "male"), ("A1", "female")} <= hidden_set(df, out)
 
 
+def test_no_survey_results_withhold_nothing():
+    """A force with crime data and no surveys publishes no survey cells: nothing to decide."""
+    empty = table([]).astype({"geography_code": "float64"})
+    out = cell_suppression(empty, PARENT, 50)
+    assert out.empty and list(out.columns) == ["primary", "hidden"]
+
+
 def test_arguments_are_checked():
     with pytest.raises(ValueError, match="cells lack column\\(s\\): n_unweighted"):
         cell_suppression(table([]).drop(columns="n_unweighted"), PARENT, 50)
