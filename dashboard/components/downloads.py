@@ -3,20 +3,50 @@
 Each page declares its downloads once, at import: ``table_downloads(prefix, build, states)``
 gives CSV and Excel buttons whose callback calls ``build(*state_values) -> (frame, stem)``
 (the table as shown, suppression applied, with definition and method columns), and
-``figure_downloads(graph_id, stem)`` gives PNG, SVG and PDF buttons that export the figure the
-graph is showing through kaleido. The returned function makes the buttons for the layout.
+``figure_downloads(graph_id, stem, build, states)`` gives PNG, SVG and PDF buttons whose callback
+rebuilds the chart on the server, ``build(*state_values) -> go.Figure | None``, with the figure
+builder the page's own graph uses, and renders it through kaleido at a size fixed here. The
+browser's copy of the figure is never read: rendering a figure from the request let a client
+make the server's Chromium fetch URLs and read local files (issue #11). The returned function
+makes the buttons for the layout.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from ..figures.exports import to_csv, to_xlsx
 from ..figures.images import FORMATS, figure_image
+from .state import UnknownSelection
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HEIGHT = 700
+MAX_HEIGHT = 4000  # a chart with a height per row (areas, indicators) stops growing here
+
+
+@dataclass(frozen=True)
+class FigureExport:
+    """How one chart is exported: its builder, the selections it reads, its size."""
+    build: Callable[..., go.Figure | None]
+    states: tuple[State, ...]
+    width: int
+    height: int | None  # None: the height the server's builder gave the figure (per row), capped
+
+    def size(self, fig: go.Figure) -> tuple[int, int]:
+        """(width, height) in pixels; the figure was built on the server, never taken from a request."""
+        height = self.height or fig.layout.height or DEFAULT_HEIGHT
+        return self.width, min(int(height), MAX_HEIGHT)
+
+
+# Every figure download, by its dcc.Download id (tests enumerate them).
+FIGURE_EXPORTS: dict[str, FigureExport] = {}
 
 
 def _button(component_id: str, label: str, description: str):
@@ -44,22 +74,30 @@ def table_downloads(prefix: str, build: Callable, states: list[State], what: str
     return buttons
 
 
-def figure_downloads(graph_id: str, stem: str, label: str = "Chart", width: int = 1200,
-                     height: int | None = None) -> Callable[[], html.Div]:
-    """PNG, SVG and PDF of the figure the graph shows. Ids: ``{graph_id}-png`` (-svg, -pdf) and
-    ``{graph_id}-image-download``. The figure's own height is kept when it sets one."""
+def figure_downloads(graph_id: str, stem: str, build: Callable[..., go.Figure | None], states: list[State],
+                     label: str = "Chart", width: int = 1200, height: int | None = None) -> Callable[[], html.Div]:
+    """PNG, SVG and PDF of the chart, rebuilt from the selections. Ids: ``{graph_id}-png`` (-svg,
+    -pdf) and ``{graph_id}-image-download``. ``build(*state_values)`` returns the figure, or None
+    (or raises UnknownSelection) for no download. Without ``height`` the builder's own height
+    (computed from its rows) is used, capped at MAX_HEIGHT."""
     ids = {fmt: f"{graph_id}-{fmt}" for fmt in FORMATS}
     download_id = f"{graph_id}-image-download"
+    export = FIGURE_EXPORTS[download_id] = FigureExport(build, tuple(states), width, height)
 
-    @callback(Output(download_id, "data"), *[Input(i, "n_clicks") for i in ids.values()], State(graph_id, "figure"),
+    @callback(Output(download_id, "data"), *[Input(i, "n_clicks") for i in ids.values()], *states,
               prevent_initial_call=True)
     def _download(*args):
-        figure = args[-1]
+        values = args[len(ids):]
         fmt = next(f for f, i in ids.items() if i == ctx.triggered_id)
-        fig = go.Figure(figure or {}, skip_invalid=True)
-        fig_height = height or fig.layout.height or 700
-        image = figure_image(fig, fmt, width=width, height=int(fig_height))
-        return dcc.send_bytes(image, f"{stem}.{fmt}")
+        try:
+            fig = export.build(*values)
+        except UnknownSelection as exc:
+            logger.warning("%s refused: %s", download_id, exc)
+            return no_update
+        if fig is None:
+            return no_update
+        w, h = export.size(fig)
+        return dcc.send_bytes(figure_image(fig, fmt, width=w, height=h), f"{stem}.{fmt}")
 
     def buttons() -> html.Div:
         return html.Div([_button(ids[fmt], f"{label} as {fmt.upper()}", f"Download the {label.lower()} as "

@@ -40,7 +40,21 @@ def parse_fragment(fragment: str | None) -> dict[str, str]:
 
 def checked(value, allowed, default):
     """Callback inputs are checked against known values; anything else gives the default."""
-    return value if value in allowed else default
+    return value if isinstance(value, str) and value in allowed else default
+
+
+class UnknownSelection(ValueError):
+    """A selection no control offers: a download refuses it rather than export something else."""
+
+
+def known(value, allowed, default):
+    """:func:`checked` for downloads: a control not filled yet (None) gives the default, as the
+    page shows it; any other value not in ``allowed`` raises UnknownSelection."""
+    if value is None:
+        return default
+    if isinstance(value, str) and value in allowed:
+        return value
+    raise UnknownSelection(f"not a selection the page offers: {str(value)[:80]!r}")
 
 
 @callback(

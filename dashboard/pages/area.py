@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from ..components.downloads import figure_downloads, table_downloads
-from ..components.state import checked, select, state_id
+from ..components.state import checked, known, select, state_id
 from ..figures.charts import crime_by_type, funnel_plot, spine_chart
 from ..figures.exports import estimates_export, geography_names
 from ..figures.select import area_indicators, latest_period, optional_table, significance_policy
@@ -24,38 +24,59 @@ FUNNEL_INDICATOR = state_id("funnel", "confidence")
 AREA_CODE = "area-code"
 
 
+def _indicator_rows(snapshot, config, code) -> list[dict]:
+    """Every area indicator of the latest period: the area's estimate beside its division's and
+    the force's, with the published flag and shrunken estimate."""
+    division = snapshot.table("areas").set_index("area_code").loc[code, "division_code"]
+    est = snapshot.table("estimates")
+    period = latest_period(est)
+    # The rows this page shows (the area, its division, the force), picked in one pass.
+    sel = est[(est.period == period) & (est.subgroup_dimension == "all") & (
+        (est.level == "force") | ((est.level == "division") & (est.geography_code == division))
+        | ((est.level == "area") & (est.geography_code == code)))]
+    ac = optional_table(snapshot, "area_comparisons")
+    ac = ac[(ac.period == period) & (ac.area_code == code)].set_index("indicator") if ac is not None else None
+    rows = []
+    for ind in area_indicators(config):
+        a = sel[(sel.indicator == ind.id) & (sel.level == "area") & (sel.geography_code == code)]
+        d = sel[(sel.indicator == ind.id) & (sel.level == "division") & (sel.geography_code == division)]
+        f = sel[(sel.indicator == ind.id) & (sel.level == "force")]
+        if a.empty:
+            continue
+        a = a.iloc[0]
+        c = ac.loc[ind.id] if ac is not None and ind.id in ac.index else None
+        flag = "suppressed" if a.suppressed else (c.flag if c is not None else "not tested")
+        rows.append({"id": ind.id, "label": ind.short_name, "value": a.value, "lower_95": a.lower_95,
+                     "upper_95": a.upper_95, "base": a.base, "suppressed": bool(a.suppressed),
+                     "small_base": bool(a.small_base),
+                     "division_value": d.value.iloc[0] if len(d) else np.nan,
+                     "force_value": f.value.iloc[0] if len(f) else np.nan, "flag": flag,
+                     "shrunk": (c.shrunk_value, c.shrunk_lower, c.shrunk_upper) if c is not None else None})
+    return rows
+
+
+def _crime_figure(snapshot, code):
+    """The area's recorded crime by type against the force, latest period; None without crime data."""
+    rates = optional_table(snapshot, "crime_rates")
+    if rates is None or not len(rates):
+        return None
+    rp = rates["period"].max()
+    mine = rates[(rates.level == "area") & (rates.geography_code == code) & (rates.period == rp)
+                 & ~rates.measure.str.startswith("basket:")]
+    force = rates[(rates.level == "force") & (rates.period == rp)]
+    return crime_by_type(mine, force, significance_policy(snapshot).confidence)
+
+
 def _body_for(code):
     def body(snapshot, config):
         areas = snapshot.table("areas").set_index("area_code")
         if code not in areas.index:
             return html.P(f"There is no area {code!r} in this snapshot.", className="alert alert-warning")
         area = areas.loc[code]
-        est = snapshot.table("estimates")
-        period = latest_period(est)
+        period = latest_period(snapshot.table("estimates"))
         inds = area_indicators(config)
-        # The rows this page shows (the area, its division, the force), picked in one pass.
-        sel = est[(est.period == period) & (est.subgroup_dimension == "all") & (
-            (est.level == "force") | ((est.level == "division") & (est.geography_code == area.division_code))
-            | ((est.level == "area") & (est.geography_code == code)))]
-        ac = optional_table(snapshot, "area_comparisons")
-        ac = ac[(ac.period == period) & (ac.area_code == code)].set_index("indicator") if ac is not None else None
         policy = significance_policy(snapshot)
-        rows = []
-        for ind in inds:
-            a = sel[(sel.indicator == ind.id) & (sel.level == "area") & (sel.geography_code == code)]
-            d = sel[(sel.indicator == ind.id) & (sel.level == "division") & (sel.geography_code == area.division_code)]
-            f = sel[(sel.indicator == ind.id) & (sel.level == "force")]
-            if a.empty:
-                continue
-            a = a.iloc[0]
-            c = ac.loc[ind.id] if ac is not None and ind.id in ac.index else None
-            flag = "suppressed" if a.suppressed else (c.flag if c is not None else "not tested")
-            rows.append({"id": ind.id, "label": ind.short_name, "value": a.value, "lower_95": a.lower_95,
-                         "upper_95": a.upper_95, "base": a.base, "suppressed": bool(a.suppressed),
-                         "small_base": bool(a.small_base),
-                         "division_value": d.value.iloc[0] if len(d) else np.nan,
-                         "force_value": f.value.iloc[0] if len(f) else np.nan, "flag": flag,
-                         "shrunk": (c.shrunk_value, c.shrunk_lower, c.shrunk_upper) if c is not None else None})
+        rows = _indicator_rows(snapshot, config, code)
         table_rows = [html.Tr([
             html.Th([r["label"], info_link(r["id"])], scope="row"),
             html.Td("suppressed" if r["suppressed"] else f"{r['value']:.1f}% ({r['lower_95']:.1f}–{r['upper_95']:.1f})"),
@@ -79,16 +100,9 @@ def _body_for(code):
                        className="small"),
                 html.P([html.Strong("Engagement: "), mm.engagement, " ", html.Strong("Frequency: "), mm.frequency]),
             ])
-        rates = optional_table(snapshot, "crime_rates")
-        crime_block = html.P("No crime data in this snapshot.")
-        if rates is not None and len(rates):
-            rp = rates["period"].max()
-            mine = rates[(rates.level == "area") & (rates.geography_code == code) & (rates.period == rp)
-                         & ~rates.measure.str.startswith("basket:")]
-            force = rates[(rates.level == "force") & (rates.period == rp)]
-            crime_block = html.Div([crime_buttons(), dcc.Graph(id=CRIME, figure=crime_by_type(
-                mine, force, policy.confidence),
-                                                               config={"displaylogo": False})])
+        crime = _crime_figure(snapshot, code)
+        crime_block = html.P("No crime data in this snapshot.") if crime is None else html.Div([
+            crime_buttons(), dcc.Graph(id=CRIME, figure=crime, config={"displaylogo": False})])
         suppressed = [r["label"] for r in rows if r["suppressed"]]
         return html.Div([
             html.H2(f"{area.area_name} ({code}), {area.division_name}", className="h4"),
@@ -134,13 +148,18 @@ def funnel(indicator, code):
         raise PreventUpdate
     snapshot, config = live()
     inds = {i.id for i in area_indicators(config)}
-    indicator = checked(indicator, inds, next(iter(inds)))
+    fig = _funnel_figure(snapshot, checked(indicator, inds, next(iter(inds))), code)
+    return {} if fig is None else fig
+
+
+def _funnel_figure(snapshot, indicator, code):
+    """The indicator's funnel plot with the area highlighted; None when no area has a value."""
     ac = optional_table(snapshot, "area_comparisons")
     period = latest_period(snapshot.table("estimates"))
     pts = ac[(ac.indicator == indicator) & (ac.period == period) & ~ac.suppressed]
     pts = pts.merge(snapshot.table("areas")[["area_code", "area_name"]], on="area_code")
     if pts.empty:
-        return {}
+        return None
     # Exactly the limits the published flags use: force value ± flag_z·sqrt(p0(1-p0)/n + flag_tau2).
     p0 = float(pts["force_value"].iloc[0]) / 100
     tested = pts[pts["flag_z"].notna()]
@@ -184,9 +203,40 @@ def _table_export(code):
 
 
 table_buttons = table_downloads("area-table", _table_export, [State(AREA_CODE, "data")], what="area's figures")
-spine_buttons = figure_downloads(SPINE, "area-indicators", label="Chart")
-funnel_buttons = figure_downloads(FUNNEL, "area-funnel", label="Funnel plot")
-crime_buttons = figure_downloads(CRIME, "area-crime-by-type", label="Crime chart")
+
+
+def _area(snapshot, code):
+    """The area code, if the snapshot has it; any other is refused."""
+    return known(code, set(snapshot.table("areas")["area_code"]), None)
+
+
+def _spine_export(code):
+    """The area's charts rebuilt on the server from its code (and the funnel's indicator)."""
+    snapshot, config = live()
+    code = _area(snapshot, code)
+    return None if code is None else spine_chart(pd.DataFrame(_indicator_rows(snapshot, config, code)),
+                                                  significance_policy(snapshot))
+
+
+def _funnel_export(indicator, code):
+    snapshot, config = live()
+    code = _area(snapshot, code)
+    inds = {i.id for i in area_indicators(config)}
+    indicator = known(indicator, inds, next(iter(inds)))
+    return None if code is None else _funnel_figure(snapshot, indicator, code)
+
+
+def _crime_export(code):
+    snapshot, _ = live()
+    code = _area(snapshot, code)
+    return None if code is None else _crime_figure(snapshot, code)
+
+
+spine_buttons = figure_downloads(SPINE, "area-indicators", _spine_export, [State(AREA_CODE, "data")], label="Chart")
+funnel_buttons = figure_downloads(FUNNEL, "area-funnel", _funnel_export,
+                                  [State(FUNNEL_INDICATOR, "value"), State(AREA_CODE, "data")], label="Funnel plot")
+crime_buttons = figure_downloads(CRIME, "area-crime-by-type", _crime_export, [State(AREA_CODE, "data")],
+                                 label="Crime chart")
 
 
 dash.register_page(__name__, path_template="/area/<code>", name="Area profile", title="Area profile", layout=layout)

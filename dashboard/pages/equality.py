@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from ..components.downloads import figure_downloads, table_downloads
-from ..components.state import checked
+from ..components.state import checked, known
 from ..figures.charts import gap_chart, profile_bars
 from ..figures.exports import gaps_export, geography_names
 from ..figures.select import ALL_DIVISIONS, gaps_shown, respondent_profile, significance_policy
@@ -44,6 +44,14 @@ def layout(**_query):
     return page("Equality", _body)
 
 
+def _profile(snapshot, config, division):
+    """(period, profile) of the latest local survey's respondents; profile None without one."""
+    est = snapshot.table("estimates")
+    period = max(est.loc[est["survey"] == "LOCAL", "period"]) if (est["survey"] == "LOCAL").any() else None
+    confidence = significance_policy(snapshot).confidence
+    return period, (respondent_profile(snapshot, config, division, period, confidence) if period else None)
+
+
 @callback(Output(GAP, "figure"), Output(GAP_TABLE, "children"), Output(PROFILE, "figure"),
           Output(PROFILE_NOTE, "children"), Input(DIVISION, "value"), Input(READY, "data"))
 def update(division, _ready=True):
@@ -67,10 +75,8 @@ def update(division, _ready=True):
                          html.Td(gap_phrase(r.flag), **{"data-flag": r.flag})]) for r in latest.itertuples()]
         table = html.Table([html.Caption(f"Latest period, {latest['period'].iat[0]}"), head, html.Tbody(body)],
                            className="table table-sm")
-    est = snapshot.table("estimates")
-    period = max(est.loc[est["survey"] == "LOCAL", "period"]) if (est["survey"] == "LOCAL").any() else None
+    period, profile = _profile(snapshot, config, division)
     confidence = significance_policy(snapshot).confidence
-    profile = respondent_profile(snapshot, config, division, period, confidence) if period else None
     if profile is None or profile.empty:
         return fig, table, {}, "No local survey respondents in this snapshot."
     young = profile[(profile["dimension"] == "age_band") & (profile["category"] == "16-24")]
@@ -95,8 +101,27 @@ def _gap_export(division):
 
 gap_table_buttons = table_downloads("equality-gap-table", _gap_export, [State(DIVISION, "value")],
                                     what="SPI 3b table")
-gap_figure_buttons = figure_downloads(GAP, "spi3b-gap", label="Gap chart")
-profile_buttons = figure_downloads(PROFILE, "local-survey-respondents", label="Respondents chart")
+
+
+def _gap_figure(division):
+    """The gap chart as the page draws it, rebuilt from the division; unknown ones are refused."""
+    snapshot, config = live()
+    division = known(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    labels = {config.force_code: config.force_short_name, **{d.code: d.name for d in config.divisions}}
+    gaps = gaps_shown(snapshot, division)
+    return gap_chart(gaps, labels) if gaps is not None else None
+
+
+def _profile_figure(division):
+    snapshot, config = live()
+    division = known(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    _, profile = _profile(snapshot, config, division)
+    return None if profile is None or profile.empty else profile_bars(profile)
+
+
+gap_figure_buttons = figure_downloads(GAP, "spi3b-gap", _gap_figure, [State(DIVISION, "value")], label="Gap chart")
+profile_buttons = figure_downloads(PROFILE, "local-survey-respondents", _profile_figure, [State(DIVISION, "value")],
+                                   label="Respondents chart")
 
 
 dash.register_page(__name__, path="/equality", name="Equality", title="Equality", layout=layout)

@@ -10,8 +10,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html, no_update
 
-from ..components.downloads import figure_downloads, table_downloads
-from ..components.state import checked, select, state_id
+from ..components.downloads import FIGURE_EXPORTS, FigureExport, figure_downloads, table_downloads
+from ..components.state import UnknownSelection, checked, known, select, state_id
 from ..figures.charts import ranked_bars
 from ..figures.exports import area_table_export
 from ..figures.images import figure_image
@@ -90,15 +90,17 @@ def layout(**_query):
     return page("Map of areas", _body)
 
 
-def _selection(indicator, period, colour, division):
+def _selection(indicator, period, colour, division, check=checked):
+    """The selections checked (``known`` for downloads, which refuses unknown ones) and the values."""
     snapshot, config = live()
     inds = {i.id for i in area_indicators(config)}
     estimates = snapshot.table("estimates")
     latest = latest_period(estimates)
-    indicator = checked(indicator, inds, DEFAULT_INDICATOR)
-    period = checked(period, set(estimates["period"].unique()), latest) if period != "latest" else latest
-    colour = checked(colour, {c for c, _ in COLOURINGS}, "value")
-    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    indicator = check(indicator, inds, DEFAULT_INDICATOR)
+    period = check(period, set(estimates["period"].unique()) | {"latest"}, "latest")
+    period = latest if period == "latest" else period
+    colour = check(colour, {c for c, _ in COLOURINGS}, "value")
+    division = check(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
     values = area_values(snapshot, config, indicator, period, division)
     return snapshot, config, indicator, period, colour, division, values
 
@@ -143,9 +145,6 @@ def update_map(indicator, period, colour, division, drawn):
           Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(DIVISION, "value"))
 def update_table(indicator, period, division):
     snapshot, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
-    est = snapshot.table("estimates")
-    force = est[(est["indicator"] == indicator) & (est["period"] == period) & (est["level"] == "force")
-                & (est["subgroup_dimension"] == "all")]
     rows = []
     for r in values.itertuples():
         rows.append({"area_name": r.area_name, "division_name": r.division_name,
@@ -156,10 +155,18 @@ def update_table(indicator, period, division):
                      "resource_level": r.resource_level,
                      "note": withheld_note(config.suppression_threshold) if r.suppressed
                      else ("small base" if r.small_base else "")})
+    return rows, _bars(snapshot, config, indicator, period, values)
+
+
+def _bars(snapshot, config, indicator, period, values):
+    """The ranked chart of the areas shown, with the force's value as its reference line."""
+    est = snapshot.table("estimates")
+    force = est[(est["indicator"] == indicator) & (est["period"] == period) & (est["level"] == "force")
+                & (est["subgroup_dimension"] == "all")]
     force_value = None if force.empty or bool(force["suppressed"].iloc[0]) else float(force["value"].iloc[0])
     ind = config.indicator(indicator)
-    return rows, ranked_bars(values, force_value, f"{ind.short_name}, {period}: areas ranked",
-                             significance_policy(snapshot))
+    return ranked_bars(values, force_value, f"{ind.short_name}, {period}: areas ranked",
+                       significance_policy(snapshot))
 
 
 @callback(Output("_pages_location", "pathname"), Input(MAP, "clickData"), prevent_initial_call=True)
@@ -184,7 +191,17 @@ def _table_export(indicator, period, division):
 
 table_buttons = table_downloads("map", _table_export, [State(INDICATOR, "value"), State(PERIOD, "value"),
                                                        State(DIVISION, "value")], what="areas table")
-bars_buttons = figure_downloads(BARS, "areas-ranked", label="Ranked chart")
+
+
+def _bars_export(indicator, period, division):
+    """The ranked chart rebuilt from the selections; unknown ones are refused."""
+    snapshot, config, indicator, period, _, division, values = _selection(indicator, period, "value", division,
+                                                                          check=known)
+    return _bars(snapshot, config, indicator, period, values)
+
+
+bars_buttons = figure_downloads(BARS, "areas-ranked", _bars_export, [State(INDICATOR, "value"),
+                                State(PERIOD, "value"), State(DIVISION, "value")], label="Ranked chart")
 
 
 def map_figure(snapshot, config, indicator, period, colour, division):
@@ -198,14 +215,30 @@ def map_figure(snapshot, config, indicator, period, colour, division):
     return fig
 
 
+def _map_export(indicator, period, colour, division):
+    """The map rebuilt whole from the selections; unknown ones are refused."""
+    snapshot, config, indicator, period, colour, division, _ = _selection(indicator, period, colour, division,
+                                                                          check=known)
+    return map_figure(snapshot, config, indicator, period, colour, division)
+
+
+MAP_STATES = (State(INDICATOR, "value"), State(PERIOD, "value"), State(COLOUR, "value"), State(DIVISION, "value"))
+MAP_EXPORT = FIGURE_EXPORTS[IMAGE_DOWNLOAD] = FigureExport(_map_export, MAP_STATES, width=1200, height=800)
+
+
 @callback(Output(IMAGE_DOWNLOAD, "data"), Input(PNG_BUTTON, "n_clicks"), Input(SVG_BUTTON, "n_clicks"),
-          Input(PDF_BUTTON, "n_clicks"), State(INDICATOR, "value"), State(PERIOD, "value"), State(COLOUR, "value"),
-          State(DIVISION, "value"), prevent_initial_call=True)
+          Input(PDF_BUTTON, "n_clicks"), *MAP_STATES, prevent_initial_call=True)
 def download_image(_png, _svg, _pdf, indicator, period, colour, division):
-    """The map rebuilt whole on the server from the selections (the browser's copy holds patches)."""
-    snapshot, config, indicator, period, colour, division, _ = _selection(indicator, period, colour, division)
+    """The map rebuilt whole on the server from the selections (the browser's copy holds patches);
+    its own buttons and file name, so not through figure_downloads."""
+    try:
+        _, _, indicator, period, colour, division, _ = _selection(indicator, period, colour, division, check=known)
+    except UnknownSelection:
+        return no_update
     fmt = {SVG_BUTTON: "svg", PDF_BUTTON: "pdf"}.get(ctx.triggered_id, "png")
-    image = figure_image(map_figure(snapshot, config, indicator, period, colour, division), fmt)
+    fig = MAP_EXPORT.build(indicator, period, colour, division)
+    width, height = MAP_EXPORT.size(fig)
+    image = figure_image(fig, fmt, width=width, height=height)
     return dcc.send_bytes(image, f"map-{indicator}-{period.replace('/', '-')}-{division}.{fmt}")
 
 

@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from ..components.downloads import figure_downloads, table_downloads
-from ..components.state import checked, select, state_id
+from ..components.state import checked, known, select, state_id
 from ..figures.charts import matrix_scatter
 from ..figures.exports import matrix_export
 from ..figures.maps import area_map, snapshot_geojson
@@ -69,7 +69,22 @@ def _table_export(period, division):
 
 table_buttons = table_downloads("matrix", _table_export, [State(PERIOD, "value"), State(DIVISION, "value")],
                                 what="matrix table")
-scatter_buttons = figure_downloads(SCATTER, "crime-worry-matrix", label="Matrix chart")
+
+
+def _scatter_export(period, division):
+    """The scatter as the page draws it, rebuilt from the selections; unknown ones are refused."""
+    snapshot, config = live()
+    m = optional_table(snapshot, "matrix")
+    if m is None or m.empty:
+        return None
+    period = known(period, set(m["period"]) | {"latest"}, "latest")
+    division = known(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    _, m, cuts = matrix_selection(snapshot, config, period, division)
+    return matrix_scatter(m, resource_levels(config), cuts, significance_policy(snapshot).confidence)
+
+
+scatter_buttons = figure_downloads(SCATTER, "crime-worry-matrix", _scatter_export,
+                                   [State(PERIOD, "value"), State(DIVISION, "value")], label="Matrix chart")
 
 
 @callback(Output(SCATTER, "figure"), Output(MAP, "figure"), Output(TABLE, "data"), Output(SUMMARY, "children"),

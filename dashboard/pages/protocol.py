@@ -69,7 +69,9 @@ def download_request(prefix: str, clicked: str, states: list[tuple[object, str, 
     return button_request(f"{prefix}-download", (f"{prefix}-csv", f"{prefix}-xlsx"), f"{prefix}-{clicked}", states)
 
 
-def figure_request(graph_id: str, fmt: str, figure: dict) -> dict:
-    """A ``figure_downloads`` callback's request: the ``fmt`` button pressed, the graph's figure."""
+def figure_request(graph_id: str, fmt: str, states: list[tuple[object, str, object]]) -> dict:
+    """A ``figure_downloads`` callback's request: the ``fmt`` button pressed, with the page's
+    selections as (component id, property, value) in the order the callback declares them (the
+    server rebuilds the chart from them; it never reads the graph's figure)."""
     return button_request(f"{graph_id}-image-download", tuple(f"{graph_id}-{f}" for f in ("png", "svg", "pdf")),
-                          f"{graph_id}-{fmt}", [(graph_id, "figure", figure)])
+                          f"{graph_id}-{fmt}", states)

@@ -7,7 +7,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from ..components.downloads import figure_downloads, table_downloads
-from ..components.state import checked, select, state_id
+from ..components.state import checked, known, select, state_id
 from ..figures.charts import trend_panels
 from ..figures.exports import changes_export, estimates_export, geography_names
 from ..figures.select import ALL_DIVISIONS, optional_table, significance_policy
@@ -35,9 +35,10 @@ def layout(**_query):
     return page("Trends", _body)
 
 
-def _geography(snapshot, config, division, area):
-    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
-    area = checked(area, set(snapshot.table("areas")["area_code"]) | {"none"}, "none")
+def _geography(snapshot, config, division, area, check=checked):
+    """(level, code, label) shown; ``check`` is ``known`` for downloads (unknown selections refused)."""
+    division = check(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    area = check(area, set(snapshot.table("areas")["area_code"]) | {"none"}, "none")
     if area != "none":
         return "area", area, snapshot.table("areas").set_index("area_code").loc[area, "area_name"]
     if division != ALL_DIVISIONS:
@@ -45,10 +46,8 @@ def _geography(snapshot, config, division, area):
     return "force", config.force_code, config.force_name
 
 
-@callback(Output(GRAPH, "figure"), Output(CAPTION, "children"), Input(DIVISION, "value"), Input(GEOGRAPHY, "value"))
-def update(division, area):
-    snapshot, config = live()
-    level, geo, label = _geography(snapshot, config, division, area)
+def _panels(snapshot, config, level, geo):
+    """Every indicator's series for the geography, one panel each."""
     est = snapshot.table("estimates")
     series = est[(est.level == level) & (est.geography_code == geo) & (est.subgroup_dimension == "all")]
     inds = [i for i in config.indicators if i.kind != "gap" and (series.indicator == i.id).any()]
@@ -57,8 +56,15 @@ def update(division, area):
     msf = optional_table(snapshot, "msf_comparisons") if level == "force" else None
     trends = optional_table(snapshot, "trends")
     trends = trends[trends.level == level] if trends is not None else trends
+    return trend_panels(series, inds, msf, chg, trends, geo, significance_policy(snapshot))
+
+
+@callback(Output(GRAPH, "figure"), Output(CAPTION, "children"), Input(DIVISION, "value"), Input(GEOGRAPHY, "value"))
+def update(division, area):
+    snapshot, config = live()
+    level, geo, label = _geography(snapshot, config, division, area)
+    fig = _panels(snapshot, config, level, geo)
     policy = significance_policy(snapshot)
-    fig = trend_panels(series, inds, msf, chg, trends, geo, policy)
     trend = "Recent trend: chi-squared test for trend over the last periods"
     if policy.trend_periods and policy.trend_confidence:
         trend = (f"Recent trend: chi-squared test for trend over the last {policy.trend_periods} periods at "
@@ -92,7 +98,17 @@ def _table_export(division, area):
 
 table_buttons = table_downloads("trends", _table_export, [State(DIVISION, "value"), State(GEOGRAPHY, "value")],
                                 what="trend figures")
-figure_buttons = figure_downloads(GRAPH, "trends", label="Chart")
+
+
+def _panels_export(division, area):
+    """The panels rebuilt from the selections; unknown ones are refused."""
+    snapshot, config = live()
+    level, geo, _ = _geography(snapshot, config, division, area, check=known)
+    return _panels(snapshot, config, level, geo)
+
+
+figure_buttons = figure_downloads(GRAPH, "trends", _panels_export,
+                                  [State(DIVISION, "value"), State(GEOGRAPHY, "value")], label="Chart")
 
 
 dash.register_page(__name__, path="/trends", name="Trends", title="Trends", layout=layout)
