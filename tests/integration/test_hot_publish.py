@@ -44,7 +44,11 @@ def test_publish_while_serving(mini_source, tmp_path):
         workers = [threading.Thread(target=hammer) for _ in range(3)]
         for w in workers:
             w.start()
-        time.sleep(1.0)
+        # Publish only once some requests have been answered from the old snapshot (a busy
+        # machine may take more than a second for the first ones).
+        deadline = time.monotonic() + 60
+        while len(seen) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
         published_at = time.monotonic()
         assert run_ingest(other, store).code == 0
         done_at = time.monotonic()
