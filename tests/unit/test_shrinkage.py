@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dashboard.stats.shrinkage import fit_beta_prior, mixture_quantile, shrink
+from dashboard.stats.shrinkage import mixture_quantile, shrink
 
 AREAS, REPLICATES = 30, 300  # 9,000 simulated 95% intervals per scenario
 
@@ -111,14 +111,6 @@ def test_missing_areas_are_left_out_of_the_fit():
     with_nan = shrink(np.r_[x, np.nan], np.r_[n, 80.0])
     assert np.isnan(with_nan.value[-1]) and np.isnan(with_nan.lower[-1])
     assert with_nan.value[:-1] == pytest.approx(shrink(x, n).value)
-
-
-def test_fit_beta_prior_summarises_the_precision_posterior():
-    rng = np.random.default_rng(3)
-    n = rng.integers(60, 100, 400).astype(float)
-    x = rng.binomial(n.astype(int), rng.beta(30, 20, 400)).astype(float)
-    a, b = fit_beta_prior(x, n)
-    assert a / (a + b) == pytest.approx(0.6, abs=0.02) and 25 < a + b < 80
 
 
 @pytest.mark.parametrize("x, n, kwargs, message", [
