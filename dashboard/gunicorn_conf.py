@@ -1,13 +1,15 @@
 """gunicorn settings: ``gunicorn -c dashboard/gunicorn_conf.py dashboard.app:server``.
 
-Every value can be overridden from the environment (``WEB_CONCURRENCY``, ``PORT``, ``BIND``,
-``GUNICORN_TIMEOUT``) or the command line.
+Every value can be overridden from the environment (``BIND``, ``PORT``, ``WEB_CONCURRENCY``,
+``GUNICORN_THREADS``, ``GUNICORN_TIMEOUT``, ``LOG_LEVEL``; docs/configuration.md) or the command
+line. It binds to loopback unless told otherwise: a police network reaches it through the proxy
+in front (gunicorn's own docs require a buffering proxy), never directly.
 """
 
 import multiprocessing
 import os
 
-bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 # Two workers per core plus one, the gunicorn rule of thumb for mixed CPU / I/O work, capped so
 # a large machine does not hold a copy of the snapshot's tables per worker without need.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 9)))

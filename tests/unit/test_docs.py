@@ -21,6 +21,24 @@ def test_every_setting_is_documented():
         assert f"`{s.env}`" in text and s.help in text
 
 
+def test_every_gunicorn_environment_variable_is_documented():
+    conf = (REPO / "dashboard" / "gunicorn_conf.py").read_text()
+    text = (DOCS / "configuration.md").read_text()
+    names = set(re.findall(r"environ\.get\([\"'](\w+)[\"']", conf))
+    assert names >= {"BIND", "PORT", "WEB_CONCURRENCY", "GUNICORN_TIMEOUT"}
+    for name in names:
+        assert f"`{name}`" in text, name
+
+
+def test_gunicorn_binds_to_loopback_by_default(monkeypatch):
+    import runpy
+
+    for name in ("BIND", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    conf = runpy.run_path(str(REPO / "dashboard" / "gunicorn_conf.py"))
+    assert conf["bind"] == "127.0.0.1:8000"
+
+
 def test_every_top_level_config_key_is_documented():
     text = (DOCS / "configuration.md").read_text()
     for key in ("force", "divisions", "msf", "periods", "statistics", "surveys", "answer_scales", "questions",
