@@ -1,6 +1,6 @@
-"""Command line: demo | ingest | validate | fetch-policeuk | rollback | pack | serve | audit-disclosure. Argument parsing only.
+"""Command line: demo | ingest | validate | fetch-policeuk | rollback | activate | pack | serve | audit-disclosure. Argument parsing only.
 
-Exit codes: 0 done (published), 1 input invalid (nothing published), 2 usage error.
+Exit codes of ingest, validate, rollback and activate: see EXIT_CODES.
 """
 
 from __future__ import annotations
@@ -14,9 +14,19 @@ from .settings import DEMO_INPUT, DEMO_STORE, SETTINGS
 
 log = logging.getLogger("dashboard")
 
+OK, INVALID, USAGE, BUSY, STORE_IO = 0, 1, 2, 3, 4
+EXIT_CODES = """exit codes of ingest, validate, rollback and activate:
+  0  done: published, valid, rolled back or activated
+  1  invalid input: nothing published (ingest writes a rejection report to STORE/reports/),
+     or nothing earlier to roll back to
+  2  usage error, or activate of a snapshot id the store does not keep
+  3  store busy: another ingest, rollback or activate holds the store's lock; nothing changed
+  4  store I/O or permission error (the path is named); what was live stays live"""
+
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="dashboard", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="dashboard", description=__doc__.splitlines()[0], epilog=EXIT_CODES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-q", "--quiet", action="store_true", help="only print warnings and errors")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -45,8 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--base-url", default=None, help="API address (default: the public police.uk API)")
     f.add_argument("--retries", type=int, default=4, help="retries for failed requests (with backoff)")
 
-    r = sub.add_parser("rollback", help="make the previous snapshot live again")
+    r = sub.add_parser("rollback", help="make the snapshot that was live before the current one live again")
     r.add_argument("--store", type=Path, required=True)
+
+    v = sub.add_parser("activate", help="make a kept snapshot live (undoes a rollback)")
+    v.add_argument("snapshot_id", help="id of a snapshot under STORE/snapshots/")
+    v.add_argument("--store", type=Path, required=True)
 
     k = sub.add_parser("pack", help="write the meeting pack (PDF) for a division from the live snapshot")
     k.add_argument("--division", required=True, help="division name or code, or 'all' for the whole force")
@@ -94,16 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {result.neighbourhoods} neighbourhoods and {result.crime_rows:,} crime rows to {args.out}; "
               "fill in division_code (and population) in areas.csv before ingesting")
         return 0
-    if args.command == "rollback":
-        from .data.store import Store, StoreError
-
-        try:
-            old, new = Store(args.store).rollback()
-        except StoreError as exc:
-            print(f"dashboard rollback: {exc}", file=sys.stderr)
-            return 1
-        print(f"rolled back: {new} is live again (was {old})")
-        return 0
+    if args.command in ("rollback", "activate"):
+        return _move_current(args)
     if args.command == "pack":
         return _pack(args)
     if args.command == "serve":
@@ -113,6 +119,39 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def _store_failure(command: str, exc: Exception) -> int:
+    """One line on stderr and the exit code for a store error or an OSError (never a traceback)."""
+    from .data.store import StoreBusy, UnknownSnapshot
+
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"dashboard {command}: {exc.strerror or exc}{where}", file=sys.stderr)
+        return STORE_IO
+    print(f"dashboard {command}: {exc}", file=sys.stderr)
+    if isinstance(exc, StoreBusy):
+        return BUSY
+    return USAGE if isinstance(exc, UnknownSnapshot) else INVALID
+
+
+def _move_current(args) -> int:
+    from .data.store import Store, StoreError
+
+    try:
+        if args.command == "rollback":
+            old, new = Store(args.store).rollback()
+        else:
+            old, new = Store(args.store).activate(args.snapshot_id)
+    except (StoreError, OSError) as exc:
+        return _store_failure(args.command, exc)
+    if args.command == "rollback":
+        print(f"rolled back: {new} is live again (was {old})")
+    elif old == new:
+        print(f"{new} is already live")
+    else:
+        print(f"activated: {new} is live (was {old or 'none'})")
+    return OK
+
+
 def _ingest(args) -> int:
     from .data.store import StoreError
     from .ingest import run_ingest
@@ -120,9 +159,8 @@ def _ingest(args) -> int:
     publish = args.command == "ingest"
     try:
         result = run_ingest(args.source_dir, args.store if publish else Path("."), args.config, publish=publish)
-    except StoreError as exc:
-        print(f"dashboard {args.command}: {exc}", file=sys.stderr)
-        return 1
+    except (StoreError, OSError) as exc:
+        return _store_failure(args.command, exc)
     for (rule, message), count in result.findings.warning_summary().items():
         print(f"warning: {count:,} × {message} [{rule}]", file=sys.stderr)
     if result.code:
@@ -130,12 +168,12 @@ def _ingest(args) -> int:
             print(f"error: {p}", file=sys.stderr)
         where = f"; report: {result.report_path}" if result.report_path else ""
         print(f"{len(result.findings.errors)} error(s): nothing was published{where}", file=sys.stderr)
-        return 1
+        return INVALID
     if publish:
         print(f"published snapshot {result.snapshot_id} to {args.store}")
     else:
         print("valid: every input passed its checks")
-    return 0
+    return OK
 
 
 def _pack(args) -> int:

@@ -3,7 +3,7 @@
 Layout of a store directory::
 
     CURRENT                 the live snapshot's id (one line), replaced atomically
-    HISTORY.log             one line per publish or rollback
+    HISTORY.log             one line per change of CURRENT, oldest first (see below)
     snapshots/<id>/         one published snapshot: Parquet/GeoParquet files + manifest.json
     staging/<id>/           a snapshot being built (never read by the app; cleared on next ingest)
     reports/                rejection reports of ingests that did not publish
@@ -13,6 +13,17 @@ Publishing writes every file into ``staging/<id>``, fsyncs them, renames the dir
 ``snapshots/`` (atomic on one file system), then writes ``CURRENT.tmp``, fsyncs it and renames
 it over ``CURRENT``. A process killed at any moment leaves ``CURRENT`` naming a complete
 snapshot. The last ``KEEP`` snapshots are kept for rollback.
+
+Every change of ``CURRENT`` is made under ``.lock`` and appends one line to ``HISTORY.log``::
+
+    <utc time> publish <id> (was <previous id or none>)
+    <utc time> rollback <id> -> <id now live>
+    <utc time> activate <id> (was <previous id or none>)
+
+Replayed in order, the lines give the stack of snapshots that were live in turn: publish and
+activate push, rollback pops. Rollback returns to the snapshot that was live before the current
+one, not to the next-older id, so rolling back after ``publish A, B, C; rollback; rollback;
+publish D`` returns to A. Logs written before ``activate`` existed replay the same way.
 """
 
 from __future__ import annotations
@@ -39,6 +50,14 @@ GEO_TABLES = {"boundaries", "boundaries_display"}
 
 class StoreError(RuntimeError):
     """The store has nothing to serve, or cannot do what was asked."""
+
+
+class StoreBusy(StoreError):
+    """Another ingest, rollback or activate holds the store's lock."""
+
+
+class UnknownSnapshot(StoreError):
+    """The snapshot id asked for is not among the snapshots kept."""
 
 
 def _fsync_dir(path: Path) -> None:
@@ -102,7 +121,7 @@ class Store:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise StoreError(f"{self.root}: another ingest or rollback is changing this store") from None
+                raise StoreBusy(f"{self.root}: another ingest or rollback is changing this store") from None
             try:
                 yield
             finally:
@@ -136,18 +155,71 @@ class Store:
         return snapshot_id
 
     def rollback(self) -> tuple[str, str]:
-        """Point CURRENT at the snapshot published before the live one; returns (old, new)."""
+        """Point CURRENT back at the snapshot that was live before the current one; returns (old, new).
+
+        Takes the store lock (raises StoreBusy at once if it is held). Snapshots pruned since they
+        were live are skipped.
+        """
+        self._require_root()
+        with self.lock():
+            current = self.current_id()
+            if current is None:
+                raise StoreError(f"{self.root}: nothing is published, so there is nothing to roll back")
+            kept = set(self.snapshot_ids())
+            earlier = self.live_stack()[:-1]
+            while earlier and (earlier[-1] not in kept or earlier[-1] == current):
+                earlier.pop()
+            if not earlier:
+                raise StoreError(f"{self.root}: no snapshot that was live before {current} is still kept; "
+                                 "nothing earlier to roll back to")
+            target = earlier[-1]
+            self._point_to(target)
+            self._history(f"rollback {current} -> {target}")
+            return current, target
+
+    def activate(self, snapshot_id: str) -> tuple[str | None, str]:
+        """Make a kept snapshot live (undoes a rollback); returns (old, new). Takes the store lock."""
+        self._require_root()
+        with self.lock():
+            ids = self.snapshot_ids()
+            if snapshot_id not in ids:
+                raise UnknownSnapshot(f"{self.root}: no snapshot {snapshot_id!r}; kept: {', '.join(ids) or 'none'}")
+            current = self.current_id()
+            if current != snapshot_id:
+                self._point_to(snapshot_id)
+                self._history(f"activate {snapshot_id} (was {current or 'none'})")
+            return current, snapshot_id
+
+    def live_stack(self) -> list[str]:
+        """Snapshots live in turn, from HISTORY.log: publish and activate push, rollback pops.
+
+        Ends with CURRENT even if the log does not (a store older than its log, or one edited by hand).
+        """
+        stack: list[str] = []
+        try:
+            lines = (self.root / "HISTORY.log").read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            lines = []
+        for line in lines:
+            words = line.split()
+            if len(words) >= 5 and words[1] in ("publish", "activate") and words[3] == "(was":
+                was = words[4].rstrip(")")
+                if not stack and was != "none":
+                    stack.append(was)
+                stack.append(words[2])
+            elif len(words) >= 5 and words[1] == "rollback" and words[3] == "->":
+                if stack and stack[-1] == words[2]:
+                    stack.pop()
+                if not stack or stack[-1] != words[4]:
+                    stack.append(words[4])
         current = self.current_id()
-        ids = self.snapshot_ids()
-        if current is None:
-            raise StoreError(f"{self.root}: nothing is published, so there is nothing to roll back")
-        older = [i for i in ids if i < current]
-        if not older:
-            raise StoreError(f"{self.root}: {current} is the oldest snapshot kept; nothing earlier to roll back to")
-        target = older[-1]
-        self._point_to(target)
-        self._history(f"rollback {current} -> {target}")
-        return current, target
+        if current is not None and (not stack or stack[-1] != current):
+            stack.append(current)
+        return stack
+
+    def _require_root(self) -> None:
+        if not self.root.is_dir():
+            raise StoreError(f"{self.root}: no store here (not a directory)")
 
     def _point_to(self, snapshot_id: str) -> None:
         tmp = self.root / "CURRENT.tmp"

@@ -3,6 +3,8 @@ killed ingest (SIGKILL at any moment) leaves the published snapshot intact and r
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.cli import main
-from dashboard.data.store import KEEP, Store, StoreError
+from dashboard.data.store import KEEP, Store, StoreError, new_snapshot_id
 from tests.conftest import REPO, tree_digest
 
 
@@ -56,6 +58,99 @@ def test_rollback_with_nothing_earlier_fails_clearly(mini_source, store, capsys)
     _ingest(mini_source, store)
     assert main(["rollback", "--store", str(store)]) == 1
     assert "nothing earlier to roll back to" in capsys.readouterr().err
+
+
+def _publish_stub(store: Path) -> str:
+    """Publish a snapshot holding only a manifest: enough for the pointer and history logic, and fast."""
+    s = Store(store)
+    staged = s.staging_dir(new_snapshot_id())
+    (staged / "manifest.json").write_text(json.dumps({"snapshot_id": staged.name}), encoding="utf-8")
+    return s.publish(staged)
+
+
+def _store_cli(*args: str) -> int:
+    return main(["-q", *args])
+
+
+def test_rollback_returns_to_the_snapshot_live_before_not_the_next_older(store, capsys):
+    a, b, c = (_publish_stub(store) for _ in range(3))
+    assert _store_cli("rollback", "--store", str(store)) == 0
+    assert Store(store).current_id() == b
+    assert _store_cli("rollback", "--store", str(store)) == 0
+    assert Store(store).current_id() == a
+    d = _publish_stub(store)
+    assert _store_cli("rollback", "--store", str(store)) == 0
+    assert Store(store).current_id() == a  # not c, the snapshot already rolled away from
+    assert c in Store(store).snapshot_ids() and d in Store(store).snapshot_ids()
+    assert _store_cli("rollback", "--store", str(store)) == 1
+    assert "nothing earlier to roll back to" in capsys.readouterr().err
+
+
+def test_activate_undoes_a_rollback(store, capsys):
+    a, b = _publish_stub(store), _publish_stub(store)
+    assert _store_cli("rollback", "--store", str(store)) == 0
+    assert Store(store).current_id() == a
+    assert _store_cli("activate", b, "--store", str(store)) == 0
+    assert Store(store).current_id() == b
+    assert f"activate {b} (was {a})" in (store / "HISTORY.log").read_text()
+    assert _store_cli("rollback", "--store", str(store)) == 0  # back to what was live before the activate
+    assert Store(store).current_id() == a
+
+
+def test_rollback_skips_pruned_snapshots(store, capsys):
+    ids = [_publish_stub(store) for _ in range(KEEP + 2)]
+    for expected in reversed(ids[-KEEP:-1]):
+        assert _store_cli("rollback", "--store", str(store)) == 0
+        assert Store(store).current_id() == expected
+    assert _store_cli("rollback", "--store", str(store)) == 1  # the two older ones were pruned
+    assert Store(store).current_id() == ids[-KEEP]
+
+
+def test_rollback_and_activate_refuse_a_locked_store_at_once(store, capsys):
+    a, b = _publish_stub(store), _publish_stub(store)
+    with Store(store).lock():
+        assert _store_cli("rollback", "--store", str(store)) == 3
+        assert _store_cli("activate", a, "--store", str(store)) == 3
+    assert Store(store).current_id() == b
+    err = capsys.readouterr().err
+    assert err.count("another ingest or rollback is changing this store") == 2
+    assert "rollback" not in (store / "HISTORY.log").read_text()
+
+
+def test_activate_of_an_unknown_id_lists_the_kept_ones(store, capsys):
+    a, b = _publish_stub(store), _publish_stub(store)
+    assert _store_cli("activate", "20000101T000000000000Z", "--store", str(store)) == 2
+    err = capsys.readouterr().err
+    assert err == f"dashboard activate: {store}: no snapshot '20000101T000000000000Z'; kept: {a}, {b}\n"
+    assert Store(store).current_id() == b
+
+
+def test_an_unwritable_store_exits_4_with_one_line_naming_the_path(store, capsys):
+    a, b = _publish_stub(store), _publish_stub(store)
+    if os.geteuid() == 0:
+        # root writes through 0555: put a directory where the new pointer file must go instead.
+        (store / "CURRENT.tmp").mkdir()
+    else:
+        store.chmod(0o555)
+    try:
+        assert _store_cli("rollback", "--store", str(store)) == 4
+        assert _store_cli("activate", a, "--store", str(store)) == 4
+    finally:
+        store.chmod(0o755)
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "Traceback" not in "".join(err)
+    assert all(line.startswith(f"dashboard {cmd}: ") and line.endswith(str(store / "CURRENT.tmp"))
+               for line, cmd in zip(err, ("rollback", "activate")))
+    assert Store(store).current_id() == b
+
+
+def test_exit_codes_are_in_the_help(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for line in ("0  done", "1  invalid input", "2  usage error", "3  store busy", "4  store I/O or permission"):
+        assert line in out
 
 
 def test_open_without_a_snapshot_says_what_to_do(store):
