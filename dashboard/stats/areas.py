@@ -72,7 +72,6 @@ class AreaFlags:
     phi: float
     lower: np.ndarray  # the limits at each area's effective base (proportions)
     upper: np.ndarray
-    rule: str
 
 
 def polarity_words(difference, flagged, polarity: str) -> np.ndarray:
@@ -130,15 +129,13 @@ def flag_areas(p, n, p0: float, polarity: str, policy) -> AreaFlags:
         k = int(reject.sum())
         z_crit = float(norm.isf(policy.fdr_q * max(k, 1) / max(m, 1) / 2))
         flagged = reject
-        rule = f"Benjamini-Hochberg FDR {policy.fdr_q:g} over {m} areas"
     else:
         z_crit = float(norm.isf((1 - policy.control_level) / 2))
         flagged = tested & (np.abs(np.nan_to_num(z)) > z_crit)
-        rule = f"{policy.control_level:g} control limits" + (" with overdispersion" if tau2 else "")
     flag = polarity_words(np.nan_to_num(z), flagged, polarity)
     flag[~tested] = "suppressed"
     lower, upper = flag_limits(p0, np.where(tested, n, 1.0), z_crit, tau2)
-    return AreaFlags(z, pv, adjusted, flag, z_crit, float(tau2), float(phi), lower, upper, rule)
+    return AreaFlags(z, pv, adjusted, flag, z_crit, float(tau2), float(phi), lower, upper)
 
 
 def flag_family(p_values, difference, polarity: str, policy) -> tuple[np.ndarray, np.ndarray]:
