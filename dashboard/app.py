@@ -16,6 +16,8 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, dcc, html
 from flask_compress import Compress
 
+from .access import AccessSettings
+from .access import install as install_access
 from .settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parent
@@ -65,7 +67,9 @@ def _shell():
     ])
 
 
-def create_app(store: Path | str | None = None) -> dash.Dash:
+def create_app(store: Path | str | None = None, access: AccessSettings | None = None) -> dash.Dash:
+    """The dashboard on ``store``, with sign-in and roles from ``access`` (by default from the
+    environment: ``DASHBOARD_AUTH`` and the rest, docs/configuration.md)."""
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -78,6 +82,7 @@ def create_app(store: Path | str | None = None) -> dash.Dash:
     )
     app.index_string = INDEX
     app.server.config["DASHBOARD_STORE"] = str(store or SETTINGS.store)
+    install_access(app.server, access or AccessSettings.from_env())  # first: its guard runs before anything
     # Callback JSON and HTML are compressed by Flask-Compress; the JavaScript bundles and assets
     # by compress_bundles below, once per process (compressing them on every request under
     # gunicorn's threaded workers with Flask-Compress answered 500 for some, seen here).
@@ -94,14 +99,15 @@ def create_app(store: Path | str | None = None) -> dash.Dash:
 
 
 @functools.lru_cache(maxsize=32)
-def _pack_bytes(snapshot_path: str, division: str) -> bytes:
-    """A division's pack, built once per snapshot and kept (snapshots never change): the
-    second person asking for it gets it at once instead of waiting for the charts again."""
+def _pack_bytes(snapshot_path: str, division: str, variant: str | None) -> bytes:
+    """A division's pack, built once per snapshot (and variant: the panel's has its own tables)
+    and kept (snapshots never change): the second person asking for it gets it at once instead
+    of waiting for the charts again."""
     from .data.store import snapshot_at
     from .live import snapshot_config
     from .pack import build_pack
 
-    snapshot = snapshot_at(snapshot_path)
+    snapshot = snapshot_at(snapshot_path, variant)
     return build_pack(snapshot, snapshot_config(snapshot), division)
 
 
@@ -110,10 +116,11 @@ def _render_index_once(app: dash.Dash) -> None:
     first renders the index, and refuses (500) a bundle before that. Under gunicorn the index
     and the bundles can go to different workers, so a worker that never rendered the index
     answered 500 for the scripts of a page another worker had served (seen here with 2 workers).
-    Rendered here, before gunicorn forks (preload_app), every worker starts with the list."""
-    response = app.server.test_client().get("/")
-    if response.status_code != 200:
-        raise RuntimeError(f"the dashboard's index page could not be rendered: {response.status_code}")
+    Rendered here, before gunicorn forks (preload_app), every worker starts with the list.
+    Rendered directly (not through a request), so that sign-in, which guards every request,
+    does not stand in the way."""
+    with app.server.test_request_context("/"):
+        app.index()
 
 
 def _add_routes(server) -> None:
@@ -137,6 +144,7 @@ def _add_routes(server) -> None:
         """The meeting pack for a division code (or 'all'), built from the live snapshot."""
         from flask import Response, abort
 
+        from .access import audit
         from .figures.images import ImageExportError
         from .live import current_snapshot, snapshot_config
         from .pack import PackError, resolve_division
@@ -145,7 +153,8 @@ def _add_routes(server) -> None:
             snapshot = current_snapshot()
             config = snapshot_config(snapshot)
             code = resolve_division(config, division)
-            pdf = _pack_bytes(str(snapshot.path), code)
+            pdf = _pack_bytes(str(snapshot.path), code, snapshot.variant)
+            audit("pack", division=code, snapshot=snapshot.id)
         except StoreError as exc:
             abort(503, str(exc))
         except PackError as exc:

@@ -255,9 +255,16 @@ def _serve(args) -> int:
         print(f"dashboard serve: nothing is published in {store}; run `dashboard ingest SOURCE_DIR --store {store}` "
               "or `dashboard serve --demo`", file=sys.stderr)
         return 1
+    from .access import AccessConfigError, AccessSettings, check_bind
     from .app import create_app
 
-    app = create_app(store)
+    try:
+        access = AccessSettings.from_env()
+        check_bind([f"{args.host}:{args.port}"], access)
+    except AccessConfigError as exc:
+        print(f"dashboard serve: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(store, access)
     print(f"Dashboard at http://{args.host}:{args.port}/ (store {store}; Ctrl+C to stop)", flush=True)
     app.run(host=args.host, port=args.port, debug=False)
     return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +191,20 @@ class ForceConfig:
     # all would be suppressed, and they multiply the published tables: set false there.
     area_subgroups: bool = True
     policy: StatisticsPolicy = StatisticsPolicy()
+    # The police authority panel's stricter threshold (dashboard/access.py): at or above
+    # suppression_threshold; where it is higher, ingest publishes a second, panel variant of the
+    # disclosure-controlled tables.
+    panel_suppression_threshold: int = 100
+
+    @property
+    def panel_variant(self) -> bool:
+        """Whether the panel sees tables of its own (its threshold is stricter than everyone's)."""
+        return self.panel_suppression_threshold > self.suppression_threshold
+
+    def for_panel(self) -> ForceConfig:
+        """This configuration as the panel's tables are built and described: its threshold."""
+        return replace(self, suppression_threshold=self.panel_suppression_threshold,
+                       small_base_flag=max(self.small_base_flag, self.panel_suppression_threshold))
 
     @property
     def division_codes(self) -> tuple[str, ...]:
@@ -510,13 +524,18 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
         c.problems.append(f"periods.baseline: {baseline!r} is not one of periods.years")
 
     st = c.table(raw.get("statistics", {}), "statistics",
-                 {"suppression_threshold", "small_base_flag", "area_subgroups", *POLICY_KEYS},
+                 {"suppression_threshold", "small_base_flag", "area_subgroups", "panel_suppression_threshold",
+                  *POLICY_KEYS},
                  {"suppression_threshold"})
     threshold = c.typed(st, "statistics", "suppression_threshold", int, 50)
     small = c.typed(st, "statistics", "small_base_flag", int, max(threshold, 100))
     area_subgroups = bool(c.typed(st, "statistics", "area_subgroups", bool, True))
     if threshold < 1:
         c.problems.append(f"statistics.suppression_threshold: must be at least 1, got {threshold}")
+    panel_threshold = c.typed(st, "statistics", "panel_suppression_threshold", int, max(threshold, 100))
+    if panel_threshold < threshold:
+        c.problems.append(f"statistics.panel_suppression_threshold: must be at least suppression_threshold "
+                          f"({threshold}), got {panel_threshold}")
     policy = _policy(c, st)
 
     surveys: dict[str, Survey] = {}
@@ -632,7 +651,7 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
         path=Path(path), force_code=force_code, force_name=force_name, force_short_name=short_name,
         divisions=tuple(divisions), msf_peers=peers, periods=periods, baseline_period=baseline,
         suppression_threshold=threshold, small_base_flag=small, policy=policy,
-        area_subgroups=area_subgroups,
+        panel_suppression_threshold=panel_threshold, area_subgroups=area_subgroups,
         surveys=surveys, answer_scales=scales, questions=questions, survey_columns=survey_columns,
         subgroups=subgroups, indicators=tuple(indicators), inputs=inputs, matrix=matrix, synthetic=synthetic,
         text=text,

@@ -24,3 +24,17 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 control_socket_disable = True  # gunicorn 27: no control socket (two instances would fight over it)
+
+
+def on_starting(server):
+    """Refuse to start without sign-in on an address other than loopback (dashboard/access.py):
+    checked here, on the final bind list, so a ``--bind`` on the command line is checked too."""
+    import sys
+
+    from dashboard.access import AccessConfigError, AccessSettings, check_bind
+
+    try:
+        check_bind(list(server.cfg.bind), AccessSettings.from_env())
+    except AccessConfigError as exc:
+        print(f"dashboard: {exc}", file=sys.stderr, flush=True)
+        sys.exit(2)

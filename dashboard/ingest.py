@@ -147,8 +147,10 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
     if findings.errors:  # conflicting sources: stop before any statistic is computed from them
         return None
     _progress(7, STEPS, "statistics: intervals, changes, MSF, outcomes, targets, area comparisons, trends")
+    raw_results = results
     results = derived.with_disclosure(results, tables["areas"], config)  # one decision for every table
-    tables.update(derived.build(results, msf, tables["areas"], config))
+    published = derived.build(results, msf, tables["areas"], config)
+    tables.update(published)
     for code, df in respondents.items():
         tables[f"respondents_{code.lower()}"] = df.drop(columns=["source_file"]).reset_index(drop=True)
 
@@ -158,9 +160,12 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
         policeuk.report_unjoined(rows, findings)
         tables["crime_counts"] = counts
         tables["crime_accounting"] = accounting
-    _progress(8, STEPS, "crime/worry matrix")
-    tables.update(derived_matrix.build_matrix(tables.get("crime_counts"), respondents, results, tables["areas"],
-                                              matrix, config))
+    _progress(8, STEPS, "crime/worry matrix" + (" and the panel's tables" if config.panel_variant else ""))
+    built = derived_matrix.build_matrix(tables.get("crime_counts"), respondents, results, tables["areas"], matrix, config)
+    tables.update(built)
+    if config.panel_variant:
+        tables.update(_panel_tables(raw_results, msf, matrix, respondents, tables, config,
+                                    set(published) | set(built)))
     if msf is not None:
         tables["msf"] = msf.drop(columns=[ROW])
     if matrix is not None:
@@ -170,6 +175,21 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
     tables["_inputs"] = pd.DataFrame({"file": [str(p) for p in
                                                areas_files + boundary_files + survey_files + crime_files]})
     return tables
+
+
+def _panel_tables(raw_results, msf, matrix, respondents, tables, config, names) -> dict[str, pd.DataFrame]:
+    """The panel's own disclosure-controlled tables (``dashboard/access.py``): the same derivation
+    and the same primary and secondary suppression, at ``panel_suppression_threshold``, written
+    under ``panel/``. ``names`` (every variant-dependent table the published set has) go into the
+    manifest, so a table the panel's set lacks (all of it withheld) is never read from the
+    published set instead."""
+    panel_config = config.for_panel()
+    results = derived.with_disclosure(raw_results, tables["areas"], panel_config)
+    out = derived.build(results, msf, tables["areas"], panel_config)
+    out.update(derived_matrix.build_matrix(tables.get("crime_counts"), respondents, results, tables["areas"], matrix,
+                                           panel_config))
+    tables["_variant_tables"] = pd.DataFrame({"name": sorted(names | set(out))})
+    return {f"panel/{name}": frame for name, frame in out.items()}
 
 
 def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = None,
@@ -197,6 +217,7 @@ def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = Non
         snapshot_id = new_snapshot_id()
         staged = store.staging_dir(snapshot_id)
         inputs = tables.pop("_inputs")["file"]
+        variant_tables = tables.pop("_variant_tables", None)
         for name, frame in tables.items():
             write_table(frame, staged, name)
         manifest = {
@@ -211,6 +232,7 @@ def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = Non
                         if Path(f).resolve().is_relative_to(source_dir.resolve()) else str(f),
                         "sha256": _sha256(Path(f)), "bytes": Path(f).stat().st_size} for f in inputs],
             "tables": {name: int(len(frame)) for name, frame in tables.items()},
+            "variant_tables": {} if variant_tables is None else {"panel": list(variant_tables["name"])},
             "warnings": len(findings.warnings),
             "ingest_seconds": round(time.monotonic() - started, 2),
         }

@@ -3,6 +3,9 @@
 A request reads the store's CURRENT pointer once and keeps that snapshot for everything it
 does (``flask.g``), so a snapshot published while the request runs can never give it a
 mixture of old and new tables; the next request sees the new snapshot, with no restart.
+
+The snapshot is the variant for the request's role (``dashboard.access.data_variant``): the
+panel reads its own, more strictly suppressed tables, described by its own threshold.
 """
 
 from __future__ import annotations
@@ -15,21 +18,26 @@ from flask import current_app, g, has_request_context
 from .config import ForceConfig, parse_config
 from .data.store import Snapshot, Store
 
-_configs: dict[str, ForceConfig] = {}
+_configs: dict[tuple[str, str | None], ForceConfig] = {}
 
 
 def current_snapshot() -> Snapshot:
+    from .access import data_variant
+
     if has_request_context() and "snapshot" in g:
         return g.snapshot
-    snapshot = Store(Path(current_app.config["DASHBOARD_STORE"])).open()
+    snapshot = Store(Path(current_app.config["DASHBOARD_STORE"])).open(variant=data_variant())
     if has_request_context():
         g.snapshot = snapshot
     return snapshot
 
 
 def snapshot_config(snapshot: Snapshot) -> ForceConfig:
-    """The force configuration the snapshot was built with (kept inside the snapshot)."""
-    if snapshot.id not in _configs:
+    """The force configuration the snapshot was built with (kept inside the snapshot), as its
+    variant's tables were built: the panel's with the panel's threshold."""
+    key = (snapshot.id, getattr(snapshot, "variant", None))
+    if key not in _configs:
         text = (snapshot.path / "force.toml").read_text(encoding="utf-8")
-        _configs[snapshot.id] = parse_config(tomllib.loads(text), snapshot.path / "force.toml", text)
-    return _configs[snapshot.id]
+        config = parse_config(tomllib.loads(text), snapshot.path / "force.toml", text)
+        _configs[key] = config.for_panel() if key[1] == "panel" and config.panel_variant else config
+    return _configs[key]

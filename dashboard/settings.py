@@ -24,7 +24,44 @@ class Setting:
 SETTINGS_HELP = (
     Setting("DASHBOARD_STORE", str(Path("data") / "store"),
             "Store directory the app serves: the snapshot named by its CURRENT file."),
+    # Sign-in and roles (dashboard/access.py).
+    Setting("DASHBOARD_AUTH", "none",
+            "`oidc` to sign users in with OpenID Connect; `none` (the local demo) serves everyone in the role "
+            "`DASHBOARD_NO_SIGNIN_ROLE` and only on loopback."),
+    Setting("DASHBOARD_OIDC_ISSUER", "",
+            "The identity provider's issuer URL (its discovery document is ISSUER/.well-known/openid-configuration); "
+            "for Entra ID https://login.microsoftonline.com/TENANT_ID/v2.0."),
+    Setting("DASHBOARD_OIDC_CLIENT_ID", "", "The dashboard's client (application) id at the identity provider."),
+    Setting("DASHBOARD_OIDC_CLIENT_SECRET", "", "The dashboard's client secret at the identity provider."),
+    Setting("DASHBOARD_OIDC_SCOPES", "openid profile email",
+            "Scopes asked for at sign-in (must include `openid`; add the one that releases the role claim if the "
+            "provider needs it, e.g. `groups`)."),
+    Setting("DASHBOARD_ROLE_CLAIM", "roles",
+            "The ID-token (or userinfo) claim holding the user's roles or groups (Entra ID app roles: `roles`)."),
+    Setting("DASHBOARD_ROLE_MAP", "analyst=analyst,command=command,panel=panel",
+            "Comma-separated CLAIM_VALUE=ROLE pairs mapping the claim's values to the roles `analyst`, `command` "
+            "and `panel`; a user with none of them is refused (403), one with several gets the most privileged."),
+    Setting("DASHBOARD_SESSION_SECRET", "",
+            "Key that signs the session cookie (at least 32 characters; required with `oidc`; the same on every "
+            "instance)."),
+    Setting("DASHBOARD_SESSION_MINUTES", "480", "A session ends this many minutes after sign-in."),
+    Setting("DASHBOARD_PUBLIC_URL", "",
+            "The address users reach the dashboard at, e.g. https://dashboard.force.police.uk (the redirect URI "
+            "registered at the provider is this plus /auth/callback); empty: taken from each request."),
+    Setting("DASHBOARD_NO_SIGNIN_ROLE", "analyst", "The role everyone has when `DASHBOARD_AUTH=none`."),
+    Setting("DASHBOARD_SIGNIN_BY_PROXY", "0",
+            "Set to 1 only when the network in front signs users in: allows `DASHBOARD_AUTH=none` on an address "
+            "other than loopback."),
+    Setting("DASHBOARD_AUDIT_LOG", "-",
+            "Where the audit trail of sign-ins, sign-outs, exports and packs is appended as JSON lines: a file "
+            "path, or `-` for standard error (the service's journal)."),
 )
+
+
+def setting(env: str, environ=os.environ) -> str:
+    """One setting's value from the environment, or its documented default."""
+    spec = next(s for s in SETTINGS_HELP if s.env == env)
+    return environ.get(env, spec.default)
 
 
 @dataclass(frozen=True)

@@ -247,7 +247,7 @@ class Store:
                 shutil.rmtree(path)
                 log.info("removed old snapshot %s (keeping the last %d)", old, KEEP)
 
-    def open(self, snapshot_id: str | None = None) -> Snapshot:
+    def open(self, snapshot_id: str | None = None, variant: str | None = None) -> Snapshot:
         snapshot_id = snapshot_id or self.current_id()
         if snapshot_id is None:
             raise StoreError(f"{self.root}: no snapshot is published yet; run `dashboard ingest SOURCE_DIR "
@@ -255,26 +255,35 @@ class Store:
         path = self.snapshots_dir / snapshot_id
         if not (path / "manifest.json").is_file():
             raise StoreError(f"{self.root}: CURRENT names {snapshot_id}, which is not a complete snapshot")
-        return snapshot_at(str(path))
+        return snapshot_at(str(path), variant)
 
 
 @lru_cache(maxsize=4)
-def snapshot_at(path: str) -> Snapshot:
-    return Snapshot(Path(path))
+def snapshot_at(path: str, variant: str | None = None) -> Snapshot:
+    return Snapshot(Path(path), variant)
 
 
 class Snapshot:
-    """A published snapshot; tables are read on first use and kept (snapshots never change)."""
+    """A published snapshot; tables are read on first use and kept (snapshots never change).
 
-    def __init__(self, path: Path):
+    ``variant`` (``"panel"``) reads the variant's own disclosure-controlled tables from the
+    snapshot's ``panel/`` folder where it has one, and the shared tables (areas, boundaries,
+    police-recorded crime) from the snapshot itself (``dashboard/access.py``)."""
+
+    def __init__(self, path: Path, variant: str | None = None):
         self.path = path
         self.id = path.name
+        self.variant = variant
         self.manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         self._tables: dict[str, pd.DataFrame] = {}
 
     def table(self, name: str) -> pd.DataFrame:
         if name not in self._tables:
             file = self.path / f"{name}.parquet"
+            if self.variant and (self.path / self.variant / f"{name}.parquet").is_file():
+                file = self.path / self.variant / f"{name}.parquet"
+            elif self.variant and name in self.manifest.get("variant_tables", {}).get(self.variant, ()):
+                raise StoreError(f"snapshot {self.id} has no {self.variant} table {name!r}")
             if not file.is_file():
                 raise StoreError(f"snapshot {self.id} has no table {name!r}")
             self._tables[name] = gpd.read_parquet(file) if name in GEO_TABLES else pd.read_parquet(file)
@@ -287,6 +296,7 @@ class Snapshot:
 
 def write_table(frame: pd.DataFrame, directory: Path, name: str) -> None:
     path = directory / f"{name}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)  # a variant's tables: "panel/estimates"
     if isinstance(frame, gpd.GeoDataFrame):
         frame.to_parquet(path, index=False)
     else:

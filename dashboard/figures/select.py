@@ -23,7 +23,7 @@ def area_values(snapshot, config, indicator: str, period: str, division: str = A
     """One row per area (in the division, or all) with its estimate, interval, base, published
     flag against the force (``flag``, ``flag_rule``, ``flag_lower``/``flag_upper``) and resource
     level: ordered by area code. ``base`` stays NaN where disclosure control withholds it."""
-    index = _area_index(str(snapshot.path))
+    index = _area_index(str(snapshot.path), snapshot.variant)
     areas = snapshot.table("areas")[["area_code", "area_name", "division_code", "division_name"]]
     if division != ALL_DIVISIONS:
         areas = areas[areas["division_code"] == division]
@@ -49,12 +49,13 @@ def area_values(snapshot, config, indicator: str, period: str, division: str = A
 
 
 @lru_cache(maxsize=4)
-def _area_index(snapshot_path: str) -> dict:
+def _area_index(snapshot_path: str, variant: str | None) -> dict:
     """A snapshot's area-level results split by (indicator, period) once, so that a map switch
-    picks its rows instead of filtering every published estimate (snapshots never change)."""
+    picks its rows instead of filtering every published estimate (snapshots never change); one
+    per variant (the panel's tables are its own)."""
     from ..data.store import snapshot_at
 
-    snapshot = snapshot_at(snapshot_path)
+    snapshot = snapshot_at(snapshot_path, variant)
     e = snapshot.table("estimates")
     e = e[(e["level"] == "area") & (e["subgroup_dimension"] == "all")]
     est_cols = ["value", "lower_95", "upper_95", "base", "suppressed", "small_base"]
@@ -79,15 +80,15 @@ def _area_index(snapshot_path: str) -> dict:
 
 def significance_policy(snapshot):
     """The published significance policy (``words.Policy``): the rule and its sentences."""
-    return _policy(str(snapshot.path))
+    return _policy(str(snapshot.path), snapshot.variant)
 
 
 @lru_cache(maxsize=4)
-def _policy(snapshot_path: str):
+def _policy(snapshot_path: str, variant: str | None):
     from ..data.store import snapshot_at
     from .words import Policy
 
-    table = snapshot_at(snapshot_path).table("significance_policy")
+    table = snapshot_at(snapshot_path, variant).table("significance_policy")
     return Policy.from_row(table.iloc[0].to_dict())
 
 

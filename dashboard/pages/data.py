@@ -9,6 +9,7 @@ import dash
 from dash import html
 from flask import current_app
 
+from ..access import may_see_ingest_reports
 from ..components.downloads import table_downloads
 from ..figures.exports import definitions_export
 from ..figures.select import significance_policy
@@ -21,17 +22,14 @@ def _body(snapshot, config):
     est = snapshot.table("estimates")
     inputs = html.Table([html.Thead(html.Tr([html.Th("File", scope="col"), html.Th("Bytes", scope="col"),
                                              html.Th("SHA-256", scope="col")])),
-                         html.Tbody([html.Tr([html.Td(i["file"]), html.Td(f"{i['bytes']:,}"),
+                         html.Tbody([html.Tr([html.Td(_shown(i["file"])), html.Td(f"{i['bytes']:,}"),
                                               html.Td(html.Code(i["sha256"][:16] + "…"))]) for i in m["inputs"]])],
                         className="table table-sm")
     by_level = est.groupby("level").agg(cells=("value", "size"), suppressed=("suppressed", "sum")).reset_index()
     supp = html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Level", "Estimates", "Suppressed")])),
                        html.Tbody([html.Tr([html.Td(r.level), html.Td(f"{r.cells:,}"), html.Td(f"{int(r.suppressed):,}")])
                                    for r in by_level.itertuples()])], className="table table-sm w-auto")
-    report = Path(current_app.config["DASHBOARD_STORE"]) / "reports" / "last-rejection.txt"
-    rejection = (html.Pre(report.read_text(encoding="utf-8")[:20_000], className="small border p-2",
-                          style={"maxHeight": "20rem", "overflow": "auto"})
-                 if report.is_file() else html.P("No ingest has been rejected for this store."))
+    rejection = _last_rejection()
     policy = significance_policy(snapshot)
     defs = []
     for ind in config.indicators:
@@ -54,7 +52,8 @@ def _body(snapshot, config):
         ], className="mb-3"))
     return html.Div([
         html.H2("Live snapshot", className="h4"),
-        html.P(f"Snapshot {m['snapshot_id']}, published {m['created']} by {m['software']} from {m['source_dir']} "
+        html.P(f"Snapshot {m['snapshot_id']}, published {m['created']} by {m['software']} from "
+               f"the source folder {Path(m['source_dir']).name!r} "
                f"(configuration {Path(m['config_file']).name}); {m['warnings']} warning(s) at ingest"
                + ("; synthetic demonstration data." if m.get("synthetic") else ".")),
         inputs,
@@ -71,6 +70,23 @@ def _body(snapshot, config):
                   definitions_buttons()]),
         *defs,
     ])
+
+
+def _shown(file: str) -> str:
+    """An input file as the page shows it: relative to the source folder, never the server's path."""
+    return Path(file).name if Path(file).is_absolute() else file
+
+
+def _last_rejection():
+    """The last rejected ingest's report, for analysts only: it quotes input values (with real
+    survey files, respondents' answers) and the server's paths (dashboard/access.py)."""
+    if not may_see_ingest_reports():
+        return html.P("Ingest reports are shown to analysts only.")
+    report = Path(current_app.config["DASHBOARD_STORE"]) / "reports" / "last-rejection.txt"
+    if not report.is_file():
+        return html.P("No ingest has been rejected for this store.")
+    return html.Pre(report.read_text(encoding="utf-8")[:20_000], className="small border p-2",
+                    style={"maxHeight": "20rem", "overflow": "auto"})
 
 
 def layout(**_query):
