@@ -8,6 +8,14 @@ in front (gunicorn's own docs require a buffering proxy), never directly.
 
 import multiprocessing
 import os
+import sys
+
+from dashboard.access import AccessConfigError, AccessSettings
+
+try:  # the sign-in settings, checked before the app is imported: one line, not a traceback
+    AccessSettings.from_env()
+except AccessConfigError as exc:
+    sys.exit(f"dashboard: {exc}")
 
 bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 # Two workers per core plus one, the gunicorn rule of thumb for mixed CPU / I/O work, capped so

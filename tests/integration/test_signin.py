@@ -290,3 +290,13 @@ def test_the_panel_never_receives_a_value_on_a_base_below_its_threshold(iam, das
                                        {"id": "_pages_location", "property": "search", "value": ""}],
                             "changedPropIds": ["_pages_location.pathname"], "state": []}, timeout=60)
     assert f"fewer than {threshold} respondents" in page.text  # the panel's pages describe the panel's threshold
+
+
+def test_the_cookie_is_secure_when_the_request_came_over_https(dashboard):
+    """Behind nginx, gunicorn takes the scheme from X-Forwarded-Proto; here the test client
+    makes the request over HTTPS directly."""
+    client = dashboard["app"].server.test_client()
+    r = client.get("/login?next=/map", base_url="https://dashboard.force.example")
+    assert r.status_code == 302
+    cookie = r.headers["Set-Cookie"]
+    assert "dashboard_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
