@@ -242,10 +242,11 @@ def install(app: Flask, settings: AccessSettings) -> None:
     if settings.mode == "oidc":
         _install_oidc(app, settings)
     else:
-        @app.before_request
         def _no_signin_role():
             g.role = settings.no_signin_role
             g.user = None
+
+        _first(app, _no_signin_role)
 
     @app.after_request
     def _audit_downloads(response):
@@ -259,6 +260,13 @@ def install(app: Flask, settings: AccessSettings) -> None:
                       selections=[{"id": str(i.get("id"))[:200], "value": str(i.get("value"))[:200]}
                                   for i in inputs if isinstance(i, dict)][:20])
         return response
+
+
+def _first(app: Flask, hook) -> None:
+    """Run ``hook`` before every other before-request function: Dash's own (the pages router's
+    first-request set-up) would otherwise run first and could read data before the role is known,
+    or answer before the guard has looked at the request."""
+    app.before_request_funcs.setdefault(None, []).insert(0, hook)
 
 
 def _install_oidc(app: Flask, settings: AccessSettings) -> None:
@@ -282,7 +290,6 @@ def _install_oidc(app: Flask, settings: AccessSettings) -> None:
             return settings.public_url + "/auth/callback"
         return url_for("auth_callback", _external=True)
 
-    @app.before_request
     def _guard():
         g.user, g.role = None, None
         if request.path in PUBLIC_PATHS:
@@ -301,6 +308,8 @@ def _install_oidc(app: Flask, settings: AccessSettings) -> None:
         if g.role not in ROLES:
             return _forbidden(user)
         return None
+
+    _first(app, _guard)
 
     def _forbidden(user):
         message = (f"Signed in as {user.get('name')}, with no role for this dashboard. Ask the force's dashboard "

@@ -24,11 +24,12 @@ _configs: dict[tuple[str, str | None], ForceConfig] = {}
 def current_snapshot() -> Snapshot:
     from .access import data_variant
 
-    if has_request_context() and "snapshot" in g:
-        return g.snapshot
-    snapshot = Store(Path(current_app.config["DASHBOARD_STORE"])).open(variant=data_variant())
+    variant = data_variant()
+    if has_request_context() and variant in g.get("snapshots", {}):
+        return g.snapshots[variant]
+    snapshot = Store(Path(current_app.config["DASHBOARD_STORE"])).open(variant=variant)
     if has_request_context():
-        g.snapshot = snapshot
+        g.setdefault("snapshots", {})[variant] = snapshot
     return snapshot
 
 

@@ -300,3 +300,21 @@ def test_the_cookie_is_secure_when_the_request_came_over_https(dashboard):
     assert r.status_code == 302
     cookie = r.headers["Set-Cookie"]
     assert "dashboard_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_the_panel_reads_its_own_tables_from_the_first_request(demo_store):
+    """Dash's pages router sets itself up on a server's first request, before other hooks: the
+    role must be known before anything reads the snapshot (once it was not, and the panel's first
+    pages came from the published tables). DASHBOARD_AUTH=none with the panel role, first request
+    the Data page (which states the threshold its tables were withheld under)."""
+    from dashboard.live import snapshot_config
+    from dashboard.pages.protocol import page_request
+
+    config = snapshot_config(Store(demo_store).open())
+    client = create_app(demo_store, AccessSettings(no_signin_role="panel")).server.test_client()
+    page = client.post("/_dash-update-component", json=page_request("/data")).get_data(as_text=True)
+    assert f"fewer than {config.panel_suppression_threshold} respondents" in page
+    assert f"fewer than {config.suppression_threshold} respondents" not in page
+    analyst = create_app(demo_store).server.test_client()
+    page = analyst.post("/_dash-update-component", json=page_request("/data")).get_data(as_text=True)
+    assert f"fewer than {config.suppression_threshold} respondents" in page
