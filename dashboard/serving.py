@@ -312,6 +312,7 @@ def gzip_bundle(request, response):
 def install(app) -> None:
     """Register the limits, the callback check, the headers and the bundle compression on
     ``app``'s Flask server."""
+    from dash.exceptions import DependencyException
     from flask import jsonify, request
     from werkzeug.exceptions import HTTPException
 
@@ -345,6 +346,11 @@ def install(app) -> None:
     @server.errorhandler(UnknownSelection)
     def unknown_selection(exc):
         return refuse(str(exc))
+
+    @server.errorhandler(DependencyException)
+    def unknown_bundle(exc):
+        """Dash raises this for a bundle path it does not serve: a 404, not a 500 with a traceback."""
+        return refuse("no such bundle", 404)
 
     @server.errorhandler(413)
     def too_large(exc: HTTPException):
