@@ -8,7 +8,6 @@ restart.
 from __future__ import annotations
 
 import functools
-import gzip
 from pathlib import Path
 
 import dash
@@ -84,13 +83,13 @@ def create_app(store: Path | str | None = None, access: AccessSettings | None = 
     app.server.config["DASHBOARD_STORE"] = str(store or SETTINGS.store)
     install_access(app.server, access or AccessSettings.from_env())  # first: its guard runs before anything
     # Callback JSON and HTML are compressed by Flask-Compress; the JavaScript bundles and assets
-    # by compress_bundles below, once per process (compressing them on every request under
+    # by dashboard.serving (gzip_bundle), once per process (compressing them on every request under
     # gunicorn's threaded workers with Flask-Compress answered 500 for some, seen here).
     app.server.config["COMPRESS_MIMETYPES"] = ["text/html", "application/json"]
     app.server.config["COMPRESS_MIN_SIZE"] = 500
     Compress(app.server)
     app.layout = _shell
-    _add_routes(app.server)
+    _add_routes(app)
     callback_map, callback_list = _page_callbacks()
     app.callback_map.update(callback_map)
     app._callback_list.extend(callback_list)
@@ -123,11 +122,16 @@ def _render_index_once(app: dash.Dash) -> None:
         app.index()
 
 
-def _add_routes(server) -> None:
-    """/health for load balancers and monitoring; long cache lifetimes for static assets."""
+def _add_routes(app: dash.Dash) -> None:
+    """/health for load balancers and monitoring; long cache lifetimes for static assets; the
+    security headers, body limit, callback check and bundle compression of dashboard.serving."""
     from flask import jsonify, request
 
+    from . import serving
     from .data.store import Store, StoreError
+
+    server = app.server
+    serving.install(app)
 
     @server.route("/health")
     def health():
@@ -166,38 +170,22 @@ def _add_routes(server) -> None:
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @server.after_request
-    def compress_bundles(response):
-        """Dash's JavaScript bundles and the assets, gzipped once per process and kept: they
-        change only with a release (component bundles are fingerprinted), and plotly.js alone
-        is 4.6 MB raw, 1.4 MB gzipped."""
-        if (response.status_code != 200 or not request.path.startswith(("/_dash-component-suites/", "/assets/"))
-                or "gzip" not in request.headers.get("Accept-Encoding", "")
-                or "Content-Encoding" in response.headers
-                or response.mimetype not in ("text/javascript", "application/javascript", "text/css",
-                                             "application/json")):
-            return response
-        body = _GZIPPED.get(request.path)
-        if body is None:
-            response.direct_passthrough = False
-            body = gzip.compress(response.get_data(), compresslevel=6, mtime=0)
-            _GZIPPED[request.path] = body
-        response.set_data(body)
-        response.headers["Content-Encoding"] = "gzip"
-        response.vary.add("Accept-Encoding")
-        return response
-
-    @server.after_request
     def cache_headers(response):
-        if request.path.startswith(("/assets/", "/_dash-component-suites/")):
-            # Dash fingerprints component bundles; assets change only with a release.
-            response.headers["Cache-Control"] = "public, max-age=86400"
+        if response.status_code >= 400:
+            response.headers["Cache-Control"] = "no-store"  # an error must not stick in a cache
+        elif request.path.startswith(("/assets/", "/_dash-component-suites/")):
+            # A fingerprinted bundle (name.v4_4_1m123.js) or an asset with Dash's ?m=<mtime> is
+            # a new URL whenever its content changes: a year, immutable (browsers and nginx's
+            # cache keep it). Anything else (plotly's topojson fetch) for a day.
+            versioned = serving.GzipCache.key(request.path) != request.path or "m" in request.args
+            response.headers["Cache-Control"] = ("public, max-age=31536000, immutable" if versioned
+                                                 else "public, max-age=86400")
         elif request.path.startswith(("/_dash-", "/pack/")) or request.path == "/health":
             response.headers["Cache-Control"] = "no-store"  # always the live snapshot
         return response
 
 
 _CALLBACKS: tuple[dict, list] | None = None
-_GZIPPED: dict[str, bytes] = {}  # request path -> gzipped bundle (bundles never change while serving)
 
 
 def _page_callbacks() -> tuple[dict, list]:

@@ -13,7 +13,6 @@ makes the buttons for the layout.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,9 +22,6 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from ..figures.exports import to_csv, to_xlsx
 from ..figures.images import FORMATS, figure_image
-from .state import UnknownSelection
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_HEIGHT = 700
 MAX_HEIGHT = 4000  # a chart with a height per row (areas, indicators) stops growing here
@@ -78,8 +74,8 @@ def figure_downloads(graph_id: str, stem: str, build: Callable[..., go.Figure | 
                      label: str = "Chart", width: int = 1200, height: int | None = None) -> Callable[[], html.Div]:
     """PNG, SVG and PDF of the chart, rebuilt from the selections. Ids: ``{graph_id}-png`` (-svg,
     -pdf) and ``{graph_id}-image-download``. ``build(*state_values)`` returns the figure, or None
-    (or raises UnknownSelection) for no download. Without ``height`` the builder's own height
-    (computed from its rows) is used, capped at MAX_HEIGHT."""
+    for no download, or raises UnknownSelection (answered 400). Without ``height`` the builder's
+    own height (computed from its rows) is used, capped at MAX_HEIGHT."""
     ids = {fmt: f"{graph_id}-{fmt}" for fmt in FORMATS}
     download_id = f"{graph_id}-image-download"
     export = FIGURE_EXPORTS[download_id] = FigureExport(build, tuple(states), width, height)
@@ -89,11 +85,7 @@ def figure_downloads(graph_id: str, stem: str, build: Callable[..., go.Figure | 
     def _download(*args):
         values = args[len(ids):]
         fmt = next(f for f, i in ids.items() if i == ctx.triggered_id)
-        try:
-            fig = export.build(*values)
-        except UnknownSelection as exc:
-            logger.warning("%s refused: %s", download_id, exc)
-            return no_update
+        fig = export.build(*values)  # an UnknownSelection is answered 400 by dashboard.serving
         if fig is None:
             return no_update
         w, h = export.size(fig)

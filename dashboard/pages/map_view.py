@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html, no_update
 
 from ..components.downloads import FIGURE_EXPORTS, FigureExport, figure_downloads, table_downloads
-from ..components.state import UnknownSelection, checked, known, select, state_id
+from ..components.state import checked, known, select, state_id
 from ..figures.charts import ranked_bars
 from ..figures.exports import area_table_export
 from ..figures.images import figure_image
@@ -231,10 +231,8 @@ MAP_EXPORT = FIGURE_EXPORTS[IMAGE_DOWNLOAD] = FigureExport(_map_export, MAP_STAT
 def download_image(_png, _svg, _pdf, indicator, period, colour, division):
     """The map rebuilt whole on the server from the selections (the browser's copy holds patches);
     its own buttons and file name, so not through figure_downloads."""
-    try:
-        _, _, indicator, period, colour, division, _ = _selection(indicator, period, colour, division, check=known)
-    except UnknownSelection:
-        return no_update
+    # An unknown selection raises UnknownSelection: answered 400 by dashboard.serving.
+    _, _, indicator, period, colour, division, _ = _selection(indicator, period, colour, division, check=known)
     fmt = {SVG_BUTTON: "svg", PDF_BUTTON: "pdf"}.get(ctx.triggered_id, "png")
     fig = MAP_EXPORT.build(indicator, period, colour, division)
     width, height = MAP_EXPORT.size(fig)

@@ -3,7 +3,7 @@
 Every ``*-image-download`` callback of the app is posted a figure whose images point at a
 listener on loopback and at a local file, 20,000 px tall, where the old callbacks read the
 graph's figure: the server must make no request, put none of the file in the image, and
-render at its own size. Unknown selections give no image, not an error.
+render at its own size. Unknown selections give no image: a 400, not a server error.
 """
 
 from __future__ import annotations
@@ -106,10 +106,9 @@ def _request(cb, download_id: str, fmt: str, states: list) -> dict:
 
 
 def _no_image(r, download_id: str) -> bool:
-    """Refused as a download refuses: nothing sent (Dash answers no_update with 204 or an empty response)."""
-    if r.status_code == 204:
-        return True
-    return r.status_code == 200 and download_id not in json.loads(r.data).get("response", {})
+    """Refused: 400 with a short message and no file (a value of the wrong kind is refused by
+    the callback check of dashboard.serving, an unknown selection by the callback's own check)."""
+    return r.status_code == 400 and b"content" not in r.data and download_id.encode() not in r.data
 
 
 def test_every_image_download_is_registered_and_reads_no_figure(image_callbacks):

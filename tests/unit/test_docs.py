@@ -30,6 +30,20 @@ def test_every_gunicorn_environment_variable_is_documented():
         assert f"`{name}`" in text, name
 
 
+def test_every_proxy_option_and_template_value_is_documented():
+    """Each {{value}} of the nginx template and each option of `python -m dashboard.proxy`."""
+    from dashboard.proxy import TEMPLATE
+
+    text = (DOCS / "configuration.md").read_text()
+    values = set(re.findall(r"\{\{(\w+)\}\}", TEMPLATE.read_text()))
+    options = set(re.findall(r"add_argument\(\"(--[\w-]+)\"", (REPO / "dashboard" / "proxy.py").read_text()))
+    assert len(values) >= 10 and {"--server-name", "--cert", "--store", "--prefix"} <= options
+    for name in values:
+        assert f"`{{{{{name}}}}}`" in text, name
+    for option in options:
+        assert f"`{option}`" in text, option
+
+
 def test_gunicorn_binds_to_loopback_by_default(monkeypatch):
     import runpy
 
