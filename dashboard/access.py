@@ -47,10 +47,12 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask, g, jsonify, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 
 ROLES = ("analyst", "command", "panel")  # most privileged first: a user with several gets the first
 PUBLIC_PATHS = ("/login", "/auth/callback", "/logout", "/signed-out", "/health")
 DEFAULT_ROLE_MAP = "analyst=analyst,command=command,panel=panel"
+STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
 
 
 class AccessConfigError(ValueError):
@@ -248,6 +250,12 @@ def install(app: Flask, settings: AccessSettings) -> None:
 
         _first(app, _no_signin_role)
 
+    @app.route("/auth/check")
+    def auth_check():
+        """204 for a request the guard let through: nginx asks this before serving a cached
+        bundle (``auth_request``), so its cache never serves anyone the app would refuse."""
+        return "", 204
+
     @app.after_request
     def _audit_downloads(response):
         """Every download leaves through a ``dcc.Download`` callback: one audit line each."""
@@ -262,6 +270,21 @@ def install(app: Flask, settings: AccessSettings) -> None:
         return response
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with two differences: the cookie is Secure whenever the
+    request came over HTTPS (through the proxy), not only when configured; and the responses for
+    script bundles and assets, which are the same whoever asks, carry no ``Vary: Cookie``, so the
+    proxy can keep one copy for everyone (it asks the guard first: ``/auth/check``)."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return request.is_secure or bool(app.config.get("SESSION_COOKIE_SECURE"))
+
+    def save_session(self, app, session, response) -> None:
+        if request.path.startswith(STATIC_PREFIXES) and not session.modified:
+            return
+        super().save_session(app, session, response)
+
+
 def _first(app: Flask, hook) -> None:
     """Run ``hook`` before every other before-request function: Dash's own (the pages router's
     first-request set-up) would otherwise run first and could read data before the role is known,
@@ -273,12 +296,11 @@ def _install_oidc(app: Flask, settings: AccessSettings) -> None:
     from authlib.integrations.flask_client import OAuth
 
     app.secret_key = settings.session_secret
+    # The lifetime is absolute (from sign-in), so the cookie is not re-sent on every request.
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      SESSION_COOKIE_NAME="dashboard_session",
+                      SESSION_COOKIE_NAME="dashboard_session", SESSION_REFRESH_EACH_REQUEST=False,
                       PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.session_minutes))
-    # Secure whenever this request came over HTTPS (through the proxy), not only when configured.
-    interface = app.session_interface
-    interface.get_cookie_secure = lambda _app: request.is_secure or bool(_app.config.get("SESSION_COOKIE_SECURE"))
+    app.session_interface = _SessionInterface()
 
     oauth = OAuth(app)
     idp = oauth.register("idp", client_id=settings.client_id, client_secret=settings.client_secret,

@@ -31,12 +31,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(store: Path, workers: int | None = None, quiet: bool = True):
-    """gunicorn serving ``store`` on 127.0.0.1; yields the base URL once /health answers."""
+def gunicorn(store: Path, workers: int | None = None, quiet: bool = True, env: dict[str, str] | None = None):
+    """gunicorn serving ``store`` on 127.0.0.1 (``env``: more settings, e.g. sign-in); yields the
+    base URL once /health answers."""
     import requests
 
     port = free_port()
-    env = {**os.environ, "DASHBOARD_STORE": str(store), "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "warning"}
+    env = {**os.environ, **(env or {}), "DASHBOARD_STORE": str(store), "BIND": f"127.0.0.1:{port}",
+           "LOG_LEVEL": "warning"}
     if workers:
         env["WEB_CONCURRENCY"] = str(workers)
     out = subprocess.DEVNULL if quiet else None

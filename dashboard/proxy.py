@@ -113,16 +113,16 @@ def nginx(prefix: Path, site: str):
 
 @contextlib.contextmanager
 def serve(store: Path, prefix: Path, https_port: int, http_port: int, cert: Path | None = None,
-          key: Path | None = None, workers: int | None = 2):
-    """gunicorn serving ``store`` and nginx in front of it on 127.0.0.1; yields
-    ``(https_base, gunicorn_base, cert)`` once a request through nginx answers."""
+          key: Path | None = None, workers: int | None = 2, env: dict[str, str] | None = None):
+    """gunicorn serving ``store`` (with the settings ``env``) and nginx in front of it on
+    127.0.0.1; yields ``(https_base, gunicorn_base, cert)`` once a request through nginx answers."""
     import requests
 
     prefix = Path(prefix).resolve()
     prefix.mkdir(parents=True, exist_ok=True)
     if cert is None or key is None:
         cert, key = self_signed(prefix)
-    with gunicorn(store, workers=workers) as upstream:
+    with gunicorn(store, workers=workers, env=env) as upstream:
         site = render_site(server_name="localhost", cert=str(cert), key=str(key),
                            upstream=upstream.removeprefix("http://"), http_listen=f"127.0.0.1:{http_port}",
                            https_listen=f"127.0.0.1:{https_port}", https_port=https_port,

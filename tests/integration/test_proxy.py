@@ -180,3 +180,36 @@ def test_the_template_renders_completely_and_refuses_bad_values():
         assert directive in site, directive
     with pytest.raises(ValueError, match="server_name"):
         render_site(server_name="x; include /etc/passwd", cert="/c", key="/k")
+
+
+def test_the_proxy_cache_serves_bundles_only_to_signed_in_users(demo_store, tmp_path_factory):
+    """nginx caches the script bundles, but asks the app's guard (auth_request) before serving one
+    from its cache: a bundle fetched by a signed-in user is then refused to an anonymous client.
+    The session is signed with the instance's own secret, as the sign-in would sign it."""
+    import datetime as dt
+
+    from flask import Flask
+
+    need(bool(shutil.which("nginx")), "nginx is needed (apt-get install nginx)")
+    secret = "k" * 48
+    env = {"DASHBOARD_AUTH": "oidc", "DASHBOARD_OIDC_ISSUER": "http://127.0.0.1:9/unused",
+           "DASHBOARD_OIDC_CLIENT_ID": "dashboard", "DASHBOARD_OIDC_CLIENT_SECRET": "x",
+           "DASHBOARD_SESSION_SECRET": secret}
+    signer = Flask("signer")
+    signer.secret_key = secret
+    cookie = signer.session_interface.get_signing_serializer(signer).dumps(
+        {"user": {"sub": "u1", "name": "analyst"}, "role": "analyst", "signed_in_at": dt.datetime.now(dt.UTC).timestamp()})
+    prefix = tmp_path_factory.mktemp("nginx-oidc")
+    with serve(demo_store, prefix, https_port=free_port(), http_port=free_port(), workers=1, env=env) as (base, _, cert):
+        signed_in = requests.Session()
+        signed_in.cookies.set("dashboard_session", cookie)
+        index = signed_in.get(base + "/", timeout=10, verify=str(cert))
+        assert index.status_code == 200
+        bundle = next(u for u in index.text.split('"') if u.startswith("/_dash-component-suites/"))
+        for _ in range(2):  # the second is a cache hit
+            assert signed_in.get(base + bundle, timeout=10, verify=str(cert)).status_code == 200
+        assert signed_in.get(base + "/assets/bootstrap.min.css", timeout=10, verify=str(cert)).status_code == 200
+        for path in (bundle, "/assets/bootstrap.min.css", "/"):
+            anonymous = requests.get(base + path, timeout=10, verify=str(cert), allow_redirects=False)
+            assert anonymous.status_code in (302, 401), (path, anonymous.status_code)
+            assert b"function" not in anonymous.content and b"bootstrap" not in anonymous.content
