@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from .config import ConfigError, ForceConfig, parse_config
-from .data.store import Snapshot, Store
+from .data.store import Snapshot, Store, StoreError
 from .stats.disclosure import ALL, KEY, additive_relations, geography_parents
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,11 @@ class AuditReport:
     hidden_cells: int
     results: list[AttackResult]
     exports_checked: list[str]
+    variant: str | None = None
+
+    @property
+    def tables(self) -> str:
+        return f" ({self.variant}'s tables)" if self.variant else ""
 
     @property
     def recovered(self) -> int:
@@ -93,7 +98,7 @@ class AuditReport:
         return 1 if self.recovered else 0
 
     def text(self, examples: int = 3) -> str:
-        lines = [f"disclosure audit of snapshot {self.snapshot_id}: {self.hidden_cells:,} withheld cells"]
+        lines = [f"disclosure audit of snapshot {self.snapshot_id}{self.tables}: {self.hidden_cells:,} withheld cells"]
         for r in self.results:
             lines.append(f"({r.attack}) {r.name}: examined {r.examined:,} {r.what}; recovered {len(r.recovered):,}")
             lines += [f"      e.g. {e}" for e in r.recovered[:examples]]
@@ -108,9 +113,17 @@ class AuditReport:
         return "\n".join(lines)
 
 
-def audit_store(store: Path) -> AuditReport:
-    """Audit the live snapshot of ``store`` (StoreError if nothing is published)."""
-    return audit_snapshot(Store(Path(store)).open())
+def audit_store(store: Path, variant: str | None = None) -> AuditReport:
+    """Audit the live snapshot of ``store`` (StoreError if nothing is published): its published
+    tables, or a variant's (``"panel"``: the tables the panel role reads, withheld under its own
+    threshold; dashboard/access.py)."""
+    return audit_snapshot(Store(Path(store)).open(variant=variant))
+
+
+def variants(store: Path) -> list[str | None]:
+    """The table sets the live snapshot serves: the published one and each variant."""
+    snapshot = Store(Path(store)).open()
+    return [None, *sorted(snapshot.manifest.get("variant_tables", {}))]
 
 
 @dataclass(frozen=True)
@@ -133,21 +146,34 @@ class _Facts:
                    {i["id"]: i.get("survey") for i in inds},
                    tuple((i["id"], i["of"], i["subgroup"], tuple(i["groups"])) for i in inds
                          if i.get("kind") == "gap"),
-                   int(raw.get("statistics", {}).get("suppression_threshold", 50)))
+                   _threshold(raw.get("statistics", {}), snapshot.variant))
+
+
+def _threshold(statistics: dict, variant: str | None) -> int:
+    """The threshold the audited tables were withheld under (the panel's for its variant)."""
+    threshold = int(statistics.get("suppression_threshold", 50))
+    if variant == "panel":
+        return int(statistics.get("panel_suppression_threshold", max(threshold, 100)))
+    return threshold
 
 
 def _config(snapshot: Snapshot) -> ForceConfig | None:
-    """The full configuration (for the export builders), or None if this code cannot read it."""
+    """The full configuration (for the export builders), as the audited tables were built (the
+    panel's threshold for its variant), or None if this code cannot read it."""
     text = (snapshot.path / "force.toml").read_text(encoding="utf-8")
     try:
-        return parse_config(tomllib.loads(text), snapshot.path / "force.toml", text)
+        config = parse_config(tomllib.loads(text), snapshot.path / "force.toml", text)
     except ConfigError as exc:
         log.warning("exports not rebuilt: %s", exc)
         return None
+    return config.for_panel() if snapshot.variant == "panel" else config
 
 
 def _optional(snapshot: Snapshot, name: str) -> pd.DataFrame:
-    return snapshot.table(name) if (snapshot.path / f"{name}.parquet").is_file() else pd.DataFrame()
+    try:
+        return snapshot.table(name)
+    except StoreError:
+        return pd.DataFrame()
 
 
 def _label(row) -> str:
@@ -615,4 +641,4 @@ def audit_snapshot(snapshot: Snapshot) -> AuditReport:
     ran, leaks = _exports(snapshot, config) if config is not None else ([], [])
     inversion.recovered += leaks
     results = [point["dimension"], point["geography"], point["window"], inversion, _bounds(world)]
-    return AuditReport(snapshot.id, int(world.cells["hidden"].sum()), results, ran)
+    return AuditReport(snapshot.id, int(world.cells["hidden"].sum()), results, ran, snapshot.variant)

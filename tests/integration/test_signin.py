@@ -318,3 +318,15 @@ def test_the_panel_reads_its_own_tables_from_the_first_request(demo_store):
     analyst = create_app(demo_store).server.test_client()
     page = analyst.post("/_dash-update-component", json=page_request("/data")).get_data(as_text=True)
     assert f"fewer than {config.suppression_threshold} respondents" in page
+
+
+def test_the_panels_tables_survive_the_disclosure_audit(demo_store):
+    """The panel's variant gets the same attacks as the published tables (differencing within
+    dimensions, geographies and windows, inversion, bounds, exports), at its own threshold."""
+    from dashboard.audit import audit_store, variants
+
+    assert variants(demo_store) == [None, "panel"]
+    published, panel = audit_store(demo_store), audit_store(demo_store, "panel")
+    assert panel.code == 0, panel.text()
+    assert panel.variant == "panel" and "panel's tables" in panel.text()
+    assert panel.hidden_cells > published.hidden_cells  # a stricter threshold withholds more
