@@ -3,7 +3,7 @@
 ``run_ingest`` reads every input named by the force configuration, validates all of it, and
 publishes a new snapshot only if no error was found. On any error nothing is published, the
 live snapshot keeps serving, and a rejection report lists every problem with its file, row,
-column, value and rule.
+column, value and rule. Respondent rows are summed here and never published.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from . import __version__, derived, derived_matrix
 from .config import ConfigError, ForceConfig, load_config
 from .data import aggregate, benchmarks, geography, policeuk, surveys
 from .data.problems import Findings
-from .data.store import Store, new_snapshot_id, write_table
+from .data.store import DIR_MODE, Store, new_snapshot_id, write_table, write_text
 from .data.tables import ROW
 
 log = logging.getLogger(__name__)
@@ -149,8 +149,8 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
     _progress(7, STEPS, "statistics: intervals, changes, MSF, outcomes, targets, area comparisons, trends")
     results = derived.with_disclosure(results, tables["areas"], config)  # one decision for every table
     tables.update(derived.build(results, msf, tables["areas"], config))
-    for code, df in respondents.items():
-        tables[f"respondents_{code.lower()}"] = df.drop(columns=["source_file"]).reset_index(drop=True)
+    # Respondent rows stay here: the pages read only aggregates (the store refuses respondent rows).
+    tables["respondent_profile"] = aggregate.respondent_profile(respondents.get("LOCAL"), tables["areas"], config)
 
     if crime is not None:
         rows, counts, accounting = policeuk.join_crime(crime, full)
@@ -185,9 +185,7 @@ def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = Non
             findings.add(exc.path, "config", p)
         return _reject(store, findings, source_dir, publish)
 
-    with store.lock() if publish else _null():
-        if publish:
-            store.clear_staging()  # leftovers of an ingest that was killed
+    with store.lock() if publish else _null():  # the lock also clears a killed ingest's staging
         tables = validate_and_build(source_dir, config, findings)
         if tables is None:
             return _reject(store, findings, source_dir, publish)
@@ -214,10 +212,9 @@ def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = Non
             "warnings": len(findings.warnings),
             "ingest_seconds": round(time.monotonic() - started, 2),
         }
-        (staged / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        (staged / "force.toml").write_text(config.text, encoding="utf-8")
-        (staged / "ingest-report.txt").write_text(findings.report_text(f"Ingest report for snapshot {snapshot_id}"),
-                                                  encoding="utf-8")
+        write_text(staged / "manifest.json", json.dumps(manifest, indent=2))
+        write_text(staged / "force.toml", config.text)
+        write_text(staged / "ingest-report.txt", findings.report_text(f"Ingest report for snapshot {snapshot_id}"))
         store.publish(staged)
         log.info("published snapshot %s in %.1f s", snapshot_id, time.monotonic() - started)
         return IngestResult(PUBLISHED, findings, snapshot_id=snapshot_id, counts=manifest["tables"])
@@ -236,10 +233,11 @@ def _reject(store: Store, findings: Findings, source_dir: Path, publish: bool) -
     text = findings.report_text(title)
     if not publish:
         return IngestResult(INVALID, findings)
-    store.reports_dir.mkdir(parents=True, exist_ok=True)
+    for directory in (store.root, store.reports_dir):
+        directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     stamp = new_snapshot_id()
     path = store.reports_dir / f"{stamp}-rejected.txt"
-    path.write_text(text, encoding="utf-8")
-    (store.reports_dir / f"{stamp}-rejected.csv").write_text(findings.report_csv(), encoding="utf-8")
-    (store.reports_dir / "last-rejection.txt").write_text(text, encoding="utf-8")
+    write_text(path, text)
+    write_text(store.reports_dir / f"{stamp}-rejected.csv", findings.report_csv())
+    write_text(store.reports_dir / "last-rejection.txt", text)
     return IngestResult(INVALID, findings, report_path=path)

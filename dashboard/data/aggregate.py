@@ -140,3 +140,39 @@ def aggregated_results(agg: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
     out["design_effect"] = base / n_eff
     out["source"] = "aggregated"
     return out[RESULT_COLUMNS]
+
+
+PROFILE_DIMENSIONS = ("age_band", "sex", "ethnicity")
+
+
+def respondent_profile(local: pd.DataFrame | None, areas: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
+    """Who answered the local survey: respondents per period × force or division × dimension × category.
+
+    ``base`` is the period and geography's respondents with a value of that dimension
+    (``not_stated`` included), so ``respondents / base`` is the unweighted share the Equality
+    page sets beside the residents' share. Every configured category has a row, zero included.
+    Published instead of the respondent rows, which never leave the ingest.
+    """
+    columns = ["period", "level", "geography_code", "dimension", "category", "respondents", "base"]
+    if local is None or local.empty:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("respondents", "base") else "str")
+                             for c in columns})
+    division_of = areas.set_index("area_code")["division_code"]
+    geographies = (("force", pd.Series(config.force_code, index=local.index)),
+                   ("division", local["area_code"].map(division_of)))
+    parts = []
+    for level, code in geographies:
+        for dim in PROFILE_DIMENSIONS:
+            rows = pd.DataFrame({"period": local["period"], "geography_code": code, "category": local[dim]}).dropna()
+            counts = rows.groupby(["period", "geography_code", "category"], observed=True).size()
+            cells = counts.index.droplevel("category").unique()
+            categories = list(dict.fromkeys([*config.subgroups.get(dim, ()), *counts.index.get_level_values(2)]))
+            full = pd.MultiIndex.from_tuples([(*cell, cat) for cell in cells for cat in categories],
+                                             names=counts.index.names)
+            part = counts.reindex(full, fill_value=0).rename("respondents").reset_index()
+            part["base"] = part.groupby(["period", "geography_code"])["respondents"].transform("sum")
+            part["level"], part["dimension"] = level, dim
+            parts.append(part)
+    out = pd.concat(parts, ignore_index=True)[columns]
+    out[["respondents", "base"]] = out[["respondents", "base"]].astype("int64")
+    return out.sort_values(["period", "level", "geography_code", "dimension"], kind="stable").reset_index(drop=True)
