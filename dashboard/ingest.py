@@ -3,7 +3,9 @@
 ``run_ingest`` reads every input named by the force configuration, validates all of it, and
 publishes a new snapshot only if no error was found. On any error nothing is published, the
 live snapshot keeps serving, and a rejection report lists every problem with its file, row,
-column, value and rule. Respondent rows are summed here and never published.
+column, value and rule. Before publishing, the counts of what came in are compared with the
+live snapshot's (``dashboard.data.control``): a file cut short is an error too. Respondent
+rows are summed here and never published.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import glob
 import hashlib
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +24,7 @@ import pandas as pd
 
 from . import __version__, derived, derived_matrix
 from .config import ConfigError, ForceConfig, load_config
-from .data import aggregate, benchmarks, geography, policeuk, surveys
+from .data import aggregate, benchmarks, control, geography, policeuk, surveys
 from .data.problems import Findings
 from .data.store import DIR_MODE, Store, new_snapshot_id, write_table, write_text
 from .data.tables import ROW
@@ -120,6 +123,7 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
 
     if findings.errors:
         return None
+    control_totals = control.count_inputs(frames, agg_frames, crime, config)
 
     _progress(6, steps, "joining crime to areas and summing survey results")
     tables: dict[str, pd.DataFrame] = {}
@@ -169,12 +173,70 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
         return None
     tables["_inputs"] = pd.DataFrame({"file": [str(p) for p in
                                                areas_files + boundary_files + survey_files + crime_files]})
+    tables["_control_totals"] = control_totals
     return tables
 
 
+def check_control_totals(store: Store, counts: pd.DataFrame, config: ForceConfig, findings: Findings,
+                         accept: tuple[str, ...], reason: str | None, source_dir: Path) -> list[dict]:
+    """Compare the new counts with the live snapshot's (dashboard.data.control): an error for every
+    fall beyond the limit in a complete period, unless accepted; returns the accepted ones as the
+    manifest records them."""
+    live_id = store.current_id()
+    if live_id is None:
+        return []
+    live = store.open(live_id).manifest.get("control_totals")
+    if live is None:
+        findings.add(store.snapshots_dir / live_id / "manifest.json", "control_total",
+                     "the live snapshot records no control totals (published by an older version): counts "
+                     "not compared this time", severity="warning")
+        return []
+    inp = config.inputs
+    fallback = {"respondents": tuple(str(source_dir / p) for p in inp.surveys),
+                "aggregated_bases": tuple(str(source_dir / p) for p in inp.aggregated),
+                "crime_rows": tuple(str(source_dir / p) for p in inp.crime)}
+    accepted, used = [], set()
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    for fall in control.falls(live, counts, inp.max_count_drop, fallback):
+        files = ", ".join(fall.files) or str(source_dir)
+        by = fall.accepted_by(accept)
+        if by is None:
+            findings.add(files, "control_total", fall.message(live_id, inp.max_count_drop), column="period",
+                         value=fall.period)
+            continue
+        used.add(by)
+        findings.add(files, "control_total_accepted",
+                     f"{fall.group} {fall.period}: {fall.new:,} {control.KINDS[fall.kind]}, {fall.fraction:.1%} fewer "
+                     f"than the {fall.live:,} in the live snapshot {live_id}; accepted (--accept-drop {by}): {reason}",
+                     column="period", value=fall.period, severity="warning")
+        accepted.append({"what": fall.name, "kind": fall.kind, "files": list(fall.files), "live_snapshot": live_id,
+                         "live_count": fall.live, "new_count": fall.new, "fall": round(fall.fraction, 4),
+                         "accepted_as": by, "reason": reason, "accepted_at": now, "accepted_by": _user()})
+    for name in accept:
+        if name not in used:
+            findings.add(source_dir, "control_total_accepted",
+                         f"--accept-drop {name}: no count fell beyond the limit there; nothing accepted for it",
+                         severity="warning")
+    return accepted
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.geteuid())
+
+
 def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = None,
-               publish: bool = True) -> IngestResult:
-    """Validate a source directory and, if it is valid and ``publish``, publish a snapshot."""
+               publish: bool = True, accept_drops: tuple[str, ...] = (), reason: str | None = None) -> IngestResult:
+    """Validate a source directory and, if it is valid and ``publish``, publish a snapshot.
+
+    Publishing also compares the control totals with the live snapshot's (``check_control_totals``);
+    ``accept_drops`` names the falls the analyst accepts, for ``reason``."""
+    if accept_drops and not (reason or "").strip():
+        raise ValueError("--accept-drop needs --reason: say why the counts fell")
     started = time.monotonic()
     source_dir, store = Path(source_dir), Store(Path(store_dir))
     findings = Findings()
@@ -189,8 +251,12 @@ def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = Non
         tables = validate_and_build(source_dir, config, findings)
         if tables is None:
             return _reject(store, findings, source_dir, publish)
+        counts = tables.pop("_control_totals")
         if not publish:
             return IngestResult(PUBLISHED, findings)
+        accepted = check_control_totals(store, counts, config, findings, tuple(accept_drops), reason, source_dir)
+        if findings.errors:
+            return _reject(store, findings, source_dir, publish)
         _progress(9, STEPS, "writing the snapshot")
         snapshot_id = new_snapshot_id()
         staged = store.staging_dir(snapshot_id)
@@ -209,6 +275,9 @@ def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = Non
                         if Path(f).resolve().is_relative_to(source_dir.resolve()) else str(f),
                         "sha256": _sha256(Path(f)), "bytes": Path(f).stat().st_size} for f in inputs],
             "tables": {name: int(len(frame)) for name, frame in tables.items()},
+            "control_totals": control.as_manifest(counts),
+            "max_count_drop": config.inputs.max_count_drop,
+            "accepted_drops": accepted,
             "warnings": len(findings.warnings),
             "ingest_seconds": round(time.monotonic() - started, 2),
         }

@@ -48,8 +48,11 @@ def test_excel_survey_file(source_copy, tmp_path):
     csv_path.unlink()
     result = run_ingest(source_copy, tmp_path / "store")
     assert result.code == 0, result.findings.report_text("xlsx")
-    uss = Store(tmp_path / "store").open().table("respondents_uss")
-    assert len(uss) == len(df) and set(uss["respondent_id"]) == set(df["respondent_id"])
+    snap = Store(tmp_path / "store").open()
+    assert "surveys/uss.xlsx" in {i["file"] for i in snap.manifest["inputs"]}
+    years = pd.to_datetime(df["fieldwork_date"]).dt.to_period("Q-MAR").dt.qyear  # financial year ending
+    expected = {f"{y - 1}/{y % 100:02d}": int(n) for y, n in years.value_counts().items()}
+    assert snap.manifest["control_totals"]["respondents"]["USS"] == expected  # every row read, in its year
 
 
 def test_aggregated_tables(source_copy, tmp_path):
