@@ -17,7 +17,7 @@ month); the latest one may still be filling up, so it is not compared. A count t
 complete period by more than ``[inputs] max_count_drop`` of the live count (default 0.10) is an
 error naming the file(s) and the period, unless the analyst accepts that fall by name
 (``--accept-drop SURVEY:PERIOD``, ``--accept-drop SURVEY`` for every period of a survey, ``crime``
-for the crime months) with a reason; accepted falls are recorded in the new manifest. Rises are
+for the crime months, ``all`` for every fall) with a reason; accepted falls are recorded in the new manifest. Rises are
 never errors. A period the live snapshot has and the new data lacks has fallen to 0.
 """
 
@@ -31,6 +31,7 @@ from ..config import ForceConfig
 
 KINDS = {"respondents": "respondents", "aggregated_bases": "summed aggregated bases", "crime_rows": "crime rows"}
 CRIME = "crime"  # the group name of the crime months, as --accept-drop takes it
+ACCEPT_ALL = "all"  # --accept-drop all: every fall (the demo store rebuilt by new code, say)
 COLUMNS = ["kind", "group", "period", "count", "files"]
 
 
@@ -49,8 +50,9 @@ def count_inputs(respondents: list[pd.DataFrame], aggregated: list[pd.DataFrame]
                                            "count": 1 if weight is None else f[weight].to_numpy("int64"),
                                            "file": f["source_file"].astype(str).to_numpy()}))
     if crime is not None and len(crime):
-        parts.append(pd.DataFrame({"kind": "crime_rows", "group": CRIME, "period": crime["Month"].astype(str).to_numpy(),
-                                   "count": 1, "file": crime["source_file"].astype(str).to_numpy()}))
+        parts.append(pd.DataFrame({"kind": "crime_rows", "group": CRIME,
+                                   "period": crime["Month"].astype(str).to_numpy(), "count": 1,
+                                   "file": crime["source_file"].astype(str).to_numpy()}))
     if not parts:
         return pd.DataFrame(columns=COLUMNS)
     long = pd.concat(parts, ignore_index=True)
@@ -91,10 +93,10 @@ class Fall:
         return f"{self.group}:{self.period}"
 
     def accepted_by(self, names) -> str | None:
-        """The first of ``names`` (``SURVEY:PERIOD`` or ``SURVEY``, any case) that covers this fall."""
+        """The first of ``names`` (``SURVEY:PERIOD``, ``SURVEY`` or ``all``, any case) that covers this fall."""
         for n in names:
             group, _, period = n.partition(":")
-            if group.casefold() == self.group.casefold() and period in ("", self.period):
+            if n.casefold() == ACCEPT_ALL or (group.casefold() == self.group.casefold() and period in ("", self.period)):
                 return n
         return None
 

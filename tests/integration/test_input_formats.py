@@ -75,6 +75,9 @@ def test_aggregated_tables(source_copy, tmp_path):
     est = Store(tmp_path / "store").open().table("estimates")
     force = est[(est.level == "force") & (est.subgroup_dimension == "all") & (est.period == "2007/08")]
     assert force.set_index("indicator").loc["spi2a", "effective_base"] == pytest.approx(830)
+    # Control totals: a survey that arrives as tables is counted by its summed bases.
+    totals = Store(tmp_path / "store").open().manifest["control_totals"]
+    assert totals["aggregated_bases"] == {"BCS": {"2007/08": 1002 + 991}} and "BCS" not in totals["respondents"]
 
 
 def test_aggregated_result_that_clashes_with_respondent_data_is_rejected(source_copy, tmp_path):

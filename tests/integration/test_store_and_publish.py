@@ -152,6 +152,14 @@ def test_exit_codes_are_in_the_help(capsys):
     out = capsys.readouterr().out
     for line in ("0  done", "1  invalid input", "2  usage error", "3  store busy", "4  store I/O or permission"):
         assert line in out
+    helps = {}
+    for command in ("ingest", "rollback", "activate"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        helps[command] = capsys.readouterr().out
+        assert "4  store I/O or permission" in helps[command], command
+        assert "files 0640, directories 0750" in helps[command], command
+    assert "--accept-drop SURVEY:PERIOD" in helps["ingest"] and "--reason REASON" in helps["ingest"]
 
 
 def test_open_without_a_snapshot_says_what_to_do(store):

@@ -71,7 +71,7 @@ def test_the_limit_is_the_configured_fraction():
 
 @pytest.mark.parametrize("names, accepted", [
     (["USS:2007/08"], "USS:2007/08"), (["uss:2007/08"], "uss:2007/08"), (["USS"], "USS"),
-    (["USS:2006/07", "crime"], None), (["BCS:2007/08"], None),
+    (["USS:2006/07", "crime"], None), (["BCS:2007/08"], None), (["crime", "ALL"], "ALL"),
 ])
 def test_accept_drop_names_a_survey_and_period_or_a_whole_survey(names, accepted):
     (fall,) = falls(LIVE, _new(USS_2007_08=1000), 0.10, {})
