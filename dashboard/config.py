@@ -29,6 +29,8 @@ POLICY_KEYS = {
     "trend_min_periods": ("trend_min_periods", int), "trend_confidence": ("trend_confidence", float),
     "shrinkage_min_areas": ("shrinkage_min_areas", int),
 }
+INPUT_KEYS = ("areas", "boundaries", "boundary_code_column", "boundary_layer", "surveys", "aggregated", "crime",
+              "msf", "matrix", "repair_invalid_geometry", "overlap_tolerance_m2", "max_count_drop")
 FINANCIAL_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
 
 
@@ -124,6 +126,9 @@ class Inputs:
     matrix: str | None = None
     repair_invalid_geometry: bool = False
     overlap_tolerance_m2: float = 1.0
+    # Control totals: the largest fall of a count in a complete period, as a fraction of the live
+    # snapshot's count (dashboard.data.control).
+    max_count_drop: float = 0.10
 
 
 @dataclass(frozen=True)
@@ -622,10 +627,10 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
                     if code not in scale.codes or code in scale.missing:
                         c.problems.append(f"indicators[{i}].positive: code {code} is not a valid answer to {ind.question}")
 
-    inp = c.table(raw.get("inputs", {}), "inputs",
-                  {"areas", "boundaries", "boundary_code_column", "boundary_layer", "surveys", "aggregated",
-                   "crime", "msf", "matrix", "repair_invalid_geometry", "overlap_tolerance_m2"},
-                  {"areas", "boundaries", "boundary_code_column"})
+    inp = c.table(raw.get("inputs", {}), "inputs", set(INPUT_KEYS), {"areas", "boundaries", "boundary_code_column"})
+    max_drop = float(c.typed(inp, "inputs", "max_count_drop", (int, float), 0.10))
+    if not 0 <= max_drop <= 1:
+        c.problems.append(f"inputs.max_count_drop: must be a fraction from 0 to 1, got {max_drop:g}")
     inputs = Inputs(
         areas=c.typed(inp, "inputs", "areas", str, ""),
         boundaries=c.str_list(inp, "inputs", "boundaries"),
@@ -638,6 +643,7 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
         matrix=c.typed(inp, "inputs", "matrix", str),
         repair_invalid_geometry=bool(c.typed(inp, "inputs", "repair_invalid_geometry", bool, False)),
         overlap_tolerance_m2=float(c.typed(inp, "inputs", "overlap_tolerance_m2", (int, float), 1.0)),
+        max_count_drop=max_drop,
     )
 
     matrix = _matrix(c, raw, {i.id: i for i in indicators}) if "matrix" in raw else None

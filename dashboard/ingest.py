@@ -3,7 +3,9 @@
 ``run_ingest`` reads every input named by the force configuration, validates all of it, and
 publishes a new snapshot only if no error was found. On any error nothing is published, the
 live snapshot keeps serving, and a rejection report lists every problem with its file, row,
-column, value and rule.
+column, value and rule. Before publishing, the counts of what came in are compared with the
+live snapshot's (``dashboard.data.control``): a file cut short is an error too. Respondent
+rows are summed here and never published.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import glob
 import hashlib
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +24,9 @@ import pandas as pd
 
 from . import __version__, derived, derived_matrix
 from .config import ConfigError, ForceConfig, load_config
-from .data import aggregate, benchmarks, geography, policeuk, surveys
+from .data import aggregate, benchmarks, control, geography, policeuk, surveys
 from .data.problems import Findings
-from .data.store import Store, new_snapshot_id, write_table
+from .data.store import DIR_MODE, Store, new_snapshot_id, write_table, write_text
 from .data.tables import ROW
 
 log = logging.getLogger(__name__)
@@ -120,6 +123,7 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
 
     if findings.errors:
         return None
+    control_totals = control.count_inputs(frames, agg_frames, crime, config)
 
     _progress(6, steps, "joining crime to areas and summing survey results")
     tables: dict[str, pd.DataFrame] = {}
@@ -151,8 +155,8 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
     results = derived.with_disclosure(results, tables["areas"], config)  # one decision for every table
     published = derived.build(results, msf, tables["areas"], config)
     tables.update(published)
-    for code, df in respondents.items():
-        tables[f"respondents_{code.lower()}"] = df.drop(columns=["source_file"]).reset_index(drop=True)
+    # Respondent rows stay here: the pages read only aggregates (the store refuses respondent rows).
+    tables["respondent_profile"] = aggregate.respondent_profile(respondents.get("LOCAL"), tables["areas"], config)
 
     if crime is not None:
         rows, counts, accounting = policeuk.join_crime(crime, full)
@@ -174,6 +178,7 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
         return None
     tables["_inputs"] = pd.DataFrame({"file": [str(p) for p in
                                                areas_files + boundary_files + survey_files + crime_files]})
+    tables["_control_totals"] = control_totals
     return tables
 
 
@@ -188,13 +193,72 @@ def _panel_tables(raw_results, msf, matrix, respondents, tables, config, names) 
     out = derived.build(results, msf, tables["areas"], panel_config)
     out.update(derived_matrix.build_matrix(tables.get("crime_counts"), respondents, results, tables["areas"], matrix,
                                            panel_config))
+    out["respondent_profile"] = aggregate.profile_for_threshold(tables["respondent_profile"],
+                                                               panel_config.suppression_threshold)
     tables["_variant_tables"] = pd.DataFrame({"name": sorted(names | set(out))})
     return {f"panel/{name}": frame for name, frame in out.items()}
 
 
+def check_control_totals(store: Store, counts: pd.DataFrame, config: ForceConfig, findings: Findings,
+                         accept: tuple[str, ...], reason: str | None, source_dir: Path) -> list[dict]:
+    """Compare the new counts with the live snapshot's (dashboard.data.control): an error for every
+    fall beyond the limit in a complete period, unless accepted; returns the accepted ones as the
+    manifest records them."""
+    live_id = store.current_id()
+    if live_id is None:
+        return []
+    live = store.open(live_id).manifest.get("control_totals")
+    if live is None:
+        findings.add(store.snapshots_dir / live_id / "manifest.json", "control_total",
+                     "the live snapshot records no control totals (published by an older version): counts "
+                     "not compared this time", severity="warning")
+        return []
+    inp = config.inputs
+    fallback = {"respondents": tuple(str(source_dir / p) for p in inp.surveys),
+                "aggregated_bases": tuple(str(source_dir / p) for p in inp.aggregated),
+                "crime_rows": tuple(str(source_dir / p) for p in inp.crime)}
+    accepted, used = [], set()
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    for fall in control.falls(live, counts, inp.max_count_drop, fallback):
+        files = ", ".join(fall.files) or str(source_dir)
+        by = fall.accepted_by(accept)
+        if by is None:
+            findings.add(files, "control_total", fall.message(live_id, inp.max_count_drop), column="period",
+                         value=fall.period)
+            continue
+        used.add(by)
+        findings.add(files, "control_total_accepted",
+                     f"{fall.group} {fall.period}: {fall.new:,} {control.KINDS[fall.kind]}, {fall.fraction:.1%} fewer "
+                     f"than the {fall.live:,} in the live snapshot {live_id}; accepted (--accept-drop {by}): {reason}",
+                     column="period", value=fall.period, severity="warning")
+        accepted.append({"what": fall.name, "kind": fall.kind, "files": list(fall.files), "live_snapshot": live_id,
+                         "live_count": fall.live, "new_count": fall.new, "fall": round(fall.fraction, 4),
+                         "accepted_as": by, "reason": reason, "accepted_at": now, "accepted_by": _user()})
+    for name in accept:
+        if name not in used:
+            findings.add(source_dir, "control_total_accepted",
+                         f"--accept-drop {name}: no count fell beyond the limit there; nothing accepted for it",
+                         severity="warning")
+    return accepted
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.geteuid())
+
+
 def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = None,
-               publish: bool = True) -> IngestResult:
-    """Validate a source directory and, if it is valid and ``publish``, publish a snapshot."""
+               publish: bool = True, accept_drops: tuple[str, ...] = (), reason: str | None = None) -> IngestResult:
+    """Validate a source directory and, if it is valid and ``publish``, publish a snapshot.
+
+    Publishing also compares the control totals with the live snapshot's (``check_control_totals``);
+    ``accept_drops`` names the falls the analyst accepts, for ``reason``."""
+    if accept_drops and not (reason or "").strip():
+        raise ValueError("--accept-drop needs --reason: say why the counts fell")
     started = time.monotonic()
     source_dir, store = Path(source_dir), Store(Path(store_dir))
     findings = Findings()
@@ -205,14 +269,16 @@ def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = Non
             findings.add(exc.path, "config", p)
         return _reject(store, findings, source_dir, publish)
 
-    with store.lock() if publish else _null():
-        if publish:
-            store.clear_staging()  # leftovers of an ingest that was killed
+    with store.lock() if publish else _null():  # the lock also clears a killed ingest's staging
         tables = validate_and_build(source_dir, config, findings)
         if tables is None:
             return _reject(store, findings, source_dir, publish)
+        counts = tables.pop("_control_totals")
         if not publish:
             return IngestResult(PUBLISHED, findings)
+        accepted = check_control_totals(store, counts, config, findings, tuple(accept_drops), reason, source_dir)
+        if findings.errors:
+            return _reject(store, findings, source_dir, publish)
         _progress(9, STEPS, "writing the snapshot")
         snapshot_id = new_snapshot_id()
         staged = store.staging_dir(snapshot_id)
@@ -233,13 +299,15 @@ def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = Non
                         "sha256": _sha256(Path(f)), "bytes": Path(f).stat().st_size} for f in inputs],
             "tables": {name: int(len(frame)) for name, frame in tables.items()},
             "variant_tables": {} if variant_tables is None else {"panel": list(variant_tables["name"])},
+            "control_totals": control.as_manifest(counts),
+            "max_count_drop": config.inputs.max_count_drop,
+            "accepted_drops": accepted,
             "warnings": len(findings.warnings),
             "ingest_seconds": round(time.monotonic() - started, 2),
         }
-        (staged / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        (staged / "force.toml").write_text(config.text, encoding="utf-8")
-        (staged / "ingest-report.txt").write_text(findings.report_text(f"Ingest report for snapshot {snapshot_id}"),
-                                                  encoding="utf-8")
+        write_text(staged / "manifest.json", json.dumps(manifest, indent=2))
+        write_text(staged / "force.toml", config.text)
+        write_text(staged / "ingest-report.txt", findings.report_text(f"Ingest report for snapshot {snapshot_id}"))
         store.publish(staged)
         log.info("published snapshot %s in %.1f s", snapshot_id, time.monotonic() - started)
         return IngestResult(PUBLISHED, findings, snapshot_id=snapshot_id, counts=manifest["tables"])
@@ -258,10 +326,11 @@ def _reject(store: Store, findings: Findings, source_dir: Path, publish: bool) -
     text = findings.report_text(title)
     if not publish:
         return IngestResult(INVALID, findings)
-    store.reports_dir.mkdir(parents=True, exist_ok=True)
+    for directory in (store.root, store.reports_dir):
+        directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     stamp = new_snapshot_id()
     path = store.reports_dir / f"{stamp}-rejected.txt"
-    path.write_text(text, encoding="utf-8")
-    (store.reports_dir / f"{stamp}-rejected.csv").write_text(findings.report_csv(), encoding="utf-8")
-    (store.reports_dir / "last-rejection.txt").write_text(text, encoding="utf-8")
+    write_text(path, text)
+    write_text(store.reports_dir / f"{stamp}-rejected.csv", findings.report_csv())
+    write_text(store.reports_dir / "last-rejection.txt", text)
     return IngestResult(INVALID, findings, report_path=path)

@@ -140,3 +140,60 @@ def aggregated_results(agg: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
     out["design_effect"] = base / n_eff
     out["source"] = "aggregated"
     return out[RESULT_COLUMNS]
+
+
+PROFILE_DIMENSIONS = ("age_band", "sex", "ethnicity")
+
+
+def respondent_profile(local: pd.DataFrame | None, areas: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
+    """Who answered the local survey: respondents per period × force or division × dimension × category.
+
+    ``base`` is the period and geography's respondents with a value of that dimension
+    (``not_stated`` included), so ``respondents / base`` is the unweighted share the Equality
+    page sets beside the residents' share. Every configured category has a row, zero included.
+    Published instead of the respondent rows, which never leave the ingest.
+    """
+    columns = ["period", "level", "geography_code", "dimension", "category", "respondents", "base"]
+    if local is None or local.empty:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("respondents", "base") else "str")
+                             for c in columns})
+    division_of = areas.set_index("area_code")["division_code"]
+    geographies = (("force", pd.Series(config.force_code, index=local.index)),
+                   ("division", local["area_code"].map(division_of)))
+    parts = []
+    for level, code in geographies:
+        for dim in PROFILE_DIMENSIONS:
+            rows = pd.DataFrame({"period": local["period"], "geography_code": code, "category": local[dim]}).dropna()
+            counts = rows.groupby(["period", "geography_code", "category"], observed=True).size()
+            cells = counts.index.droplevel("category").unique()
+            categories = list(dict.fromkeys([*config.subgroups.get(dim, ()), *counts.index.get_level_values(2)]))
+            full = pd.MultiIndex.from_tuples([(*cell, cat) for cell in cells for cat in categories],
+                                             names=counts.index.names)
+            part = counts.reindex(full, fill_value=0).rename("respondents").reset_index()
+            part["base"] = part.groupby(["period", "geography_code"])["respondents"].transform("sum")
+            part["level"], part["dimension"] = level, dim
+            parts.append(part)
+    out = pd.concat(parts, ignore_index=True)[columns]
+    out[["respondents", "base"]] = out[["respondents", "base"]].astype("int64")
+    return out.sort_values(["period", "level", "geography_code", "dimension"], kind="stable").reset_index(drop=True)
+
+
+def profile_for_threshold(profile: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """The respondent profile as a role with a stricter threshold may see it (the panel's;
+    dashboard/access.py): the force's rows only (a division's count could otherwise be worked out
+    as the force's minus the other divisions'), each count under ``threshold`` withheld (NaN), and
+    where a dimension would then have exactly one withheld count, the next smallest withheld too,
+    so that none is the base minus the others (Hundepool et al. 2012, 4.2: complementary
+    suppression within a table's margin)."""
+    out = profile[profile["level"] == "force"].copy()
+    out["respondents"] = out["respondents"].astype("float64")
+    for _, cell in out.groupby(["period", "geography_code", "dimension"], sort=False):
+        small = cell.index[(cell["respondents"] > 0) & (cell["respondents"] < threshold)]
+        hide = list(small)
+        if len(hide) == 1:
+            rest = cell.drop(index=hide)
+            rest = rest[rest["respondents"] > 0]
+            if len(rest):
+                hide.append(rest["respondents"].idxmin())
+        out.loc[hide, "respondents"] = float("nan")
+    return out.reset_index(drop=True)

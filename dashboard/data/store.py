@@ -5,9 +5,23 @@ Layout of a store directory::
     CURRENT                 the live snapshot's id (one line), replaced atomically
     HISTORY.log             one line per change of CURRENT, oldest first (see below)
     snapshots/<id>/         one published snapshot: Parquet/GeoParquet files + manifest.json
-    staging/<id>/           a snapshot being built (never read by the app; cleared on next ingest)
+    staging/<id>/           a snapshot being built (never read by the app)
     reports/                rejection reports of ingests that did not publish
-    .lock                   held while an ingest or rollback changes the store
+    .lock                   held while an ingest, rollback or activate changes the store
+
+Permissions: the ingest runs as the data owner; the web process reads through membership of
+the store's group. Every file the store writes is 0640 and every directory 0750 (a directory's
+setgid bit is kept, so a store directory made ``chgrp GROUP; chmod 2750`` passes its group on to
+everything below it). Nothing is readable by other users.
+
+Respondent-level tables are never published: ``publish`` refuses a staged snapshot holding one
+(a table named ``respondents_*`` or with a ``respondent_id`` column) and ``Snapshot.table``
+will not read one. The ingest publishes the aggregates the pages need instead.
+
+Whoever takes ``.lock`` first tidies the store (``Store.lock``): it removes what a killed ingest
+left in ``staging/`` (no other ingest can be running while the lock is held), sets the modes
+above on everything kept, and removes respondent-level tables that snapshots published by
+older versions still carry.
 
 Publishing writes every file into ``staging/<id>``, fsyncs them, renames the directory into
 ``snapshots/`` (atomic on one file system), then writes ``CURRENT.tmp``, fsyncs it and renames
@@ -34,6 +48,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,11 +56,16 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow.parquet as pq
 
 log = logging.getLogger(__name__)
 
 KEEP = 5
 GEO_TABLES = {"boundaries", "boundaries_display"}
+FILE_MODE, DIR_MODE = 0o640, 0o750  # owner writes, the service group reads, others nothing
+# What marks a table as respondent-level (one row per respondent): never published.
+RESPONDENT_TABLE_PREFIX = "respondents"
+RESPONDENT_LEVEL_COLUMNS = ("respondent_id", "fieldwork_date")
 
 
 class StoreError(RuntimeError):
@@ -75,6 +95,39 @@ def _fsync_tree(path: Path) -> None:
                 os.fsync(fh.fileno())
     for d in sorted({p.parent for p in path.rglob("*")} | {path}):
         _fsync_dir(d)
+
+
+def _restrict(path: Path) -> None:
+    """FILE_MODE or DIR_MODE on one path (a directory keeps its setgid bit); links are left alone."""
+    st = path.lstat()
+    if st.st_uid != os.geteuid() and os.geteuid() != 0:
+        return  # not ours to change (chmod would fail): what we create is restricted when written
+    if stat.S_ISDIR(st.st_mode):
+        mode = DIR_MODE | (st.st_mode & stat.S_ISGID)
+    elif stat.S_ISREG(st.st_mode):
+        mode = FILE_MODE
+    else:
+        return
+    if stat.S_IMODE(st.st_mode) != mode:
+        path.chmod(mode)
+
+
+def _restrict_tree(path: Path, itself: bool = True) -> None:
+    for p in path.rglob("*"):
+        _restrict(p)
+    if itself:
+        _restrict(path)
+
+
+def is_respondent_level(name: str, columns=()) -> bool:
+    """True for a table with one row per respondent: named ``respondents_*`` or keyed by respondent."""
+    return name.split("_")[0] == RESPONDENT_TABLE_PREFIX or any(c in RESPONDENT_LEVEL_COLUMNS for c in columns)
+
+
+def respondent_level_files(snapshot_dir: Path) -> list[Path]:
+    """The Parquet files of a snapshot (or staging) directory that hold respondent-level rows."""
+    return [p for p in sorted(snapshot_dir.glob("*.parquet"))
+            if is_respondent_level(p.stem, pq.read_schema(p).names)]
 
 
 def new_snapshot_id(now: dt.datetime | None = None) -> str:
@@ -116,35 +169,63 @@ class Store:
 
     @contextmanager
     def lock(self):
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise StoreBusy(f"{self.root}: another ingest or rollback is changing this store") from None
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        """Hold the store's lock (StoreBusy at once if another process holds it), tidying first.
 
-    def clear_staging(self) -> None:
+        While it is held, files are created 0640 and directories 0750 at most (umask 027).
+        """
+        self.root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        old_umask = os.umask(0o027)
+        try:
+            fd = os.open(self.root / ".lock", os.O_WRONLY | os.O_CREAT, FILE_MODE)
+            with os.fdopen(fd, "w") as fh:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise StoreBusy(f"{self.root}: another ingest or rollback is changing this store") from None
+                try:
+                    self._tidy()
+                    yield
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+        finally:
+            os.umask(old_umask)
+
+    def _tidy(self) -> None:
+        """Under the lock: clear a killed ingest's staging, restrict modes, drop respondent-level tables."""
         staging = self.root / "staging"
         if staging.exists():
+            leftovers = sorted(p.name for p in staging.iterdir()) if staging.is_dir() else [staging.name]
             shutil.rmtree(staging)
+            if leftovers:
+                log.info("removed staging left by an ingest that did not finish: %s", ", ".join(leftovers))
+        for sid in self.snapshot_ids():
+            # Older versions published them under this name; nothing else needs a schema read here.
+            found = sorted((self.snapshots_dir / sid).glob(f"{RESPONDENT_TABLE_PREFIX}_*.parquet"))
+            for p in found:
+                p.unlink()
+            if found:
+                names = ", ".join(p.name for p in found)
+                log.info("snapshot %s: removed respondent-level tables %s (no longer published)", sid, names)
+                self._history(f"purge {sid}: {names} (respondent-level tables are no longer published)")
+        _restrict_tree(self.root, itself=False)  # the store directory's own mode is the administrator's
 
     def staging_dir(self, snapshot_id: str) -> Path:
-        path = self.root / "staging" / snapshot_id
-        path.mkdir(parents=True)
+        staging = self.root / "staging"
+        staging.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        path = staging / snapshot_id
+        path.mkdir(mode=DIR_MODE)
         return path
 
     def publish(self, staged: Path) -> str:
         """Move a complete staged snapshot into place and point CURRENT at it."""
         snapshot_id = staged.name
+        found = respondent_level_files(staged)
+        if found:
+            raise StoreError(f"{staged}: {', '.join(p.name for p in found)} holds respondent-level rows, "
+                             "which are never published")
+        _restrict_tree(staged)
         _fsync_tree(staged)
-        for p in staged.rglob("*"):
-            if p.is_file():
-                p.chmod(0o444)  # published snapshots are never edited
-        self.snapshots_dir.mkdir(parents=True, exist_ok=True)
+        self.snapshots_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         final = self.snapshots_dir / snapshot_id
         os.rename(staged, final)
         _fsync_dir(self.snapshots_dir)
@@ -223,7 +304,7 @@ class Store:
 
     def _point_to(self, snapshot_id: str) -> None:
         tmp = self.root / "CURRENT.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "w", encoding="utf-8") as fh:
             fh.write(snapshot_id + "\n")
             fh.flush()
             os.fsync(fh.fileno())
@@ -232,7 +313,8 @@ class Store:
 
     def _history(self, line: str) -> None:
         stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        with open(self.root / "HISTORY.log", "a", encoding="utf-8") as fh:
+        fd = os.open(self.root / "HISTORY.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
             fh.write(f"{stamp} {line}\n")
 
     def _prune(self) -> None:
@@ -240,11 +322,7 @@ class Store:
         ids = self.snapshot_ids()
         for old in ids[: max(0, len(ids) - KEEP)]:
             if old != current:
-                path = self.snapshots_dir / old
-                for p in path.rglob("*"):
-                    if p.is_file():
-                        p.chmod(0o644)
-                shutil.rmtree(path)
+                shutil.rmtree(self.snapshots_dir / old)
                 log.info("removed old snapshot %s (keeping the last %d)", old, KEEP)
 
     def open(self, snapshot_id: str | None = None, variant: str | None = None) -> Snapshot:
@@ -278,6 +356,9 @@ class Snapshot:
         self._tables: dict[str, pd.DataFrame] = {}
 
     def table(self, name: str) -> pd.DataFrame:
+        if is_respondent_level(name):
+            raise StoreError(f"snapshot {self.id}: {name!r} would be respondent-level; such tables are never "
+                             "published (the ingest publishes the aggregates the pages need)")
         if name not in self._tables:
             file = self.path / f"{name}.parquet"
             if self.variant and (self.path / self.variant / f"{name}.parquet").is_file():
@@ -294,7 +375,16 @@ class Snapshot:
         return bool(self.manifest.get("synthetic"))
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write a text file into the store, FILE_MODE from the start."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "w", encoding="utf-8") as fh:
+        fh.write(text)
+    _restrict(path)  # an existing file keeps its mode through O_TRUNC
+
+
 def write_table(frame: pd.DataFrame, directory: Path, name: str) -> None:
+    if is_respondent_level(name, frame.columns):
+        raise StoreError(f"{name}: respondent-level rows are never written to the store")
     path = directory / f"{name}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)  # a variant's tables: "panel/estimates"
     if isinstance(frame, gpd.GeoDataFrame):

@@ -102,29 +102,32 @@ def optional_table(snapshot, name):
 
 def respondent_profile(snapshot, config, division: str, period: str, confidence: float) -> pd.DataFrame:
     """Who answered the local survey against who lives there, by age band, sex and ethnicity:
-    unweighted shares of respondents with Wilson intervals beside residents' shares.
-    Aggregates only: no respondent row leaves the server."""
+    unweighted shares of respondents with Wilson intervals beside residents' shares, from the
+    published ``respondent_profile`` counts (no respondent row is published)."""
     from ..stats.proportions import wilson_interval
 
-    resp = optional_table(snapshot, "respondents_local")
+    profile = optional_table(snapshot, "respondent_profile")
     pop = snapshot.table("area_population")
     areas = snapshot.table("areas")
-    if resp is None or pop.empty:
+    if profile is None or pop.empty:
         return pd.DataFrame()
-    resp = resp[resp["period"] == period]
+    geography = config.force_code if division == ALL_DIVISIONS else division
+    profile = profile[(profile["period"] == period) & (profile["geography_code"] == geography)]
     if division != ALL_DIVISIONS:
-        codes = set(areas.loc[areas["division_code"] == division, "area_code"])
-        resp = resp[resp["area_code"].isin(codes)]
-        pop = pop[pop["area_code"].isin(codes)]
+        pop = pop[pop["area_code"].isin(set(areas.loc[areas["division_code"] == division, "area_code"]))]
     rows = []
     for dim in ("age_band", "sex", "ethnicity"):
-        counts = resp[dim].value_counts()
-        total = int(counts.sum())
+        mine = profile[profile["dimension"] == dim]
+        counts = mine.set_index("category")["respondents"]
+        total = int(mine["base"].iat[0]) if len(mine) else 0
         residents = pop[pop["dimension"] == dim].groupby("category")["population"].sum()
         for cat in config.subgroups[dim]:
             if cat == "not_stated" or total == 0:
                 continue
-            k = int(counts.get(cat, 0))
+            k = counts.get(cat, 0)
+            if k != k:  # withheld (a role with a stricter threshold; data/aggregate.profile_for_threshold)
+                continue
+            k = int(k)
             lo, hi = wilson_interval(k, total, confidence)
             rows.append({"dimension": dim, "category": cat.replace("_", " "), "respondents": k, "base": total,
                          "respondents_pct": 100 * k / total, "respondents_lower": 100 * float(lo),

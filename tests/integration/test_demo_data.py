@@ -43,15 +43,21 @@ def test_geography(demo_store):
 
 
 def test_survey_sizes(demo_store):
+    """From what the snapshot publishes (no respondent rows): the manifest's control totals and
+    the respondent profile, which must agree with each other."""
     snap = Store(demo_store).open()
-    uss, bcs, local = (snap.table(f"respondents_{s}") for s in ("uss", "bcs", "local"))
-    assert uss.groupby("period").size().eq(3000).all()
-    assert bcs.groupby("period").size().eq(1000).all()
-    per_year = local.groupby("period").size()
-    assert per_year.between(11_000, 12_000).all()
-    young = local[local["age_band"] == "16-24"].groupby("period").size() / per_year
+    counts = snap.manifest["control_totals"]["respondents"]
+    assert set(counts["USS"].values()) == {3000} and set(counts["BCS"].values()) == {1000}
+    per_year = pd.Series(counts["LOCAL"])
+    assert per_year.between(11_000, 12_000).all() and len(per_year) == 4
+    profile = snap.table("respondent_profile")
+    ages = profile[(profile["level"] == "force") & (profile["dimension"] == "age_band")].set_index("period")
+    assert ages.groupby("period")["base"].first().to_dict() == counts["LOCAL"]
+    young = ages.loc[ages["category"] == "16-24", "respondents"] / per_year
     assert young.between(0.07, 0.09).all()  # boosted to about 8% of respondents
-    assert set(uss["ethnicity"]) >= {"white", "minority_ethnic"}
+    results = snap.table("survey_results")
+    uss_ethnicity = results[(results["survey"] == "USS") & (results["subgroup_dimension"] == "ethnicity")]
+    assert set(uss_ethnicity["subgroup"]) >= {"white", "minority_ethnic"}
 
 
 def _force(snapshot, indicator, period, subgroup="all"):

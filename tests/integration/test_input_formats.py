@@ -48,8 +48,11 @@ def test_excel_survey_file(source_copy, tmp_path):
     csv_path.unlink()
     result = run_ingest(source_copy, tmp_path / "store")
     assert result.code == 0, result.findings.report_text("xlsx")
-    uss = Store(tmp_path / "store").open().table("respondents_uss")
-    assert len(uss) == len(df) and set(uss["respondent_id"]) == set(df["respondent_id"])
+    snap = Store(tmp_path / "store").open()
+    assert "surveys/uss.xlsx" in {i["file"] for i in snap.manifest["inputs"]}
+    years = pd.to_datetime(df["fieldwork_date"]).dt.to_period("Q-MAR").dt.qyear  # financial year ending
+    expected = {f"{y - 1}/{y % 100:02d}": int(n) for y, n in years.value_counts().items()}
+    assert snap.manifest["control_totals"]["respondents"]["USS"] == expected  # every row read, in its year
 
 
 def test_aggregated_tables(source_copy, tmp_path):
@@ -72,6 +75,9 @@ def test_aggregated_tables(source_copy, tmp_path):
     est = Store(tmp_path / "store").open().table("estimates")
     force = est[(est.level == "force") & (est.subgroup_dimension == "all") & (est.period == "2007/08")]
     assert force.set_index("indicator").loc["spi2a", "effective_base"] == pytest.approx(830)
+    # Control totals: a survey that arrives as tables is counted by its summed bases.
+    totals = Store(tmp_path / "store").open().manifest["control_totals"]
+    assert totals["aggregated_bases"] == {"BCS": {"2007/08": 1002 + 991}} and "BCS" not in totals["respondents"]
 
 
 def test_aggregated_result_that_clashes_with_respondent_data_is_rejected(source_copy, tmp_path):

@@ -28,18 +28,19 @@ def _ingest(source: Path, store: Path) -> str:
     return Store(store).current_id()
 
 
-def test_publish_writes_a_complete_read_only_snapshot(mini_source, store):
+def test_publish_writes_a_complete_snapshot_readable_only_by_owner_and_group(mini_source, store):
     sid = _ingest(mini_source, store)
     snap = Store(store).open()
     assert snap.id == sid and (store / "CURRENT").read_text().strip() == sid
     for name in ("areas", "area_population", "boundaries", "boundaries_display", "survey_results",
-                 "crime_counts", "crime_accounting", "msf", "matrix_supplied", "respondents_uss"):
+                 "crime_counts", "crime_accounting", "msf", "matrix_supplied", "respondent_profile"):
         assert len(snap.table(name)) > 0, name
     assert snap.manifest["synthetic"] is True
     assert all(len(i["sha256"]) == 64 for i in snap.manifest["inputs"])
     files = [p for p in snap.path.iterdir() if p.is_file()]
     assert files
-    assert all((p.stat().st_mode & 0o222) == 0 for p in files)
+    assert {p.stat().st_mode & 0o7777 for p in files} == {0o640}
+    assert snap.path.stat().st_mode & 0o7777 == 0o750
     assert not (store / "staging").exists() or not any((store / "staging").iterdir())
 
 
@@ -151,6 +152,14 @@ def test_exit_codes_are_in_the_help(capsys):
     out = capsys.readouterr().out
     for line in ("0  done", "1  invalid input", "2  usage error", "3  store busy", "4  store I/O or permission"):
         assert line in out
+    helps = {}
+    for command in ("ingest", "rollback", "activate"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        helps[command] = capsys.readouterr().out
+        assert "4  store I/O or permission" in helps[command], command
+        assert "files 0640, directories 0750" in helps[command], command
+    assert "--accept-drop SURVEY:PERIOD" in helps["ingest"] and "--reason REASON" in helps["ingest"]
 
 
 def test_open_without_a_snapshot_says_what_to_do(store):
