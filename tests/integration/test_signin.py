@@ -330,3 +330,21 @@ def test_the_panels_tables_survive_the_disclosure_audit(demo_store):
     assert panel.code == 0, panel.text()
     assert panel.variant == "panel" and "panel's tables" in panel.text()
     assert panel.hidden_cells > published.hidden_cells  # a stricter threshold withholds more
+
+
+def test_the_panel_sees_no_respondent_count_below_its_threshold(demo_store):
+    """Who answered the survey, as the panel's tables hold it: force level only, every count
+    under the threshold withheld, never exactly one withheld in a dimension (it would be the base
+    minus the others); the published profile does have such counts, so the check can fail."""
+    from dashboard.live import snapshot_config
+
+    store = Store(demo_store)
+    threshold = snapshot_config(store.open()).panel_suppression_threshold
+    published = store.open().table("respondent_profile")
+    assert ((published["respondents"] > 0) & (published["respondents"] < threshold)).any()
+    panel = store.open(variant="panel").table("respondent_profile")
+    assert set(panel["level"]) == {"force"} and len(panel)
+    shown = panel["respondents"].dropna()
+    assert not ((shown > 0) & (shown < threshold)).any()
+    withheld = panel["respondents"].isna().groupby([panel["period"], panel["dimension"]]).sum()
+    assert not (withheld == 1).any()
