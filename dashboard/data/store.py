@@ -66,6 +66,13 @@ FILE_MODE, DIR_MODE = 0o640, 0o750  # owner writes, the service group reads, oth
 # What marks a table as respondent-level (one row per respondent): never published.
 RESPONDENT_TABLE_PREFIX = "respondents"
 RESPONDENT_LEVEL_COLUMNS = ("respondent_id", "fieldwork_date")
+# Tables no page reads and the web process must not: the unsuppressed survey cells (every count,
+# small ones included), kept for the disclosure audit's ground truth and for re-derivation.
+# They live in the snapshot's OWNER_ONLY folder, 0700 / 0600: the store's owner (the ingest
+# account) reads them; the service group the web process is in cannot even list the folder.
+OWNER_ONLY_TABLES = frozenset({"survey_results"})
+OWNER_ONLY = "owner-only"
+OWNER_FILE_MODE, OWNER_DIR_MODE = 0o600, 0o700
 
 
 class StoreError(RuntimeError):
@@ -102,10 +109,11 @@ def _restrict(path: Path) -> None:
     st = path.lstat()
     if st.st_uid != os.geteuid() and os.geteuid() != 0:
         return  # not ours to change (chmod would fail): what we create is restricted when written
+    owner_only = OWNER_ONLY in path.parts
     if stat.S_ISDIR(st.st_mode):
-        mode = DIR_MODE | (st.st_mode & stat.S_ISGID)
+        mode = OWNER_DIR_MODE if owner_only else DIR_MODE | (st.st_mode & stat.S_ISGID)
     elif stat.S_ISREG(st.st_mode):
-        mode = FILE_MODE
+        mode = OWNER_FILE_MODE if owner_only else FILE_MODE
     else:
         return
     if stat.S_IMODE(st.st_mode) != mode:
@@ -361,7 +369,9 @@ class Snapshot:
                              "published (the ingest publishes the aggregates the pages need)")
         if name not in self._tables:
             file = self.path / f"{name}.parquet"
-            if self.variant and (self.path / self.variant / f"{name}.parquet").is_file():
+            if name in OWNER_ONLY_TABLES and (self.path / OWNER_ONLY / f"{name}.parquet").is_file():
+                file = self.path / OWNER_ONLY / f"{name}.parquet"  # the owner's tools only (module docstring)
+            elif self.variant and (self.path / self.variant / f"{name}.parquet").is_file():
                 file = self.path / self.variant / f"{name}.parquet"
             elif self.variant and name in self.manifest.get("variant_tables", {}).get(self.variant, ()):
                 raise StoreError(f"snapshot {self.id} has no {self.variant} table {name!r}")
@@ -385,8 +395,10 @@ def write_text(path: Path, text: str) -> None:
 def write_table(frame: pd.DataFrame, directory: Path, name: str) -> None:
     if is_respondent_level(name, frame.columns):
         raise StoreError(f"{name}: respondent-level rows are never written to the store")
-    path = directory / f"{name}.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)  # a variant's tables: "panel/estimates"
+    path = directory / (f"{OWNER_ONLY}/{name}.parquet" if name in OWNER_ONLY_TABLES else f"{name}.parquet")
+    if not path.parent.is_dir():  # a variant's tables ("panel/estimates") or the owner's
+        path.parent.mkdir(parents=True, mode=OWNER_DIR_MODE if path.parent.name == OWNER_ONLY else DIR_MODE)
+        _restrict(path.parent)
     if isinstance(frame, gpd.GeoDataFrame):
         frame.to_parquet(path, index=False)
     else:

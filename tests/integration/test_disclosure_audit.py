@@ -49,7 +49,7 @@ def leaky(protected_store, tmp_path) -> Path:
 
 
 def _truth(snap: Path) -> pd.DataFrame:
-    return pd.read_parquet(snap / "survey_results.parquet").set_index(KEY)
+    return pd.read_parquet(snap / "owner-only" / "survey_results.parquet").set_index(KEY)
 
 
 def _restore_estimate(snap: Path, positions) -> None:
@@ -119,7 +119,7 @@ def test_window_differencing_is_caught(leaky, baseline):
             break
     else:
         pytest.fail("no withheld window with exactly one visible period")
-    results = pd.read_parquet(snap / "survey_results.parquet")
+    results = pd.read_parquet(snap / "owner-only" / "survey_results.parquet")
     comp = results[(results["indicator"] == row["indicator"]) & (results["level"] == row["level"])
                    & (results["geography_code"] == row["geography_code"]) & results["period"].isin(periods)
                    & (results["subgroup_dimension"] == "all")]

@@ -95,8 +95,13 @@ def test_every_file_is_0640_and_every_directory_0750_in_the_stores_group(base):
     store = base / "store"
     below = list(store.rglob("*"))
     assert len(below) > 25
+    owner_only = [p for p in below if "owner-only" in p.parts]
+    assert {p.name for p in owner_only} >= {"owner-only", "survey_results.parquet"}
     for p in below:
         mode = p.stat().st_mode
+        if p in owner_only:  # the unsuppressed cells: the store's owner only (dashboard/data/store.py)
+            assert stat.S_IMODE(mode) == (0o700 if p.is_dir() else 0o600), p
+            continue
         assert stat.S_IMODE(mode) == (0o2750 if p.is_dir() else 0o640), p
         if ROOT:
             assert p.stat().st_gid == WEB[1], p  # inherited through the setgid store directory
@@ -110,6 +115,8 @@ def test_the_web_user_reads_through_the_group_and_nobody_else_reads_at_all(base)
     with acting_as(WEB):
         assert Store(store).current_id() == sid
         assert len(Snapshot(store / "snapshots" / sid).table("estimates")) > 0
+        with pytest.raises(PermissionError):  # the unsuppressed cells are the owner's alone
+            (store / "snapshots" / sid / "owner-only" / "survey_results.parquet").read_bytes()
     with acting_as(OUTSIDER):
         for path in (store / "CURRENT", store / "snapshots" / sid / "estimates.parquet"):
             with pytest.raises(PermissionError):
