@@ -11,6 +11,7 @@ import requests
 
 from dashboard.data.store import Store
 from dashboard.ingest import run_ingest
+from tests.conftest import without_panel_tables
 from dashboard.localserve import gunicorn
 from dashboard.pages.protocol import page_request
 
@@ -27,6 +28,7 @@ def test_publish_while_serving(mini_source, tmp_path):
 
     other = tmp_path / "other"
     write_demo(other, seed=99, scale=0.1, crime_months=1)
+    without_panel_tables(other)
     with gunicorn(store, workers=2) as base:
         assert requests.get(base + "/health", timeout=5).json()["snapshot"] == old_id
         seen: list[tuple[float, str]] = []

@@ -16,6 +16,7 @@ from dashboard.data.store import Store
 def store(tmp_path_factory):
     from dashboard.data.demo import write_demo
     from dashboard.ingest import run_ingest
+    from tests.conftest import without_panel_tables
 
     source = tmp_path_factory.mktemp("other-policy-source")
     write_demo(source, scale=0.5, crime_months=1)
@@ -27,6 +28,7 @@ def store(tmp_path_factory):
         assert old in text, old
         text = text.replace(old, new)
     config.write_text(text, encoding="utf-8")
+    without_panel_tables(source)
     out = tmp_path_factory.mktemp("other-policy-store")
     result = run_ingest(source, out)
     assert result.code == 0, result.findings.report_text("other policy")
