@@ -205,7 +205,9 @@ def _in_request() -> bool:
 def current_role() -> str:
     """The role of the current request (analyst outside a request: the command line and tests
     building a pack or figure directly act as the data owner)."""
-    return getattr(g, "role", None) or "analyst" if _in_request() else "analyst"
+    if not _in_request():
+        return "analyst"
+    return getattr(g, "role", None) or "analyst"
 
 
 def data_variant() -> str | None:
@@ -258,15 +260,16 @@ def install(app: Flask, settings: AccessSettings) -> None:
 
     @app.after_request
     def _audit_downloads(response):
-        """Every download leaves through a ``dcc.Download`` callback: one audit line each."""
+        """Every download leaves through a ``dcc.Download`` callback (ids ``*-download``), its
+        selections in the callback's State: one audit line each, naming the download and them."""
         if request.path == "/_dash-update-component" and response.status_code == 200:
-            body = request.get_json(silent=True) or {}
+            body = request.get_json(silent=True)
             output = body.get("output") if isinstance(body, dict) else None
-            if isinstance(output, str) and "download.data" in output.replace("-download.", "download."):
-                inputs = body.get("inputs") or []
-                audit("export", what=output.split(".")[0][:200],
-                      selections=[{"id": str(i.get("id"))[:200], "value": str(i.get("value"))[:200]}
-                                  for i in inputs if isinstance(i, dict)][:20])
+            if isinstance(output, str) and output.endswith("download.data"):
+                state = body.get("state") or []
+                audit("export", what=output.removesuffix(".data")[:200],
+                      selections=[{"id": str(s.get("id"))[:200], "value": str(s.get("value"))[:200]}
+                                  for s in state if isinstance(s, dict)][:20])
         return response
 
 

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import ConfigError, ForceConfig, parse_config
+from .config import ConfigError, ForceConfig, default_panel_threshold, parse_config
 from .data.store import Snapshot, Store, StoreError
 from .stats.disclosure import ALL, KEY, additive_relations, geography_parents
 
@@ -153,7 +153,7 @@ def _threshold(statistics: dict, variant: str | None) -> int:
     """The threshold the audited tables were withheld under (the panel's for its variant)."""
     threshold = int(statistics.get("suppression_threshold", 50))
     if variant == "panel":
-        return int(statistics.get("panel_suppression_threshold", max(threshold, 100)))
+        return int(statistics.get("panel_suppression_threshold", default_panel_threshold(threshold)))
     return threshold
 
 

@@ -170,6 +170,11 @@ class MatrixSettings:
         raise KeyError(f"no resource level for crime {crime!r} and worry {worry!r}")
 
 
+def default_panel_threshold(suppression_threshold: int) -> int:
+    """``[statistics] panel_suppression_threshold`` when the config leaves it out."""
+    return max(suppression_threshold, 100)
+
+
 @dataclass(frozen=True)
 class ForceConfig:
     path: Path
@@ -537,7 +542,7 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
     area_subgroups = bool(c.typed(st, "statistics", "area_subgroups", bool, True))
     if threshold < 1:
         c.problems.append(f"statistics.suppression_threshold: must be at least 1, got {threshold}")
-    panel_threshold = c.typed(st, "statistics", "panel_suppression_threshold", int, max(threshold, 100))
+    panel_threshold = c.typed(st, "statistics", "panel_suppression_threshold", int, default_panel_threshold(threshold))
     if panel_threshold < threshold:
         c.problems.append(f"statistics.panel_suppression_threshold: must be at least suppression_threshold "
                           f"({threshold}), got {panel_threshold}")
