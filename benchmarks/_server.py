@@ -1,4 +1,4 @@
-"""Shared by the benchmarks: a demo store; gunicorn comes from ``dashboard.localserve``."""
+"""Shared by the benchmarks: a demo store; gunicorn comes from ``dashboard.proxy``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from dashboard.localserve import gunicorn  # noqa: E402,F401  (re-exported for the scripts)
+from tests.localserve import gunicorn  # noqa: E402,F401  (re-exported for the scripts)
 
 
 @contextlib.contextmanager

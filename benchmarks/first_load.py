@@ -36,7 +36,7 @@ def main() -> int:
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
 
-    from dashboard.localserve import CHROMIUM_FLAGS, chromium_path
+    from tests.localserve import CHROMIUM_FLAGS, chromium_path
 
     with demo_store(args.store) as store, gunicorn(store, workers=2) as base:
         rows = []

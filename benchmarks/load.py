@@ -35,7 +35,7 @@ def main() -> int:
     sys.path.insert(0, str(REPO))
     from _server import demo_store, gunicorn
 
-    from dashboard.pages.protocol import map_drawn, map_request, page_request
+    from tests.protocol import map_drawn, map_request, page_request
 
     with demo_store(args.store) as store, gunicorn(store, args.workers) as base:
         first = requests.post(base + "/_dash-update-component", json=map_request("confidence", None), timeout=60)

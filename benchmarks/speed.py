@@ -59,7 +59,7 @@ def build_store(tmp: Path, areas: int) -> Path:
 def run(store: Path, repeats: int) -> None:
     from dashboard.app import create_app
     from dashboard.data.store import Store
-    from dashboard.pages.protocol import map_drawn, map_request, page_request
+    from tests.protocol import map_drawn, map_request, page_request
 
     n_areas = len(Store(store).open().table("areas"))
     client = create_app(store).server.test_client()

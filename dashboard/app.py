@@ -21,8 +21,6 @@ from .settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parent
 ASSETS = ROOT.parent / "assets"
-NAV = [("/", "Overview"), ("/map", "Map"), ("/matrix", "Crime and worry"), ("/trends", "Trends"),
-       ("/equality", "Equality"), ("/data", "Data and definitions")]
 PACK_LINK = "pack-link"
 
 INDEX = """<!DOCTYPE html>
@@ -43,12 +41,25 @@ def _division_options():
     return [("all", f"Whole force ({config.force_short_name})")] + [(d.code, d.name) for d in config.divisions]
 
 
+def nav_pages() -> list[tuple[str, str]]:
+    """(path, label) of the pages in the navigation, in order: those registered with ``nav=``."""
+    pages = sorted(dash.page_registry.values(), key=lambda p: p["order"])
+    return [(p["path"], p["nav"]) for p in pages if p.get("nav")]
+
+
+def page_paths(area_code: str) -> list[str]:
+    """Every page's path, the area profile's for ``area_code``."""
+    pages = sorted(dash.page_registry.values(), key=lambda p: p["order"])
+    return [p["path_template"].replace("<code>", area_code) if p.get("path_template") else p["path"]
+            for p in pages]
+
+
 def _shell():
     from .components.state import URL, select
 
     nav = html.Nav(dbc.Nav([dbc.NavItem(dbc.NavLink(label, href=path, id={"type": "nav", "path": path},
                                                     active="exact"))
-                            for path, label in NAV], pills=True, className="flex-wrap"),
+                            for path, label in nav_pages()], pills=True, className="flex-wrap"),
                    **{"aria-label": "Pages"})
     return html.Div([
         dcc.Location(id=URL, refresh=False),
@@ -201,7 +212,9 @@ def _page_callbacks() -> tuple[dict, list]:
         from dash import _callback
 
         from .components import state  # noqa: F401  (the URL <-> controls callback)
-        from .pages import area, data, equality, map_view, matrix_view, overview, trends  # noqa: F401
+        from .pages import import_pages
+
+        import_pages()
 
         _CALLBACKS = dict(_callback.GLOBAL_CALLBACK_MAP), list(_callback.GLOBAL_CALLBACK_LIST)
         _callback.GLOBAL_CALLBACK_MAP.clear()
@@ -215,7 +228,7 @@ def _nav_keeps_division(division):
     """Links to other pages, and the meeting pack, carry the division, so every view stays filtered."""
     value = (division or ["all"])[0] or "all"
     suffix = "" if value == "all" else f"#division={value}"
-    return [path + suffix for path, _ in NAV], f"/pack/{value}.pdf"
+    return [path + suffix for path, _ in nav_pages()], f"/pack/{value}.pdf"
 
 
 app = create_app()

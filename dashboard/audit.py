@@ -1,7 +1,7 @@
 """Disclosure audit: attack a published snapshot the way an outside reviewer would.
 
 ``audit_snapshot`` reads the published tables of a snapshot (and the table downloads built
-from them by ``dashboard.figures.exports``), runs each attack below against them and compares
+from them by ``dashboard.views.exports``), runs each attack below against them and compares
 what the attacker learns with the unsuppressed truth in ``survey_results`` (which is kept in
 the snapshot but never shown).
 
@@ -141,7 +141,7 @@ class _Facts:
     def read(cls, snapshot: Snapshot) -> _Facts:
         raw = tomllib.loads((snapshot.path / "force.toml").read_text(encoding="utf-8"))
         inds = raw.get("indicators", [])
-        return cls(raw["force"]["code"], tuple(raw.get("periods", {}).get("years", ())),
+        return cls(raw["force"]["code"], tuple(raw.get("periods", {}).get("labels", ())),
                    {k: bool(v.get("weighted", True)) for k, v in raw.get("surveys", {}).items()},
                    {i["id"]: i.get("survey") for i in inds},
                    tuple((i["id"], i["of"], i["subgroup"], tuple(i["groups"])) for i in inds
@@ -579,10 +579,10 @@ def _exports(snapshot: Snapshot, config: ForceConfig) -> tuple[list[str], list[s
     code does not know is skipped and says so."""
     import inspect
 
-    from .figures import exports as ex
+    from .views import exports as ex
 
     names = ex.geography_names(snapshot, config)
-    from .figures.select import significance_policy
+    from .views.select import significance_policy
 
     extra = {"config": config, "names": names, "policy": significance_policy(snapshot),
              "confidence": config.policy.confidence}

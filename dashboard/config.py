@@ -32,6 +32,10 @@ POLICY_KEYS = {
 INPUT_KEYS = ("areas", "boundaries", "boundary_code_column", "boundary_layer", "surveys", "aggregated", "crime",
               "msf", "matrix", "repair_invalid_geometry", "overlap_tolerance_m2", "max_count_drop")
 FINANCIAL_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
+PERIOD_KINDS = ("financial_year", "calendar_year", "quarter", "month")
+PERIOD_PATTERNS = {"financial_year": FINANCIAL_YEAR, "calendar_year": re.compile(r"^(\d{4})$"),
+                   "quarter": re.compile(r"^(\d{4}) Q([1-4])$"), "month": re.compile(r"^(\d{4})-(\d{2})$")}
+PERIOD_EXAMPLES = {"financial_year": "2007/08", "calendar_year": "2007", "quarter": "2007 Q1", "month": "2007-01"}
 
 
 class ConfigError(ValueError):
@@ -52,7 +56,8 @@ class Division:
 
 @dataclass(frozen=True)
 class Period:
-    """A financial year such as ``2007/08``: ``start`` inclusive, ``end`` exclusive."""
+    """A reporting period (``2007/08``, ``2007``, ``2007 Q1``, ``2007-01``): ``start`` inclusive,
+    ``end`` exclusive."""
 
     label: str
     start: dt.date
@@ -176,6 +181,15 @@ def default_panel_threshold(suppression_threshold: int) -> int:
 
 
 @dataclass(frozen=True)
+class Display:
+    """What the pages show first; every field falls back to a rule in dashboard.views when unset."""
+
+    map_indicator: str | None = None  # the map's first indicator
+    headline: tuple[str, ...] = ()  # overview cards and pack page 1, in order
+    equality: tuple[str, ...] = ()  # gap indicators on the equality page and in the pack
+
+
+@dataclass(frozen=True)
 class ForceConfig:
     path: Path
     force_code: str
@@ -205,6 +219,11 @@ class ForceConfig:
     # suppression_threshold; where it is higher, ingest publishes a second, panel variant of the
     # disclosure-controlled tables.
     panel_suppression_threshold: int = 100
+    period_kind: str = "financial_year"
+    # Published results pool this many consecutive periods ending at each period (4 quarters:
+    # rolling 12 months); changes compare windows that do not overlap.
+    rolling_periods: int = 1
+    display: Display = Display()
 
     @property
     def panel_variant(self) -> bool:
@@ -317,18 +336,37 @@ def _type_name(types) -> str:
     return names.get(types, types.__name__)
 
 
-def _financial_years(c: _Checker, labels: tuple[str, ...], start_month: int) -> tuple[Period, ...]:
+def _period(kind: str, label: str, start_month: int) -> Period | None:
+    m = PERIOD_PATTERNS[kind].match(label)
+    if not m:
+        return None
+    y = int(m.group(1))
+    if kind == "financial_year":
+        if (y + 1) % 100 != int(m.group(2)):
+            return None
+        return Period(label, dt.date(y, start_month, 1), dt.date(y + 1, start_month, 1))
+    if kind == "calendar_year":
+        return Period(label, dt.date(y, 1, 1), dt.date(y + 1, 1, 1))
+    first = 3 * (int(m.group(2)) - 1) + 1 if kind == "quarter" else int(m.group(2))
+    if not 1 <= first <= 12:
+        return None
+    months = 3 if kind == "quarter" else 1
+    end_y, end_m = divmod(first - 1 + months, 12)
+    return Period(label, dt.date(y, first, 1), dt.date(y + end_y, end_m + 1, 1))
+
+
+def _periods(c: _Checker, kind: str, labels: tuple[str, ...], start_month: int) -> tuple[Period, ...]:
     periods = []
     for i, label in enumerate(labels):
-        m = FINANCIAL_YEAR.match(label)
-        if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
-            c.problems.append(f"periods.years[{i}]: {label!r} is not a financial year like '2007/08'")
+        p = _period(kind, label, start_month) if kind in PERIOD_KINDS else None
+        if p is None:
+            c.problems.append(f"periods.labels[{i}]: {label!r} is not a {kind.replace('_', ' ')} "
+                              f"like {PERIOD_EXAMPLES.get(kind, '2007/08')!r}")
             continue
-        y = int(m.group(1))
-        periods.append(Period(label, dt.date(y, start_month, 1), dt.date(y + 1, start_month, 1)))
+        periods.append(p)
     for a, b in zip(periods, periods[1:]):
         if b.start != a.end:
-            c.problems.append(f"periods.years: {a.label} and {b.label} are not consecutive years in order")
+            c.problems.append(f"periods.labels: {a.label} and {b.label} are not consecutive periods in order")
     return tuple(periods)
 
 
@@ -490,8 +528,8 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
     c = _Checker()
     matrix_keys = {"matrix", "crime_baskets", "matrix_indicators", "resource_levels"}
     top = {"force", "divisions", "msf", "periods", "statistics", "surveys", "answer_scales",
-           "questions", "survey_columns", "subgroups", "indicators", "inputs", "dataset"} | matrix_keys
-    c.table(raw, "<top level>", top, top - {"msf", "dataset"} - matrix_keys)
+           "questions", "survey_columns", "subgroups", "indicators", "inputs", "dataset", "display"} | matrix_keys
+    c.table(raw, "<top level>", top, top - {"msf", "dataset", "display"} - matrix_keys)
     # Messages for top-level keys read better without the placeholder prefix.
     c.problems = [p.replace("<top level>.", "") for p in c.problems]
 
@@ -518,20 +556,23 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
     msf = c.table(raw.get("msf", {}), "msf", {"peers"}, set())
     peers = c.str_list(msf, "msf", "peers")
 
-    per = c.table(raw.get("periods", {}), "periods", {"kind", "start_month", "years", "baseline"},
-                  {"years"})
-    kind = c.typed(per, "periods", "kind", str, "financial_year")
-    if kind != "financial_year":
-        c.problems.append(f"periods.kind: only 'financial_year' is supported, got {kind!r}")
+    per = c.table(raw.get("periods", {}), "periods", {"kind", "start_month", "labels", "baseline", "rolling"},
+                  {"labels"})
+    period_kind = c.typed(per, "periods", "kind", str, "financial_year")
+    if period_kind not in PERIOD_KINDS:
+        c.problems.append(f"periods.kind: must be one of {', '.join(PERIOD_KINDS)}, got {period_kind!r}")
     start_month = c.typed(per, "periods", "start_month", int, 4)
     if not 1 <= start_month <= 12:
         c.problems.append(f"periods.start_month: must be 1 to 12, got {start_month}")
         start_month = 4
-    periods = _financial_years(c, c.str_list(per, "periods", "years"), start_month)
+    periods = _periods(c, period_kind, c.str_list(per, "periods", "labels"), start_month)
     labels = [p.label for p in periods]
     baseline = c.typed(per, "periods", "baseline", str, labels[0] if labels else "")
     if labels and baseline not in labels:
-        c.problems.append(f"periods.baseline: {baseline!r} is not one of periods.years")
+        c.problems.append(f"periods.baseline: {baseline!r} is not one of periods.labels")
+    rolling = c.typed(per, "periods", "rolling", int, 1)
+    if rolling < 1:
+        c.problems.append(f"periods.rolling: must be at least 1, got {rolling}")
 
     st = c.table(raw.get("statistics", {}), "statistics",
                  {"suppression_threshold", "small_base_flag", "area_subgroups", "panel_suppression_threshold",
@@ -615,7 +656,7 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
         c.problems.append(f"indicators: id {dup!r} is used more than once")
     for i, ind in enumerate(indicators):
         if ind.target and labels and ind.target.period not in labels:
-            c.problems.append(f"indicators[{i}].target.period: {ind.target.period!r} is not one of periods.years")
+            c.problems.append(f"indicators[{i}].target.period: {ind.target.period!r} is not one of periods.labels")
         if ind.kind == "gap":
             if ind.of not in ids:
                 c.problems.append(f"indicators[{i}].of: {ind.of!r} is not an indicator id")
@@ -653,6 +694,19 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
 
     matrix = _matrix(c, raw, {i.id: i for i in indicators}) if "matrix" in raw else None
 
+    disp = c.table(raw.get("display", {}), "display", {"map_indicator", "headline", "equality"}, set())
+    display = Display(c.typed(disp, "display", "map_indicator", str), c.str_list(disp, "display", "headline"),
+                      c.str_list(disp, "display", "equality"))
+    by_id = {i.id: i for i in indicators}
+    if display.map_indicator is not None and display.map_indicator not in by_id:
+        c.problems.append(f"display.map_indicator: {display.map_indicator!r} is not an indicator id")
+    for name in ("headline", "equality"):
+        for v in getattr(display, name):
+            if v not in by_id:
+                c.problems.append(f"display.{name}: {v!r} is not an indicator id")
+            elif name == "equality" and by_id[v].kind != "gap":
+                c.problems.append(f"display.equality: {v!r} is not a gap indicator")
+
     ds = c.table(raw.get("dataset", {}), "dataset", {"synthetic", "description"}, set())
     synthetic = bool(c.typed(ds, "dataset", "synthetic", bool, False))
 
@@ -665,5 +719,5 @@ def parse_config(raw: dict, path: Path, text: str = "") -> ForceConfig:
         panel_suppression_threshold=panel_threshold, area_subgroups=area_subgroups,
         surveys=surveys, answer_scales=scales, questions=questions, survey_columns=survey_columns,
         subgroups=subgroups, indicators=tuple(indicators), inputs=inputs, matrix=matrix, synthetic=synthetic,
-        text=text,
+        text=text, period_kind=period_kind, rolling_periods=rolling, display=display,
     )

@@ -22,7 +22,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .figures.charts import gap_chart, matrix_scatter
-from .figures.headline import (
+from .views.headline import (
     change_text,
     estimate_text,
     flagged_areas,
@@ -33,7 +33,7 @@ from .figures.headline import (
     target_text,
 )
 from .figures.images import figure_image
-from .figures.select import (
+from .views.select import (
     ALL_DIVISIONS,
     gaps_shown,
     latest_period,
@@ -43,7 +43,7 @@ from .figures.select import (
     resource_levels,
     significance_policy,
 )
-from .figures.words import (
+from .views.words import (
     base_text,
     ci,
     difference_method,
@@ -248,7 +248,7 @@ def _equality(snapshot, config, division, st) -> list:
 
 
 def definition_rows(config) -> list[list[str]]:
-    """The definitions table: indicator, source, definition, polarity (words from figures.words)."""
+    """The definitions table: indicator, source, definition, polarity (words from views.words)."""
     return [[f"{i.short_name}: {i.name}", config.surveys[i.survey].name if i.survey in config.surveys else i.survey,
              i.definition, polarity_words(i.polarity)] for i in config.indicators]
 

@@ -19,14 +19,15 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from .localserve import REPO, gunicorn
 from .serving import MAX_CONTENT_LENGTH
 
+REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "deploy" / "nginx-site.conf.template"
 
 # The process around the site file when nginx runs from a private prefix (tests, trials): pid,
@@ -106,6 +107,41 @@ def nginx(prefix: Path, site: str):
     proc = subprocess.Popen(command + ["-g", "daemon off;"])
     try:
         yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def gunicorn(store: Path, workers: int | None = None, quiet: bool = True, env: dict[str, str] | None = None):
+    """gunicorn serving ``store`` on 127.0.0.1 (``env``: more settings, e.g. sign-in); yields the
+    base URL once /health answers."""
+    import requests
+
+    with socket.socket() as s:  # a free loopback port
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, **(env or {}), "DASHBOARD_STORE": str(store), "BIND": f"127.0.0.1:{port}",
+           "LOG_LEVEL": "warning"}
+    if workers:
+        env["WEB_CONCURRENCY"] = str(workers)
+    out = subprocess.DEVNULL if quiet else None
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "dashboard/gunicorn_conf.py",
+                             "--access-logfile", "/dev/null", "dashboard.app:server"], cwd=REPO, env=env,
+                            stdout=out, stderr=out)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(base + "/health", timeout=10).status_code in (200, 503):
+                    break
+            except requests.RequestException:  # not listening yet, or still starting
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"gunicorn did not start on {base}")
+            time.sleep(0.1)
+        yield base
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.localserve import free_port  # noqa: F401  (for the tests)
+from tests.localserve import free_port  # noqa: F401  (for the tests)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"

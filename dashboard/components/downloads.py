@@ -20,7 +20,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from ..figures.exports import to_csv, to_xlsx
+from ..views.exports import to_csv, to_xlsx
 from ..figures.images import FORMATS, figure_image
 
 DEFAULT_HEIGHT = 700

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import html
 
-from ..figures.words import base_text, ci, estimate_method
+from ..views.words import base_text, ci, estimate_method
 
 
 def _cell(row, confidence: float) -> html.Td:

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .common import base_layout
-from .words import (
+from ..views.words import (
     BETTER,
     DIRECTION_SYMBOL,
     FLAG_COLOUR,

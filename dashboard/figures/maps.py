@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .common import FONT, SEQUENTIAL
-from .words import FLAG_FILL, FLAG_WORD, FLAGS, base_text, vs_force_phrase
+from ..views.words import FLAG_FILL, FLAG_WORD, FLAGS, base_text, vs_force_phrase
 
 # The published flag as a code (its place in FLAGS) on a stepped scale: one band per flag.
 FLAG_CODE = {f: i for i, f in enumerate(FLAGS)}

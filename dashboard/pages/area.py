@@ -13,9 +13,9 @@ from dash.exceptions import PreventUpdate
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import crime_by_type, funnel_plot, spine_chart
-from ..figures.exports import estimates_export, geography_names
-from ..figures.select import area_indicators, latest_period, optional_table, significance_policy
-from ..figures.words import FLAG_GLYPH, base_text, ci, vs_force_phrase, withheld_note
+from ..views.exports import estimates_export, geography_names
+from ..views.select import area_indicators, latest_period, optional_table, significance_policy
+from ..views.words import FLAG_GLYPH, base_text, ci, vs_force_phrase, withheld_note
 from ..stats.areas import flag_limits
 from .common import info_link, live, page
 
@@ -239,4 +239,4 @@ crime_buttons = figure_downloads(CRIME, "area-crime-by-type", _crime_export, [St
                                  label="Crime chart")
 
 
-dash.register_page(__name__, path_template="/area/<code>", name="Area profile", title="Area profile", layout=layout)
+dash.register_page(__name__, path_template="/area/<code>", name="Area profile", title="Area profile", order=6, layout=layout)

@@ -11,9 +11,9 @@ from flask import current_app
 
 from ..access import may_see_ingest_reports
 from ..components.downloads import table_downloads
-from ..figures.exports import definitions_export
-from ..figures.select import significance_policy
-from ..figures.words import difference_method, estimate_method, polarity_words
+from ..views.exports import definitions_export
+from ..views.select import significance_policy
+from ..views.words import difference_method, estimate_method, polarity_words
 from .common import live, page
 
 
@@ -101,4 +101,4 @@ def _definitions_export():
 definitions_buttons = table_downloads("definitions", _definitions_export, [], what="indicator definitions")
 
 
-dash.register_page(__name__, path="/data", name="Data and definitions", title="Data and definitions", layout=layout)
+dash.register_page(__name__, path="/data", name="Data and definitions", title="Data and definitions", order=5, nav="Data and definitions", layout=layout)

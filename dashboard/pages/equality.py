@@ -10,9 +10,9 @@ from dash import Input, Output, State, callback, dcc, html
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known
 from ..figures.charts import gap_chart, profile_bars
-from ..figures.exports import gaps_export, geography_names
-from ..figures.select import ALL_DIVISIONS, gaps_shown, respondent_profile, significance_policy
-from ..figures.words import base_text, ci, gap_phrase, interval
+from ..views.exports import gaps_export, geography_names
+from ..views.select import ALL_DIVISIONS, gaps_shown, respondent_profile, significance_policy
+from ..views.words import base_text, ci, gap_phrase, interval
 from .common import DIVISION, division_label, info_link, live, page
 
 GAP, GAP_TABLE, PROFILE, PROFILE_NOTE = "equality-gap", "equality-gap-table", "equality-profile", "equality-note"
@@ -124,4 +124,4 @@ profile_buttons = figure_downloads(PROFILE, "local-survey-respondents", _profile
                                    label="Respondents chart")
 
 
-dash.register_page(__name__, path="/equality", name="Equality", title="Equality", layout=layout)
+dash.register_page(__name__, path="/equality", name="Equality", title="Equality", order=4, nav="Equality", layout=layout)

@@ -13,10 +13,10 @@ from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, ht
 from ..components.downloads import FIGURE_EXPORTS, FigureExport, figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import ranked_bars
-from ..figures.exports import area_table_export
+from ..views.exports import area_table_export
 from ..figures.images import figure_image
 from ..figures.maps import area_map, snapshot_geojson, trace_arrays
-from ..figures.select import (
+from ..views.select import (
     ALL_DIVISIONS,
     area_indicators,
     area_values,
@@ -24,7 +24,7 @@ from ..figures.select import (
     resource_levels,
     significance_policy,
 )
-from ..figures.words import FLAG_GLYPH, base_text, interval, vs_force_phrase, withheld_note
+from ..views.words import FLAG_GLYPH, base_text, interval, vs_force_phrase, withheld_note
 from .common import DIVISION, division_label, live, page
 
 MAP = "map-graph"
@@ -240,4 +240,4 @@ def download_image(_png, _svg, _pdf, indicator, period, colour, division):
     return dcc.send_bytes(image, f"map-{indicator}-{period.replace('/', '-')}-{division}.{fmt}")
 
 
-dash.register_page(__name__, path="/map", name="Map", title="Map of areas", layout=layout)
+dash.register_page(__name__, path="/map", name="Map", title="Map of areas", order=1, nav="Map", layout=layout)

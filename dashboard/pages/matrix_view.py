@@ -10,9 +10,9 @@ from dash import Input, Output, State, callback, dash_table, dcc, html
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import matrix_scatter
-from ..figures.exports import matrix_export
+from ..views.exports import matrix_export
 from ..figures.maps import area_map, snapshot_geojson
-from ..figures.select import (
+from ..views.select import (
     ALL_DIVISIONS,
     matrix_selection,
     matrix_table_rows,
@@ -20,7 +20,7 @@ from ..figures.select import (
     resource_levels,
     significance_policy,
 )
-from ..figures.words import interval
+from ..views.words import interval
 from .common import DIVISION, division_label, live, page
 
 SCATTER, MAP, TABLE, SUMMARY = "matrix-scatter", "matrix-map", "matrix-table", "matrix-summary"
@@ -115,4 +115,4 @@ def update(period, division):
     return scatter, fig, rows, summary
 
 
-dash.register_page(__name__, path="/matrix", name="Crime and worry", title="Crime and worry matrix", layout=layout)
+dash.register_page(__name__, path="/matrix", name="Crime and worry", title="Crime and worry matrix", order=2, nav="Crime and worry", layout=layout)

@@ -11,11 +11,11 @@ from dash import Input, Output, State, callback, dcc, html
 from ..components.downloads import table_downloads
 from ..components.estimate_table import estimate_table
 from ..components.state import checked, select, state_id
-from ..figures.exports import comparisons_export, estimates_export, geography_names
-from ..figures.headline import Headline, change_text, headline_rows, msf_text, overall_outcome, target_text
-from ..figures.overview import overview_frame
-from ..figures.select import ALL_DIVISIONS, area_indicators, latest_period, optional_table, significance_policy
-from ..figures.words import FLAG_GLYPH, base_text, ci, flag_word, level_name
+from ..views.exports import comparisons_export, estimates_export, geography_names
+from ..views.headline import Headline, change_text, headline_rows, msf_text, overall_outcome, target_text
+from ..views.overview import overview_frame
+from ..views.select import ALL_DIVISIONS, area_indicators, latest_period, optional_table, significance_policy
+from ..views.words import FLAG_GLYPH, base_text, ci, flag_word, level_name
 from .common import DIVISION, division_label, info_link, live, page
 
 CARDS = "overview-cards"
@@ -196,4 +196,4 @@ rug_buttons = table_downloads("rug", _rug_export, [State(DIVISION, "value"), Sta
                               what="table of indicators by geography")
 
 
-dash.register_page(__name__, path="/", name="Force overview", title="Force overview", layout=layout)
+dash.register_page(__name__, path="/", name="Force overview", title="Force overview", order=0, nav="Overview", layout=layout)

@@ -9,9 +9,9 @@ from dash import Input, Output, State, callback, dcc, html
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import trend_panels
-from ..figures.exports import changes_export, estimates_export, geography_names
-from ..figures.select import ALL_DIVISIONS, optional_table, significance_policy
-from ..figures.words import interval, percent
+from ..views.exports import changes_export, estimates_export, geography_names
+from ..views.select import ALL_DIVISIONS, optional_table, significance_policy
+from ..views.words import interval, percent
 from .common import DIVISION, division_label, live, page
 
 GRAPH, CAPTION = "trends-graph", "trends-caption"
@@ -111,4 +111,4 @@ figure_buttons = figure_downloads(GRAPH, "trends", _panels_export,
                                   [State(DIVISION, "value"), State(GEOGRAPHY, "value")], label="Chart")
 
 
-dash.register_page(__name__, path="/trends", name="Trends", title="Trends", layout=layout)
+dash.register_page(__name__, path="/trends", name="Trends", title="Trends", order=3, nav="Trends", layout=layout)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.localserve import CHROMIUM_FLAGS, chromium_path
+from tests.localserve import CHROMIUM_FLAGS, chromium_path
 from tests.conftest import REPO, need
 
 CHROMIUM = chromium_path()

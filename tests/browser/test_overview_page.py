@@ -7,7 +7,7 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.data.store import Store
-from dashboard.figures.overview import overview_frame
+from dashboard.views.overview import overview_frame
 from dashboard.live import snapshot_config
 
 pytestmark = pytest.mark.browser

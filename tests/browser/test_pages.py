@@ -9,7 +9,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from dashboard.app import create_app
 from dashboard.data.store import Store
-from dashboard.figures.words import FLAGS
+from dashboard.views.words import FLAGS
 
 pytestmark = pytest.mark.browser
 

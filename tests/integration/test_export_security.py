@@ -21,7 +21,7 @@ import pytest
 from dashboard.app import create_app
 from dashboard.components.downloads import FIGURE_EXPORTS, MAX_HEIGHT
 from dashboard.data.store import Store
-from dashboard.pages.protocol import button_request
+from tests.protocol import button_request
 from tests.conftest import need
 
 UNKNOWN = "no-such-selection"

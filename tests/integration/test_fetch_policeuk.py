@@ -101,7 +101,7 @@ def test_fetch_writes_files_the_ingest_reads(api, tmp_path):
                                         "Vehicle crime", "Criminal damage and arson", "Other crime"}
     assert (crime["Falls within"] == "West Mercia Police").all()
     config = load_config()
-    text = config.text.replace('years = ["2005/06", "2006/07", "2007/08", "2008/09"]', 'years = ["2018/19"]')
+    text = config.text.replace('labels = ["2005/06", "2006/07", "2007/08", "2008/09"]', 'labels = ["2018/19"]')
     findings = Findings()
     config = parse_config(tomllib.loads(text.replace('period = "2008/09"', 'period = "2018/19"')
                                         .replace('baseline = "2005/06"', 'baseline = "2018/19"')), Path("x"), text)

@@ -14,10 +14,10 @@ import re
 import pytest
 
 from dashboard import serving
-from dashboard.app import create_app
-from dashboard.pages.protocol import button_request, map_request, page_request
+from dashboard.app import create_app, page_paths
+from tests.protocol import button_request, map_request, page_request
 
-PAGES = ["/", "/map", "/matrix", "/trends", "/equality", "/data", "/area/HE01"]
+PAGES = page_paths("HE01")
 # What each header must say, written here independently of dashboard.serving.
 FIXED_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY",
                  "Cross-Origin-Opener-Policy": "same-origin"}

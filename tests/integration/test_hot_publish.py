@@ -12,8 +12,8 @@ import requests
 from dashboard.data.store import Store
 from dashboard.ingest import run_ingest
 from tests.conftest import without_panel_tables
-from dashboard.localserve import gunicorn
-from dashboard.pages.protocol import page_request
+from tests.localserve import gunicorn
+from tests.protocol import page_request
 
 PAGE = page_request("/")
 

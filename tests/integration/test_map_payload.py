@@ -6,7 +6,7 @@ import gzip
 import json
 
 from dashboard.app import create_app
-from dashboard.pages.protocol import map_drawn, map_request
+from tests.protocol import map_drawn, map_request
 
 
 def test_indicator_switch_is_a_small_patch(demo_store, capsys):

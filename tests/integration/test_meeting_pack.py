@@ -12,9 +12,9 @@ import pytest
 from dashboard.app import create_app
 from dashboard.cli import main
 from dashboard.data.store import Store
-from dashboard.figures.headline import significant_changes
+from dashboard.views.headline import significant_changes
 from dashboard.live import snapshot_config
-from dashboard.localserve import chromium_path
+from tests.localserve import chromium_path
 from tests.conftest import need
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.data.store import Store
-from dashboard.pages.protocol import download_request, figure_request, state
+from tests.protocol import download_request, figure_request, state
 from tests.conftest import need
 
 DIVISION = state("division", "all")

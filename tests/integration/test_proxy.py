@@ -22,8 +22,8 @@ import pytest
 import requests
 
 from dashboard import serving
-from dashboard.localserve import free_port
-from dashboard.pages.protocol import page_request
+from tests.localserve import free_port
+from tests.protocol import page_request
 from dashboard.proxy import render_site, serve
 from tests.conftest import need
 

@@ -33,7 +33,7 @@ def ward_force_config(source: Path, shared: Path) -> Path:
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
     head = ['[force]\ncode = "WMW"\nname = "West Mercia (2013 wards)"\n']
     head += [f'[[divisions]]\ncode = "{code}"\nname = "{name}"\n' for code, name in LADS.items()]
-    head += ['[periods]\nkind = "financial_year"\nstart_month = 4\nyears = ["2018/19"]\n']
+    head += ['[periods]\nkind = "financial_year"\nstart_month = 4\nlabels = ["2018/19"]\n']
     text = text[: text.index("[force]")] + "\n".join(head) + "\n" + text[text.index("[statistics]"):]
     wards = shared / "wards-2013-westmercia"
     crime = shared / "policeuk-street-westmercia"

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from dashboard.app import create_app
+from dashboard.app import create_app, page_paths
 from dashboard.data.store import Store
-from dashboard.figures.overview import overview_frame
+from dashboard.views.overview import overview_frame
 from dashboard.live import snapshot_config
-from dashboard.localserve import gunicorn
-from dashboard.pages.protocol import page_request
+from tests.localserve import gunicorn
+from tests.protocol import page_request
 
 PAGE_CALLBACK = page_request("/")
 
@@ -135,7 +135,7 @@ def test_app_without_a_snapshot_explains_itself(tmp_path):
     assert "No data published yet" in response.text and "dashboard ingest" in response.text
 
 
-@pytest.mark.parametrize("path", ["/", "/map", "/matrix", "/trends", "/equality", "/data", "/area/HE01"])
+@pytest.mark.parametrize("path", page_paths("HE01"))
 def test_no_page_sends_respondent_rows(demo_store, path):
     """Pages carry aggregates only: no respondent id ever reaches the browser."""
     client = create_app(demo_store).server.test_client()

@@ -22,10 +22,10 @@ import requests
 from werkzeug.serving import make_server
 
 from dashboard.access import PUBLIC_PATHS, AccessSettings
-from dashboard.app import create_app
+from dashboard.app import create_app, page_paths
 from dashboard.data.store import Store
-from dashboard.localserve import free_port
-from dashboard.pages.protocol import download_request, selections
+from tests.localserve import free_port
+from tests.protocol import download_request, selections
 
 GROUPS = {"dash-analysts": "analyst", "dash-command": "command", "dash-panel": "panel"}
 
@@ -130,8 +130,7 @@ def test_anonymous_requests_to_every_route_and_callback_are_redirected_or_refuse
             assert r.status_code in (302, 401), (method, path, r.status_code)
             if r.status_code == 302:
                 assert r.headers["Location"].startswith("/login"), (path, r.headers["Location"])
-    pages = ["/", "/map", "/matrix", "/trends", "/equality", "/data", "/area/E05000001"]
-    for path in pages:
+    for path in page_paths("E05000001"):
         r = requests.get(base + path, headers={"Accept": "text/html"}, allow_redirects=False, timeout=30)
         assert r.status_code == 302 and r.headers["Location"].startswith("/login?next="), path
     for key, cb in app.callback_map.items():
@@ -169,7 +168,7 @@ def test_sign_in_maps_the_role_and_sets_a_safe_cookie(iam, dashboard):
 
 
 def _data_page(session, dashboard) -> str:
-    from dashboard.pages.protocol import page_request
+    from tests.protocol import page_request
 
     r = session.post(dashboard["base"] + "/_dash-update-component", json=page_request("/data"), timeout=60)
     assert r.status_code == 200
@@ -302,7 +301,7 @@ def test_the_panel_reads_its_own_tables_from_the_first_request(demo_store):
     pages came from the published tables). DASHBOARD_AUTH=none with the panel role, first request
     the Data page (which states the threshold its tables were withheld under)."""
     from dashboard.live import snapshot_config
-    from dashboard.pages.protocol import page_request
+    from tests.protocol import page_request
 
     config = snapshot_config(Store(demo_store).open())
     client = create_app(demo_store, AccessSettings(no_signin_role="panel")).server.test_client()

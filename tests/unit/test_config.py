@@ -40,7 +40,7 @@ def test_default_config_describes_west_mercia():
     ("[statistics]\n", "[statistics]\ncolour = 'red'\n", "statistics.colour: unknown key"),
     ('polarity = "lower"', 'polarity = "down"', "polarity: must be one of higher, lower, nearer_zero, got 'down'"),
     ("suppression_threshold = 50", "suppression_threshold = 'fifty'", "statistics.suppression_threshold: expected a whole number"),
-    ('years = ["2005/06"', 'years = ["2005-06"', "periods.years[0]: '2005-06' is not a financial year"),
+    ('labels = ["2005/06"', 'labels = ["2005-06"', "periods.labels[0]: '2005-06' is not a financial year"),
     ('question = "q_whole"', 'question = "q_hole"', "indicators[0].question: 'q_hole' is not a question"),
     ('survey = "USS"\nkind = "proportion"\nquestion = "q_whole"', 'survey = "XYZ"\nkind = "proportion"\nquestion = "q_whole"',
      "indicators[0].survey: 'XYZ' is not a survey"),

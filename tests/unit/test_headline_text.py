@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace as Row
 
-from dashboard.figures.headline import change_text, msf_text
+from dashboard.views.headline import change_text, msf_text
 
 HIGHER = Row(polarity="higher")
 

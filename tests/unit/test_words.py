@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.config import load_config
-from dashboard.figures.words import (
+from dashboard.views.words import (
     FLAG_COLOUR,
     FLAG_FILL,
     FLAG_SYMBOL,
