@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -41,6 +42,35 @@ def tree_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """A directory that ``build(path)`` fills, made once per test run however many pytest-xdist
+    workers ask for it: the first builds it under a lock in the run's shared temporary
+    directory, the others wait and reuse it (the xdist documentation's recipe for session
+    fixtures, with fcntl in place of a file-lock package). Tests must not change it."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path, done = root / f"shared-{name}", root / f"shared-{name}.done"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not done.exists():
+                if path.exists():
+                    shutil.rmtree(path)  # a build that failed part-way
+                path.mkdir()
+                build(path)
+                done.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return path
+
+
+def _ingested(source: Path, store: Path, what: str) -> None:
+    from dashboard.ingest import run_ingest
+
+    result = run_ingest(source, store)
+    assert result.code == 0, result.findings.report_text(f"{what} ingest failed")
+
+
 def without_panel_tables(source: Path) -> Path:
     """Give the source's force.toml a panel threshold equal to the general one, so the ingest
     publishes no panel variant. The variant is built from the full demo and tested there
@@ -60,28 +90,23 @@ def mini_source(tmp_path_factory) -> Path:
     crime; no panel variant)."""
     from dashboard.data.demo import write_demo
 
-    out = tmp_path_factory.mktemp("mini-source")
-    write_demo(out, seed=7, scale=0.1, crime_months=1)
-    return without_panel_tables(out)
+    def build(out: Path) -> None:
+        write_demo(out, seed=7, scale=0.1, crime_months=1)
+        without_panel_tables(out)
+
+    return built_once(tmp_path_factory, "mini-source", build)
 
 
 @pytest.fixture(scope="session")
 def demo_source(tmp_path_factory) -> Path:
     from dashboard.data.demo import write_demo
 
-    out = tmp_path_factory.mktemp("demo-source")
-    write_demo(out)
-    return out
+    return built_once(tmp_path_factory, "demo-source", write_demo)
 
 
 @pytest.fixture(scope="session")
 def demo_store(demo_source, tmp_path_factory) -> Path:
-    from dashboard.ingest import run_ingest
-
-    store = tmp_path_factory.mktemp("demo-store")
-    result = run_ingest(demo_source, store)
-    assert result.code == 0, result.findings.report_text("demo ingest failed")
-    return store
+    return built_once(tmp_path_factory, "demo-store", lambda store: _ingested(demo_source, store, "demo"))
 
 
 @pytest.fixture(scope="session")
@@ -89,15 +114,13 @@ def null_store(tmp_path_factory) -> Path:
     """The demo's null world (`dashboard demo --null-world`), ingested: every true probability is
     the same in every year, so any change between years that the ingest finds is noise."""
     from dashboard.data.demo import write_demo
-    from dashboard.ingest import run_ingest
 
-    source = tmp_path_factory.mktemp("null-source")
-    write_demo(source, null_world=True)
-    without_panel_tables(source)
-    store = tmp_path_factory.mktemp("null-store")
-    result = run_ingest(source, store)
-    assert result.code == 0, result.findings.report_text("null-world demo ingest failed")
-    return store
+    def build(store: Path) -> None:
+        source = tmp_path_factory.mktemp("null-source")
+        write_demo(source, null_world=True)
+        _ingested(without_panel_tables(source), store, "null-world demo")
+
+    return built_once(tmp_path_factory, "null-store", build)
 
 
 @pytest.fixture()
@@ -113,12 +136,10 @@ def quarter_store(tmp_path_factory) -> Path:
     """The demo at a quarter of the respondents (`dashboard demo --scale 0.25`), ingested: more
     small cells, so more secondary suppression."""
     from dashboard.data.demo import write_demo
-    from dashboard.ingest import run_ingest
 
-    source = tmp_path_factory.mktemp("quarter-source")
-    write_demo(source, scale=0.25)
-    without_panel_tables(source)
-    store = tmp_path_factory.mktemp("quarter-store")
-    result = run_ingest(source, store)
-    assert result.code == 0, result.findings.report_text("quarter-scale demo ingest failed")
-    return store
+    def build(store: Path) -> None:
+        source = tmp_path_factory.mktemp("quarter-source")
+        write_demo(source, scale=0.25)
+        _ingested(without_panel_tables(source), store, "quarter-scale demo")
+
+    return built_once(tmp_path_factory, "quarter-store", build)
