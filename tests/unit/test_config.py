@@ -38,8 +38,10 @@ def test_default_config_describes_west_mercia():
 
 @pytest.mark.parametrize("old, new, message", [
     ("[statistics]\n", "[statistics]\ncolour = 'red'\n", "statistics.colour: unknown key"),
-    ('polarity = "lower"', 'polarity = "down"', "polarity: must be one of higher, lower, nearer_zero, got 'down'"),
-    ("suppression_threshold = 50", "suppression_threshold = 'fifty'", "statistics.suppression_threshold: expected a whole number"),
+    ('polarity = "lower"', 'polarity = "down"',
+     "polarity: Input should be 'higher', 'lower' or 'nearer_zero', got 'down'"),
+    ("suppression_threshold = 50", "suppression_threshold = 'fifty'",
+     "statistics.suppression_threshold: expected a whole number, got 'fifty'"),
     ('labels = ["2005/06"', 'labels = ["2005-06"', "periods.labels[0]: '2005-06' is not a financial year"),
     ('question = "q_whole"', 'question = "q_hole"', "indicators[0].question: 'q_hole' is not a question"),
     ('survey = "USS"\nkind = "proportion"\nquestion = "q_whole"', 'survey = "XYZ"\nkind = "proportion"\nquestion = "q_whole"',
@@ -48,10 +50,56 @@ def test_default_config_describes_west_mercia():
     ('code = "NW"', 'code = "HE"', "divisions: code 'HE' is used more than once"),
     ('[force]\ncode = "WM"\n', "[force]\n", "force.code: required key is missing"),
     ('area_flag_rule = "fdr"', 'area_flag_rule = "bonferroni"',
-     "statistics: area_flag_rule must be one of fdr, control_limit, overdispersed (got 'bonferroni')"),
-    ("fdr_q = 0.05", "fdr_q = 5", "statistics: fdr_q must be between 0 and 1 (got 5.0)"),
-    ("trend_min_periods = 3", "trend_min_periods = 9", "statistics: trend_min_periods must be at least 2 and at most"),
-    ("design_effect = 1.5", "design_effect = 0.5", "surveys.BCS.design_effect: must be 1 or more, got 0.5"),
+     "statistics.area_flag_rule: Input should be 'fdr', 'control_limit' or 'overdispersed', got 'bonferroni'"),
+    ("fdr_q = 0.05", "fdr_q = 5", "statistics.fdr_q: must be between 0 and 1 (got 5.0)"),
+    ("trend_min_periods = 3", "trend_min_periods = 9", "statistics.trend_min_periods: must be at least 2 and at most"),
+    ("confidence = 0.95\narea", "confidence = 0.9\narea", "statistics.confidence: only 0.95 is supported"),
+    ("small_base_flag = 100", "small_base_flag = 100\npanel_suppression_threshold = 30",
+     "statistics.panel_suppression_threshold: must be at least suppression_threshold (50), got 30"),
+    ("design_effect = 1.5", "design_effect = 0.5",
+     "surveys.BCS.design_effect: Input should be greater than or equal to 1, got 0.5"),
+    ('level = "force"', 'level = "region"', "surveys.BCS.level: Input should be 'area', 'division' or 'force'"),
+    ("missing = [8, 9]", "missing = [8, 10]", "answer_scales.satisfaction7.missing: code 10 is not one of the scale's codes"),
+    ('codes = { 1 = "Excellent"', 'codes = { x = "Excellent"', "answer_scales.job5.codes.x: a key here must be a whole number"),
+    ('q_ease = { scale = "satisfaction7"', 'q_ease = { scale = "satisfaction8"',
+     "questions.q_ease.scale: 'satisfaction8' is not one of [answer_scales]"),
+    ('USS = ["crime_type"', 'USS = ["q_nothing", "crime_type"', "survey_columns.USS: 'q_nothing' is not a question"),
+    ('question = "q_police_job"', 'question = "q_confidence"', "indicators[6].question: 'q_confidence' is not one of survey_columns.BCS"),
+    ('kind = "gap"', 'kind = "gapp"', "indicators[5].kind: Input should be 'proportion', 'strand_score' or 'gap', got 'gapp'"),
+    ('of = "spi1e"', 'of = "spi1f"', "indicators[5].of: 'spi1f' is not an indicator id"),
+    ('subgroup = "ethnicity"', 'subgroup = "religion"', "indicators[5].subgroup: 'religion' is not one of [subgroups]"),
+    ('groups = ["white", "minority_ethnic"]', 'groups = ["white", "asian"]', "indicators[5].groups: 'asian' is not in subgroups.ethnicity"),
+    ('groups = ["white", "minority_ethnic"]', 'groups = ["white"]', "indicators[5].groups: a gap needs exactly two groups"),
+    ('high_threshold = 11', 'high_threshold = 11\nquestion = "q_whole"',
+     "indicators[8].question: not a key of a strand_score indicator (only of proportion)"),
+    ('question = "q_whole"\npositive = [1, 2, 3]', 'question = "q_whole"', "indicators[0].positive: required key is missing"),
+    ('id = "uss_ease"', 'id = "spi1e"', "indicators: id 'spi1e' is used more than once"),
+    ('target = { value = 84.0, period = "2008/09" }', 'target = { value = 84.0, period = "2009/10" }',
+     "indicators[0].target.period: '2009/10' is not one of periods.labels"),
+    ('baseline = "2005/06"', 'baseline = "2004/05"', "periods.baseline: '2004/05' is not one of periods.labels"),
+    ('baseline = "2005/06"', 'baseline = "2005/06"\nrolling = 0', "periods.rolling: Input should be greater than or equal to 1, got 0"),
+    ('kind = "financial_year"', 'kind = "week"', "periods.kind: Input should be 'financial_year'"),
+    ('boundaries = ["boundaries.geojson"]', "boundaries = [1]", "inputs.boundaries[0]: expected text, got 1"),
+    ('matrix = "matrix.csv"', 'matrix = "matrix.csv"\nmax_count_drop = 1.5', "inputs.max_count_drop: Input should be less than or equal to 1"),
+    ('cut = "force_average"', 'cut = "median"', "matrix.cut: Input should be 'force_average' or 'tertiles'"),
+    ("hold_periods = 2", "hold_periods = 0", "matrix.hold_periods: Input should be greater than or equal to 1"),
+    ('"Bicycle theft", "Burglary"', '"Bicycle theft", "Burglery"', "crime_baskets.all_crime: 'Burglery' is not a police.uk crime type"),
+    ('crime_type = "Drugs"', 'crime_type = "Drug"', "matrix_indicators[4].crime_type: 'Drug' is not a police.uk crime type"),
+    ('weight = 0.5', 'weight = 0', "matrix_indicators[1].weight: Input should be greater than 0"),
+    ('side = "crime"', 'side = "both"', "matrix_indicators[0].side: Input should be 'crime' or 'worry'"),
+    ('indicator = "worry_burglary"', 'indicator = "spi3b"',
+     "matrix_indicators[14].indicator: 'spi3b' is not a proportion or strand_score indicator"),
+    ('indicator = "worry_burglary"', 'indicator = "spi1e"',
+     "matrix_indicators[14].indicator: 'spi1e' is an indicator of survey USS, but the other worry-side indicators are "
+     "of survey LOCAL: all must come from one survey"),
+    ('colour = "#CC3311"', 'colour = "red"', "resource_levels[0].colour: String should match pattern"),
+    ('worry = "low"\nlevel = "Maintain"', 'worry = "nd"\nlevel = "Maintain"',
+     "resource_levels: no level for crime 'low' and worry 'low'"),
+    ('worry = "low"\nlevel = "Maintain"', 'worry = "middle"\nlevel = "Maintain"',
+     "resource_levels[8].worry: Input should be 'high', 'nd' or 'low'"),
+    ('map_indicator = "confidence"', 'map_indicator = "confidance"', "display.map_indicator: 'confidance' is not an indicator id"),
+    ('equality = ["spi3b"]', 'equality = ["spi1e"]', "display.equality[0]: 'spi1e' is not a gap indicator"),
+    ('headline = ["spi1e"', 'headline = ["spi1x"', "display.headline[0]: 'spi1x' is not an indicator id"),
 ])
 def test_problems_name_the_key(tmp_path, config_text, old, new, message):
     assert old in config_text
@@ -61,10 +109,64 @@ def test_problems_name_the_key(tmp_path, config_text, old, new, message):
 
 
 def test_all_problems_are_listed_at_once(tmp_path, config_text):
-    text = config_text.replace("[statistics]\n", "[statistics]\nfoo = 1\n").replace('unit = "%"', 'unit = "%"\nbar = 2', 1)
+    """Structural problems, bad values and dangling references in different sections, in one pass."""
+    text = (config_text.replace("[statistics]\n", "[statistics]\nfdr_qq = 1\n")
+            .replace('polarity = "lower"', 'polarity = "down"', 1)
+            .replace('labels = ["2005/06"', 'labels = ["2005-06"')
+            .replace('headline = ["spi1e"', 'headline = ["spi1x"')
+            .replace('survey = "USS"\nkind = "proportion"\nquestion = "q_ease"',
+                     'survey = "USS"\nkind = "proportion"\nquestion = "q_ease"\nbar = 2'))
     with pytest.raises(ConfigError) as exc:
         _load(tmp_path, text)
-    assert len(exc.value.problems) == 2
+    assert sorted(exc.value.problems) == sorted([
+        "statistics.fdr_qq: unknown key",
+        "indicators[8].polarity: Input should be 'higher', 'lower' or 'nearer_zero', got 'down'",
+        "periods.labels[0]: '2005-06' is not a financial year like '2007/08'",
+        "periods.baseline: '2005/06' is not one of periods.labels",
+        "display.headline[0]: 'spi1x' is not an indicator id",
+        "indicators[1].bar: unknown key",
+    ])
+
+
+def test_a_worry_indicator_needs_an_area_survey(tmp_path, config_text):
+    """The worry side scores respondents by area: indicators of a force-level survey are refused."""
+    text = config_text.replace('indicator = "worry_burglary"', 'indicator = "spi2a"')
+    with pytest.raises(ConfigError) as exc:
+        _load(tmp_path, text)
+    assert ("matrix_indicators[14].indicator: 'spi2a' is an indicator of survey BCS, whose level is 'force': the "
+            "worry side needs respondents with an area (a survey of level 'area')") in exc.value.problems
+
+
+def test_the_worry_survey_is_the_one_survey_of_the_worry_indicators():
+    c = load_config()
+    worry = {c.indicator(mi.indicator).survey for mi in c.matrix.indicators if mi.side == "worry"}
+    assert worry == {c.matrix.worry_survey} and c.surveys[c.matrix.worry_survey].level == "area"
+
+
+def test_matrix_tables_need_the_matrix(tmp_path, config_text):
+    start, end = config_text.index("[matrix]\n"), config_text.index("[crime_baskets]")
+    with pytest.raises(ConfigError) as exc:
+        _load(tmp_path, config_text[:start] + config_text[end:])
+    assert sorted(exc.value.problems) == ["crime_baskets: only with a [matrix] table",
+                                          "matrix_indicators: only with a [matrix] table",
+                                          "resource_levels: only with a [matrix] table"]
+
+
+def test_defaults_and_the_panel_view(tmp_path, config_text):
+    text = config_text.replace("small_base_flag = 100\n", "").replace('short_name = "West Mercia"\n', "")
+    text = text.replace('baseline = "2005/06"\n', "")
+    c = _load(tmp_path, text)
+    assert c.small_base_flag == 100 and c.panel_suppression_threshold == 100 and c.panel_variant
+    assert c.force_short_name == c.force_name and c.baseline_period == c.period_labels[0]
+    p = c.for_panel()
+    assert (p.suppression_threshold, p.small_base_flag, p.panel_variant) == (100, 100, False)
+    assert p.path == c.path and p.text == c.text and c.suppression_threshold == 50
+    assert c.path == tmp_path / "force.toml" and "[force]" in c.text
+
+
+def test_a_single_glob_is_a_list_of_one(tmp_path, config_text):
+    c = _load(tmp_path, config_text.replace('crime = ["crime/*.csv"]', 'crime = "crime/*.csv"'))
+    assert c.inputs.crime == ("crime/*.csv",)
 
 
 def test_not_toml_is_reported(tmp_path):

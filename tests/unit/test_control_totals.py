@@ -89,9 +89,9 @@ def _config_with(**inputs):
 def test_max_count_drop_defaults_to_a_tenth_and_is_checked():
     assert _config_with().inputs.max_count_drop == 0.10
     assert _config_with(max_count_drop=0.25).inputs.max_count_drop == 0.25
-    for bad, message in ((1.5, "inputs.max_count_drop: must be a fraction from 0 to 1, got 1.5"),
-                         (-0.1, "inputs.max_count_drop: must be a fraction from 0 to 1, got -0.1"),
-                         ("10%", "inputs.max_count_drop: expected a whole number or a number, got '10%'")):
+    for bad, message in ((1.5, "inputs.max_count_drop: Input should be less than or equal to 1, got 1.5"),
+                         (-0.1, "inputs.max_count_drop: Input should be greater than or equal to 0, got -0.1"),
+                         ("10%", "inputs.max_count_drop: expected a number, got '10%'")):
         with pytest.raises(ConfigError) as err:
             _config_with(max_count_drop=bad)
         assert message in err.value.problems
