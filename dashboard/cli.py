@@ -188,7 +188,9 @@ def _ingest(args) -> int:
         for p in result.findings.errors:
             print(f"error: {p}", file=sys.stderr)
         where = f"; report: {result.report_path}" if result.report_path else ""
-        print(f"{len(result.findings.errors)} error(s): nothing was published{where}", file=sys.stderr)
+        total, listed = result.findings.count("error"), len(result.findings.errors)
+        shown = f" ({listed:,} listed above)" if listed < total else ""
+        print(f"{total:,} error(s){shown}: nothing was published{where}", file=sys.stderr)
         return INVALID
     if publish:
         print(f"published snapshot {result.snapshot_id} to {args.store}")

@@ -185,7 +185,7 @@ class PeriodsSection(_Model):
                                                     f"{PERIOD_EXAMPLES[self.kind]!r}", label))
             else:
                 periods.append(p)
-        for a, b in zip(periods, periods[1:]):
+        for a, b in zip(periods, periods[1:]) if len(periods) == len(self.labels) else ():
             if b.start != a.end:
                 errors.append(_error(("labels",), f"{a.label} and {b.label} are not consecutive periods in order"))
         if self.baseline is not None and self.baseline not in self.labels:
@@ -386,7 +386,11 @@ class Indicator(_Model):
         # The columns the survey's respondent-level files carry (a survey given only as aggregated
         # tables has none listed, and its indicators are not scored from respondents).
         columns = (_known(info, "survey_columns") or {}).get(self.survey)
-        labels = _known(info, "period_labels")
+        labels, ids = _known(info, "period_labels"), _known(info, "indicator_ids")
+        if ids is not None and ids.count(self.id) > 1:
+            errors.append(_error(("id",), f"{self.id!r} is the id of more than one indicator", self.id))
+        if self.kind == "gap" and ids is not None and "of" in self.model_fields_set and self.of not in ids:
+            errors.append(_error(("of",), f"{self.of!r} is not an indicator id", self.of))
         if surveys is not None and self.survey not in surveys:
             errors.append(_error(("survey",), f"{self.survey!r} is not a survey in [surveys]", self.survey))
         if self.target is not None and labels is not None and self.target.period not in labels:
@@ -635,19 +639,10 @@ class ForceConfig(_Model):
     def _record_indicator_ids(cls, value, info: ValidationInfo):
         """The catalogue as written (even where an entry is invalid), for the ids referred to later."""
         if info.context is not None and isinstance(value, list):
-            info.context["indicators"] = {r["id"]: r for r in value if isinstance(r, dict) and isinstance(r.get("id"), str)}
+            written = [r for r in value if isinstance(r, dict) and isinstance(r.get("id"), str)]
+            info.context["indicator_ids"] = [r["id"] for r in written]
+            info.context["indicators"] = {r["id"]: r for r in written}
         return value
-
-    @field_validator("indicators")
-    @classmethod
-    def _catalogue(cls, indicators: tuple[Indicator, ...]):
-        ids = [i.id for i in indicators]
-        errors = [_error((), f"id {dup!r} is used more than once", dup)
-                  for dup in sorted({x for x in ids if ids.count(x) > 1})]
-        errors += [_error((i, "of"), f"{ind.of!r} is not an indicator id", ind.of)
-                   for i, ind in enumerate(indicators) if ind.kind == "gap" and ind.of not in ids]
-        _raise("indicators", errors)
-        return indicators
 
     @field_validator("crime_baskets")
     @classmethod

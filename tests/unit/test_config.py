@@ -73,9 +73,11 @@ def test_default_config_describes_west_mercia():
     ('high_threshold = 11', 'high_threshold = 11\nquestion = "q_whole"',
      "indicators[8].question: not a key of a strand_score indicator (only of proportion)"),
     ('question = "q_whole"\npositive = [1, 2, 3]', 'question = "q_whole"', "indicators[0].positive: required key is missing"),
-    ('id = "uss_ease"', 'id = "spi1e"', "indicators: id 'spi1e' is used more than once"),
+    ('id = "uss_ease"', 'id = "spi1e"', "indicators[1].id: 'spi1e' is the id of more than one indicator"),
     ('target = { value = 84.0, period = "2008/09" }', 'target = { value = 84.0, period = "2009/10" }',
      "indicators[0].target.period: '2009/10' is not one of periods.labels"),
+    ('labels = ["2005/06", "2006/07"', 'labels = ["2006/07", "2005/06"',
+     "periods.labels: 2006/07 and 2005/06 are not consecutive periods in order"),
     ('baseline = "2005/06"', 'baseline = "2004/05"', "periods.baseline: '2004/05' is not one of periods.labels"),
     ('baseline = "2005/06"', 'baseline = "2005/06"\nrolling = 0', "periods.rolling: Input should be greater than or equal to 1, got 0"),
     ('kind = "financial_year"', 'kind = "week"', "periods.kind: Input should be 'financial_year'"),
@@ -187,3 +189,38 @@ def test_another_force_is_a_config_file(tmp_path, config_text):
     text = text[:start] + '[[divisions]]\ncode = "A"\nname = "Alpha"\n\n[[divisions]]\ncode = "B"\nname = "Beta"\n\n' + text[end:]
     c = _load(tmp_path, text)
     assert c.force_name == "Another Constabulary" and c.division_codes == ("A", "B")
+
+
+def test_validate_lists_every_config_problem_with_its_key(tmp_path, config_text, capsys):
+    """`dashboard validate` on a config with an unknown key, a wrong enum, a dangling reference and
+    a bad period label: each problem on its own line, and the total."""
+    from dashboard.cli import main
+
+    text = (config_text.replace("[statistics]\n", "[statistics]\nfdr_qq = 0.05\n")
+            .replace('polarity = "lower"', 'polarity = "down"', 1)
+            .replace('of = "spi1e"', 'of = "spi1x"')
+            .replace('labels = ["2005/06", "2006/07"', 'labels = ["2005/06", "2006-07"'))
+    (tmp_path / "force.toml").write_text(text, encoding="utf-8")
+    assert main(["validate", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    for problem in ("statistics.fdr_qq: unknown key",
+                    "indicators[8].polarity: Input should be 'higher', 'lower' or 'nearer_zero', got 'down'",
+                    "indicators[5].of: 'spi1x' is not an indicator id",
+                    "periods.labels[1]: '2006-07' is not a financial year like '2007/08'"):
+        assert f"{problem} [config]" in err, err
+    assert "\n4 error(s): nothing was published" in err
+
+
+def test_the_error_count_is_the_total_not_the_listed(tmp_path, config_text, capsys):
+    """More problems than Findings lists of one rule in one file: the count is all of them."""
+    from dashboard.cli import main
+    from dashboard.data.problems import Findings
+
+    limit = Findings().per_rule_limit
+    extra = "".join(f"bad_key_{i} = 1\n" for i in range(limit + 37))
+    (tmp_path / "force.toml").write_text(config_text.replace("[statistics]\n", "[statistics]\n" + extra),
+                                         encoding="utf-8")
+    assert main(["validate", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("unknown key [config]") == limit
+    assert f"\n{limit + 37} error(s) ({limit} listed above): nothing was published" in err
