@@ -1,4 +1,5 @@
-"""Command line: demo | ingest | validate | fetch-policeuk | rollback | activate | pack | serve | audit-disclosure. Argument parsing only.
+"""Command line: demo | ingest | validate | fetch-policeuk | rollback | activate | pack | serve | audit-disclosure | docs.
+Argument parsing only.
 
 Exit codes of ingest, validate, rollback and activate: see EXIT_CODES.
 """
@@ -88,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--store", type=Path, required=True, help="store directory whose live snapshot is audited")
     a.add_argument("--examples", type=int, default=3, help="recovered cells listed per attack")
 
+    g = sub.add_parser("docs", help="regenerate the generated tables of docs/ (config keys, input columns)")
+    g.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 listing the files that differ from what the code generates")
+
     s = sub.add_parser("serve", help="serve the dashboard (development server; use gunicorn in production)")
     s.add_argument("--store", type=Path, help=f"store directory (default: $DASHBOARD_STORE or {SETTINGS.store})")
     s.add_argument("--demo", action="store_true",
@@ -135,7 +140,25 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "audit-disclosure":
         return _audit(args)
+    if args.command == "docs":
+        return _docs(args)
     return 2
+
+
+def _docs(args) -> int:
+    from .docsgen import DocsError, generate
+
+    try:
+        changed = generate(check=args.check)
+    except DocsError as exc:
+        print(f"dashboard docs: {exc}", file=sys.stderr)
+        return 1
+    if args.check:
+        for path in changed:
+            print(f"differs from what the code generates: {path} (run `dashboard docs`)", file=sys.stderr)
+        return 1 if changed else 0
+    print("\n".join(f"rewrote {path}" for path in changed) or "the docs were up to date")
+    return 0
 
 
 def _store_failure(command: str, exc: Exception) -> int:

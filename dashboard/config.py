@@ -362,15 +362,15 @@ class Indicator(_Model):
     monitored_only: Flag = Field(False, description="watched without a target (perceived ASB, drugs)")
     assessed: Flag = Field(False, description=(
         "part of the indicative HMIC outcome (the SPIs and the KDI)"))
-    question: Text | None = Field(None, description="`proportion`: the question column, a key of `[questions]`")
+    question: Text | None = Field(None, description="the question column, a key of `[questions]`")
     positive: tuple[Int, ...] = Field((), description=(
-        "`proportion`: the answer codes that count as positive (not missing codes)"))
-    strands: tuple[Text, ...] = Field((), description="`strand_score`: the question columns scored")
-    strand_scores: dict[int, Int] = Field({}, description="`strand_score`: answer code = score")
-    high_threshold: Int | None = Field(None, description="`strand_score`: a total at least this is high")
-    of: Text | None = Field(None, description="`gap`: the indicator whose subgroups are compared")
-    subgroup: Text | None = Field(None, description="`gap`: the subgroup dimension, a key of `[subgroups]`")
-    groups: tuple[Text, ...] = Field((), description="`gap`: the two groups, first minus second")
+        "the answer codes that count as positive (not missing codes)"))
+    strands: tuple[Text, ...] = Field((), description="the question columns scored")
+    strand_scores: dict[int, Int] = Field({}, description="answer code = score")
+    high_threshold: Int | None = Field(None, description="a total at least this is high")
+    of: Text | None = Field(None, description="the indicator whose subgroups are compared")
+    subgroup: Text | None = Field(None, description="the subgroup dimension, a key of `[subgroups]`")
+    groups: tuple[Text, ...] = Field((), description="the two groups, first minus second")
 
     @model_validator(mode="after")
     def _kind_and_references(self, info: ValidationInfo) -> Indicator:
@@ -465,9 +465,9 @@ class MatrixIndicator(_Model):
     id: Text = Field(description="identifier of the measure")
     side: Literal["crime", "worry"] = Field(description="`crime` (recorded crime) or `worry` (perception)")
     weight: Number = Field(gt=0, description="its share in its side's index")
-    crime_type: Text | None = Field(None, description="crime side: a police.uk crime type")
+    crime_type: Text | None = Field(None, description="required for the crime side: a police.uk crime type")
     indicator: Text | None = Field(None, description=(
-        "worry side: a `proportion` or `strand_score` indicator of a survey with respondent-level area data "
+        "required for the worry side: a `proportion` or `strand_score` indicator of a survey with respondent-level area data "
         "(`level = \"area\"`); all worry indicators come from one survey"))
     direction: Literal[1, -1] = Field(1, description="1: more is worse; -1: more is better")
 
@@ -554,35 +554,46 @@ class ForceConfig(_Model):
     """A force configuration file. Fields are validated in this order; a section is recorded in
     the validation context once valid, for the references of the sections after it."""
 
-    force: ForceSection = Field(description="the force")
-    divisions: tuple[Division, ...] = Field(min_length=1, description="one table per division (BCU)")
-    msf: MsfSection = Field(MsfSection(), description="most similar forces")
-    period_settings: PeriodsSection = Field(alias="periods", description="the reporting periods")
-    statistics: StatisticsSection = Field(description=(
+    force: ForceSection = Field(title="The force", description="the force's code and names")
+    divisions: tuple[Division, ...] = Field(title="Divisions", min_length=1, description=(
+        "one `[[divisions]]` table per division (BCU), at least one"))
+    msf: MsfSection = Field(MsfSection(), title="Most similar forces", description=(
+        "the forces `msf.csv` compares this force with"))
+    period_settings: PeriodsSection = Field(title="Periods", alias="periods", description=(
+        "the periods the force reports in"))
+    statistics: StatisticsSection = Field(title="Statistics", description=(
         "disclosure control and the significance policy (docs/methods.md, \"What a colour or a marker means\")"))
-    surveys: dict[str, Survey] = Field(description="one `[surveys.CODE]` table per survey")
-    answer_scales: dict[str, AnswerScale] = Field(description="one `[answer_scales.NAME]` table per answer scale")
-    questions: dict[str, Question] = Field(description=(
-        "`COLUMN = { scale, text }`: each question column of the respondent-level files"))
-    survey_columns: dict[str, tuple[Text, ...]] = Field(description=(
-        "`CODE = [...]`: the columns each survey's respondent-level files must carry beyond the common ones: "
-        "question columns, and `crime_type` for a victim survey"))
-    subgroup_table: Subgroups = Field(alias="subgroups", description="the allowed subgroup categories")
-    indicators: tuple[Indicator, ...] = Field(min_length=1, description="the indicator catalogue")
-    inputs: Inputs = Field(description=(
+    surveys: dict[str, Survey] = Field(title="Surveys", description=(
+        "one `[surveys.CODE]` table per survey; CODE is the `survey` column of its files"))
+    answer_scales: dict[str, AnswerScale] = Field(title="Answer scales", description=(
+        "one `[answer_scales.NAME]` table per answer scale: the codes a question column may hold"))
+    questions: dict[str, Question] = Field(title="Questions", description=(
+        "`COLUMN = { scale, text }` for each question column of the respondent-level files"))
+    survey_columns: dict[str, tuple[Text, ...]] = Field(title="Survey columns", description=(
+        "`CODE = [...]`: the columns each survey's respondent-level files must carry beyond the common ones "
+        "(question columns, and `crime_type` for a victim survey); a survey given only as aggregated tables "
+        "needs none"))
+    subgroup_table: Subgroups = Field(title="Subgroups", alias="subgroups", description=(
+        "the categories allowed in the respondent-level files' subgroup columns"))
+    indicators: tuple[Indicator, ...] = Field(title="The indicator catalogue", min_length=1, description=(
+        "one `[[indicators]]` table per indicator; keys marked with a kind are required for that kind and "
+        "refused for the others"))
+    inputs: Inputs = Field(title="Inputs", description=(
         "where the input files are, relative to the source directory given to `ingest` (absolute paths also "
-        "work); globs are allowed"))
-    matrix_settings: MatrixSettings | None = Field(None, alias="matrix", description=(
-        "the crime/worry matrix (optional: without it no matrix is computed, and the three tables below "
-        "must be left out)"))
-    crime_baskets: dict[str, tuple[Text, ...]] = Field({}, description=(
+        "work); globs are allowed, and every input but the areas and boundaries may be left out"))
+    matrix_settings: MatrixSettings | None = Field(None, title="The crime/worry matrix", alias="matrix", description=(
+        "each area's crime level against its residents' worry, giving a resource level (docs/methods.md); "
+        "without this table no matrix is computed and the three tables below must be left out"))
+    crime_baskets: dict[str, tuple[Text, ...]] = Field({}, title="Crime baskets", description=(
         "`NAME = [...]`: named groups of police.uk crime types (all crime, neighbourhood crime, ASB)"))
-    matrix_indicators: tuple[MatrixIndicator, ...] = Field((), description=(
-        "the matrix's measures: police.uk crime types on the `crime` side, survey indicators on the `worry` side"))
-    resource_levels: tuple[ResourceLevel, ...] = Field((), description=(
+    matrix_indicators: tuple[MatrixIndicator, ...] = Field((), title="Matrix indicators", description=(
+        "the matrix's measures: police.uk crime types on the `crime` side, indicators of one area-level survey "
+        "on the `worry` side; at least one of each"))
+    resource_levels: tuple[ResourceLevel, ...] = Field((), title="Resource levels", description=(
         "one for each of the nine combinations of crime level and worry level (`high`, `nd`, `low`)"))
-    display: Display = Field(Display(), description="what the pages show first")
-    dataset: Dataset = Field(Dataset(), description="about the data set")
+    display: Display = Field(Display(), title="Display", description=(
+        "what the pages show first; each key falls back to a rule when left out"))
+    dataset: Dataset = Field(Dataset(), title="Data set", description="what the data set is")
     _path: Path = PrivateAttr(DEFAULT_CONFIG)
     _text: str = PrivateAttr("")
     _by_id: dict[str, Indicator] = PrivateAttr(default_factory=dict)

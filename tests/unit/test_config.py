@@ -224,3 +224,34 @@ def test_the_error_count_is_the_total_not_the_listed(tmp_path, config_text, caps
     err = capsys.readouterr().err
     assert err.count("unknown key [config]") == limit
     assert f"\n{limit + 37} error(s) ({limit} listed above): nothing was published" in err
+
+
+def test_an_unweighted_survey_needs_no_weights_and_only_weights_of_one(tmp_path):
+    """`[surveys] weighted = false` is honoured by the reader: no weight column (every weight 1), or 1s."""
+    from dashboard.data.problems import Findings
+    from dashboard.data.surveys import read_respondents
+
+    config = load_config()
+    unweighted = next(code for code, s in config.surveys.items() if not s.weighted and s.level == "area")
+    columns = config.survey_columns[unweighted]
+    answers = [config.subgroups[c][0] if c == "crime_type" else str(next(iter(config.allowed_codes(c))))
+               for c in columns]
+    area, period = "A1", config.periods[0].start.isoformat()
+    common = [config.subgroups["age_band"][0], config.subgroups["sex"][0], config.subgroups["ethnicity"][0]]
+
+    def read(weights):
+        header = ["respondent_id", "survey", "fieldwork_date", "area_code", *(["weight"] if weights else []),
+                  "age_band", "sex", "ethnicity", *columns]
+        rows = [[f"r{i}", unweighted, period, area, *([w] if weights else []), *common, *answers]
+                for i, w in enumerate(weights or ["", ""])]
+        path = tmp_path / "survey.csv"
+        path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n", encoding="utf-8")
+        findings = Findings()
+        return read_respondents(path, config, findings, {area}), findings
+
+    df, findings = read(None)
+    assert findings.errors == [] and list(df["weight"]) == [1.0, 1.0]
+    df, findings = read(["1", "1.0"])
+    assert findings.errors == [] and list(df["weight"]) == [1.0, 1.0]
+    _, findings = read(["1", "1.2"])
+    assert [(p.row, p.column, p.rule) for p in findings.errors] == [(3, "weight", "not_allowed")]

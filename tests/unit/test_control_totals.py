@@ -99,6 +99,7 @@ def test_max_count_drop_defaults_to_a_tenth_and_is_checked():
 
 def test_every_inputs_key_is_documented():
     text = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
-    section = text[text.index("### Inputs (`[inputs]`)"):text.index("## Run-time settings")]
+    start = text.index("### Inputs (`[inputs]`)")
+    section = text[start:text.index("\n#", start)]
     documented = set(re.findall(r"^\| `(\w+)` \|", section, flags=re.M))
     assert documented == set(INPUT_KEYS)
