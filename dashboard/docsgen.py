@@ -22,7 +22,6 @@ import typing
 from collections.abc import Callable
 from pathlib import Path
 
-import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
@@ -65,13 +64,14 @@ def _type_text(annotation) -> str:
 
 
 def _constraints(field: FieldInfo) -> str:
-    words = {at.Ge: ("≥", "ge"), at.Gt: (">", "gt"), at.Le: ("≤", "le"), at.Lt: ("<", "lt")}
+    """The bounds pydantic keeps in a field's metadata (annotated-types ``Ge``, ``Lt``, ``MinLen``...)."""
+    signs = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
     out = []
     for m in field.metadata:
-        for kind, (sign, attr) in words.items():
-            if isinstance(m, kind):
+        for attr, sign in signs.items():
+            if isinstance(getattr(m, attr, None), (int, float)):
                 out.append(f"{sign} {getattr(m, attr):g}")
-        if isinstance(m, at.MinLen) and m.min_length:
+        if getattr(m, "min_length", None):
             out.append(f"at least {m.min_length}")
     return ", ".join(out)
 
