@@ -22,8 +22,11 @@ The models are the objects the code uses: ``config.indicators[0].polarity``,
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import tomllib
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -175,11 +178,15 @@ class PeriodsSection(_Model):
         "12 months); changes compare windows that do not overlap"))
     _periods: tuple[Period, ...] = PrivateAttr(())
 
+    def period(self, label: str) -> Period | None:
+        """The period a label names, or None if it is not a label of this kind."""
+        return _period(self.kind, label, self.start_month)
+
     @model_validator(mode="after")
     def _labels(self, info: ValidationInfo) -> PeriodsSection:
         errors, periods = [], []
         for i, label in enumerate(self.labels):
-            p = _period(self.kind, label, self.start_month)
+            p = self.period(label)
             if p is None:
                 errors.append(_error(("labels", i), f"{label!r} is not a {self.kind.replace('_', ' ')} like "
                                                     f"{PERIOD_EXAMPLES[self.kind]!r}", label))
@@ -883,11 +890,32 @@ def dotted(loc: tuple) -> str:
     return out or "<top level>"
 
 
+def _keys_at(loc: tuple) -> list[str]:
+    """The keys the schema allows in the table at ``loc`` (empty if it is not a table of keys)."""
+    t: Any = ForceConfig
+    for part in loc:
+        while typing.get_origin(t) in (typing.Union, types.UnionType, Annotated):
+            t = next(a for a in typing.get_args(t) if a is not type(None))
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            field = next((f for n, f in t.model_fields.items() if (f.alias or n) == part), None)
+            if field is None:
+                return []
+            t = field.annotation
+        elif typing.get_origin(t) in (tuple, dict):
+            t = typing.get_args(t)[-1 if typing.get_origin(t) is dict else 0]
+        else:
+            return []
+    while typing.get_origin(t) in (typing.Union, types.UnionType):
+        t = next(a for a in typing.get_args(t) if a is not type(None))
+    return [f.alias or n for n, f in t.model_fields.items()] if isinstance(t, type) and issubclass(t, BaseModel) else []
+
+
 def problem_text(error: dict) -> str:
     """One pydantic error as ``dotted.key: message``, in the words the docs use."""
     kind, value = error["type"], error.get("input")
     if kind == "extra_forbidden":
-        message = "unknown key"
+        near = difflib.get_close_matches(str(error["loc"][-1]), _keys_at(error["loc"][:-1]), n=1, cutoff=0.75)
+        message = "unknown key" + (f" (did you mean {near[0]!r}?)" if near else "")
     elif kind == "missing":
         message = "required key is missing"
     elif error["loc"] and error["loc"][-1] == "[key]":
