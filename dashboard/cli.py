@@ -1,5 +1,7 @@
-"""Command line: demo | ingest | validate | fetch-policeuk | rollback | activate | pack | serve | audit-disclosure | docs.
-Argument parsing only.
+"""Command line of the dashboard, one subcommand per task (argument parsing only).
+
+Subcommands: demo | ingest | validate | fetch-policeuk | rollback | activate | pack | serve |
+audit-disclosure | docs.
 
 Exit codes of ingest, validate, rollback and activate: see EXIT_CODES.
 """
@@ -132,17 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {result.neighbourhoods} neighbourhoods and {result.crime_rows:,} crime rows to {args.out}; "
               "fill in division_code (and population) in areas.csv before ingesting")
         return 0
-    if args.command in ("rollback", "activate"):
-        return _move_current(args)
-    if args.command == "pack":
-        return _pack(args)
-    if args.command == "serve":
-        return _serve(args)
-    if args.command == "audit-disclosure":
-        return _audit(args)
-    if args.command == "docs":
-        return _docs(args)
-    return 2
+    handlers = {"rollback": _move_current, "activate": _move_current, "pack": _pack, "serve": _serve,
+                "audit-disclosure": _audit, "docs": _docs}
+    return handlers[args.command](args)
 
 
 def _docs(args) -> int:

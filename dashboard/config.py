@@ -28,6 +28,7 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -192,7 +193,7 @@ class PeriodsSection(_Model):
                                                     f"{PERIOD_EXAMPLES[self.kind]!r}", label))
             else:
                 periods.append(p)
-        for a, b in zip(periods, periods[1:]) if len(periods) == len(self.labels) else ():
+        for a, b in pairwise(periods) if len(periods) == len(self.labels) else ():
             if b.start != a.end:
                 errors.append(_error(("labels",), f"{a.label} and {b.label} are not consecutive periods in order"))
         if self.baseline is not None and self.baseline not in self.labels:
@@ -381,6 +382,16 @@ class Indicator(_Model):
 
     @model_validator(mode="after")
     def _kind_and_references(self, info: ValidationInfo) -> Indicator:
+        known = info.context or {}  # the sections validated before [[indicators]]
+        errors = self._kind_keys() + self._common_references(known)
+        if all(name in self.model_fields_set for name in KIND_FIELDS[self.kind]):
+            errors += {"proportion": self._proportion_references, "strand_score": self._strand_references,
+                       "gap": self._gap_references}[self.kind](known)
+        _raise("indicator", errors)
+        return self
+
+    def _kind_keys(self) -> list[InitErrorDetails]:
+        """Each kind's keys are required for it and refused for the other kinds."""
         errors = []
         for kind, names in KIND_FIELDS.items():
             for name in names:
@@ -388,50 +399,63 @@ class Indicator(_Model):
                     errors.append(_error((name,), f"not a key of a {self.kind} indicator (only of {kind})"))
                 elif kind == self.kind and name not in self.model_fields_set:
                     errors.append(_error((name,), f"required key is missing (for kind = {kind!r})"))
-        surveys, questions = _known(info, "surveys"), _known(info, "questions")
-        scales, subgroups = _known(info, "answer_scales"), _known(info, "subgroups")
-        # The columns the survey's respondent-level files carry (a survey given only as aggregated
-        # tables has none listed, and its indicators are not scored from respondents).
-        columns = (_known(info, "survey_columns") or {}).get(self.survey)
-        labels, ids = _known(info, "period_labels"), _known(info, "indicator_ids")
+        return errors
+
+    def _common_references(self, known: dict) -> list[InitErrorDetails]:
+        errors = []
+        surveys, labels, ids = known.get("surveys"), known.get("period_labels"), known.get("indicator_ids")
         if ids is not None and ids.count(self.id) > 1:
             errors.append(_error(("id",), f"{self.id!r} is the id of more than one indicator", self.id))
-        if self.kind == "gap" and ids is not None and "of" in self.model_fields_set and self.of not in ids:
-            errors.append(_error(("of",), f"{self.of!r} is not an indicator id", self.of))
         if surveys is not None and self.survey not in surveys:
             errors.append(_error(("survey",), f"{self.survey!r} is not a survey in [surveys]", self.survey))
         if self.target is not None and labels is not None and self.target.period not in labels:
             errors.append(_error(("target", "period"), f"{self.target.period!r} is not one of periods.labels",
                                  self.target.period))
-        if self.kind == "proportion" and "question" in self.model_fields_set:
-            if not self.positive:
-                errors.append(_error(("positive",), "list at least one answer code that counts as positive"))
-            if questions is not None and self.question not in questions:
-                errors.append(_error(("question",), f"{self.question!r} is not a question in [questions]",
-                                     self.question))
-            elif columns is not None and self.question not in columns:
-                errors.append(_error(("question",), f"{self.question!r} is not one of survey_columns.{self.survey}",
-                                     self.question))
-            elif questions is not None and scales is not None and questions[self.question].scale in scales:
-                scale = scales[questions[self.question].scale]
-                errors += [_error(("positive",), f"code {code} is not a valid answer to {self.question}", code)
-                           for code in self.positive if code not in scale.codes or code in scale.missing]
-        if self.kind == "strand_score" and questions is not None:
-            errors += [_error(("strands",), f"{s!r} is not a question in [questions]", s)
-                       for s in self.strands if s not in questions]
-        if self.kind == "strand_score" and columns is not None:
-            errors += [_error(("strands",), f"{s!r} is not one of survey_columns.{self.survey}", s)
-                       for s in self.strands if s in (questions or {}) and s not in columns]
-        if self.kind == "gap" and "groups" in self.model_fields_set:
-            if len(self.groups) != 2:
-                errors.append(_error(("groups",), f"a gap needs exactly two groups, got {list(self.groups)}"))
-            if subgroups is not None and self.subgroup not in subgroups:
-                errors.append(_error(("subgroup",), f"{self.subgroup!r} is not one of [subgroups]", self.subgroup))
-            elif subgroups is not None:
-                errors += [_error(("groups",), f"{g!r} is not in subgroups.{self.subgroup}", g)
-                           for g in self.groups if g not in subgroups[self.subgroup]]
-        _raise("indicator", errors)
-        return self
+        return errors
+
+    def _columns(self, known: dict) -> tuple[str, ...] | None:
+        """The columns the survey's respondent-level files carry (None: not listed, as for a survey
+        given only as aggregated tables, whose indicators are not scored from respondents)."""
+        return (known.get("survey_columns") or {}).get(self.survey)
+
+    def _proportion_references(self, known: dict) -> list[InitErrorDetails]:
+        questions, scales, columns = known.get("questions"), known.get("answer_scales"), self._columns(known)
+        errors = []
+        if not self.positive:
+            errors.append(_error(("positive",), "list at least one answer code that counts as positive"))
+        if questions is not None and self.question not in questions:
+            errors.append(_error(("question",), f"{self.question!r} is not a question in [questions]", self.question))
+        elif columns is not None and self.question not in columns:
+            errors.append(_error(("question",), f"{self.question!r} is not one of survey_columns.{self.survey}",
+                                 self.question))
+        elif questions is not None and scales is not None and questions[self.question].scale in scales:
+            scale = scales[questions[self.question].scale]
+            errors += [_error(("positive",), f"code {code} is not a valid answer to {self.question}", code)
+                       for code in self.positive if code not in scale.codes or code in scale.missing]
+        return errors
+
+    def _strand_references(self, known: dict) -> list[InitErrorDetails]:
+        questions, columns = known.get("questions"), self._columns(known)
+        if questions is None:
+            return []
+        errors = [_error(("strands",), f"{s!r} is not a question in [questions]", s)
+                  for s in self.strands if s not in questions]
+        return errors + [_error(("strands",), f"{s!r} is not one of survey_columns.{self.survey}", s)
+                         for s in self.strands if s in questions and columns is not None and s not in columns]
+
+    def _gap_references(self, known: dict) -> list[InitErrorDetails]:
+        subgroups, ids = known.get("subgroups"), known.get("indicator_ids")
+        errors = []
+        if ids is not None and self.of not in ids:
+            errors.append(_error(("of",), f"{self.of!r} is not an indicator id", self.of))
+        if len(self.groups) != 2:
+            errors.append(_error(("groups",), f"a gap needs exactly two groups, got {list(self.groups)}"))
+        if subgroups is not None and self.subgroup not in subgroups:
+            errors.append(_error(("subgroup",), f"{self.subgroup!r} is not one of [subgroups]", self.subgroup))
+        elif subgroups is not None:
+            errors += [_error(("groups",), f"{g!r} is not in subgroups.{self.subgroup}", g)
+                       for g in self.groups if g not in subgroups[self.subgroup]]
+        return errors
 
 
 # --- inputs ----------------------------------------------------------------------------------
@@ -474,7 +498,8 @@ class MatrixIndicator(_Model):
     weight: Number = Field(gt=0, description="its share in its side's index")
     crime_type: Text | None = Field(None, description="required for the crime side: a police.uk crime type")
     indicator: Text | None = Field(None, description=(
-        "required for the worry side: a `proportion` or `strand_score` indicator of a survey with respondent-level area data "
+        "required for the worry side: a `proportion` or `strand_score` indicator of a survey with "
+        "respondent-level area data "
         "(`level = \"area\"`); all worry indicators come from one survey"))
     direction: Literal[1, -1] = Field(1, description="1: more is worse; -1: more is better")
 
@@ -740,7 +765,8 @@ class ForceConfig(_Model):
             if not self.resource_levels:
                 errors.append(_error(("resource_levels",), "list one for each of the nine combinations"))
             m = self.matrix_settings
-            m._baskets, m._indicators, m._levels = dict(self.crime_baskets), self.matrix_indicators, self.resource_levels
+            m._baskets, m._indicators = dict(self.crime_baskets), self.matrix_indicators
+            m._levels = self.resource_levels
             by_id = {i.id: i for i in self.indicators}
             worry = [by_id[mi.indicator].survey for mi in self.matrix_indicators if mi.side == "worry"]
             m._worry_survey = worry[0] if worry else ""

@@ -67,7 +67,10 @@ def test_the_committed_docs_are_what_the_code_generates():
     """`dashboard docs --check`: the key and column tables are the schema's and the readers'."""
     from dashboard.docsgen import generate
 
+    from dashboard.cli import main
+
     assert generate(check=True) == [], "run `dashboard docs` and commit the result"
+    assert main(["docs", "--check"]) == 0
 
 
 def test_docs_check_names_a_file_that_drifted(tmp_path):
