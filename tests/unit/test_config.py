@@ -95,8 +95,8 @@ def test_default_config_describes_west_mercia():
     ('indicator = "worry_burglary"', 'indicator = "spi3b"',
      "matrix_indicators[14].indicator: 'spi3b' is not a proportion or strand_score indicator"),
     ('indicator = "worry_burglary"', 'indicator = "spi1e"',
-     "matrix_indicators[14].indicator: 'spi1e' is an indicator of survey USS, but the other worry-side indicators are "
-     "of survey LOCAL: all must come from one survey"),
+     ("matrix_indicators[14].indicator: 'spi1e' is an indicator of survey USS, but the other worry-side indicators "
+      "are of survey LOCAL: all must come from one survey")),
     ('colour = "#CC3311"', 'colour = "red"', "resource_levels[0].colour: String should match pattern"),
     ('worry = "low"\nlevel = "Maintain"', 'worry = "nd"\nlevel = "Maintain"',
      "resource_levels: no level for crime 'low' and worry 'low'"),
