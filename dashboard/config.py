@@ -597,16 +597,17 @@ class ForceConfig(_Model):
         "disclosure control and the significance policy (docs/methods.md, \"What a colour or a marker means\")"))
     surveys: dict[str, Survey] = Field(title="Surveys", description=(
         "one `[surveys.CODE]` table per survey; CODE is the `survey` column of its files"))
-    answer_scales: dict[str, AnswerScale] = Field(title="Answer scales", description=(
+    answer_scales: dict[str, AnswerScale] = Field({}, title="Answer scales", description=(
         "one `[answer_scales.NAME]` table per answer scale: the codes a question column may hold"))
-    questions: dict[str, Question] = Field(title="Questions", description=(
+    questions: dict[str, Question] = Field({}, title="Questions", description=(
         "`COLUMN = { scale, text }` for each question column of the respondent-level files"))
-    survey_columns: dict[str, tuple[Text, ...]] = Field(title="Survey columns", description=(
+    survey_columns: dict[str, tuple[Text, ...]] = Field({}, title="Survey columns", description=(
         "`CODE = [...]`: the columns each survey's respondent-level files must carry beyond the common ones "
         "(question columns, and `crime_type` for a victim survey); a survey given only as aggregated tables "
         "needs none"))
-    subgroup_table: Subgroups = Field(title="Subgroups", alias="subgroups", description=(
-        "the categories allowed in the respondent-level files' subgroup columns"))
+    subgroup_table: Subgroups | None = Field(None, title="Subgroups", alias="subgroups", description=(
+        "the categories allowed in the respondent-level files' subgroup columns, and so the subgroups results "
+        "are given for; required when `inputs.surveys` lists respondent-level files"))
     indicators: tuple[Indicator, ...] = Field(title="The indicator catalogue", min_length=1, description=(
         "one `[[indicators]]` table per indicator; keys marked with a kind are required for that kind and "
         "refused for the others"))
@@ -672,9 +673,9 @@ class ForceConfig(_Model):
 
     @field_validator("subgroup_table")
     @classmethod
-    def _record_subgroups(cls, value: Subgroups, info: ValidationInfo):
+    def _record_subgroups(cls, value: Subgroups | None, info: ValidationInfo):
         if info.context is not None:
-            info.context["subgroups"] = {k: v for k, v in value if v is not None}
+            info.context["subgroups"] = {k: v for k, v in value or () if v is not None}
         return value
 
     @field_validator("indicators", mode="before")
@@ -754,8 +755,12 @@ class ForceConfig(_Model):
 
     @model_validator(mode="after")
     def _matrix_parts(self) -> ForceConfig:
-        """The four matrix tables go together; the [matrix] settings carry the other three."""
+        """The four matrix tables go together, and the [matrix] settings carry the other three;
+        respondent-level files need the subgroups their columns are checked against."""
         errors = []
+        if self.inputs.surveys and self.subgroup_table is None:
+            errors.append(_error(("subgroups",), "required key is missing (inputs.surveys lists respondent-level "
+                                                 "files, whose age_band, sex and ethnicity columns it lists)"))
         if self.matrix_settings is None:
             errors += [_error((name,), "only with a [matrix] table") for name in
                        ("crime_baskets", "matrix_indicators", "resource_levels") if name in self.model_fields_set]
@@ -848,7 +853,8 @@ class ForceConfig(_Model):
 
     @property
     def subgroups(self) -> dict[str, tuple[str, ...]]:
-        return {k: v for k, v in self.subgroup_table if v is not None}
+        """Dimension -> categories, in order ({} when the force has no subgroups)."""
+        return {k: v for k, v in self.subgroup_table or () if v is not None}
 
     @property
     def matrix(self) -> MatrixSettings | None:

@@ -311,3 +311,26 @@ def test_every_key_is_read_by_the_code():
     keys = {name for m in seen for name in m.model_fields}
     unread = {k for k in keys if not re.search(rf"\.{k}\b|[\"']{k}[\"']", code)}
     assert unread == set(NOT_READ_YET), unread ^ set(NOT_READ_YET)
+
+
+def test_aggregated_only_needs_no_respondent_sections(tmp_path, config_text):
+    """Without respondent-level files: no [subgroups], [answer_scales], [questions] or
+    [survey_columns] (indicators are then given only as aggregated tables)."""
+    import tomllib
+
+    from dashboard.config import parse_config
+
+    raw = tomllib.loads(config_text)
+    for key in ("subgroups", "answer_scales", "questions", "survey_columns", "matrix", "crime_baskets",
+                "matrix_indicators", "resource_levels"):
+        del raw[key]
+    raw["display"]["equality"] = []
+    raw["indicators"] = [i for i in raw["indicators"] if i["kind"] != "gap"]
+    del raw["inputs"]["surveys"]
+    c = parse_config(raw, tmp_path / "force.toml")
+    assert c.subgroups == {} and c.questions == {} and c.matrix is None
+    raw["inputs"]["surveys"] = ["surveys/*.csv"]
+    with pytest.raises(ConfigError) as exc:
+        parse_config(raw, tmp_path / "force.toml")
+    assert exc.value.problems == ["subgroups: required key is missing (inputs.surveys lists respondent-level files, "
+                                  "whose age_band, sex and ethnicity columns it lists)"]
