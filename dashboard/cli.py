@@ -86,8 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--out", type=Path, required=True, help="PDF file to write")
     k.add_argument("--store", type=Path, help=f"store directory (default: $DASHBOARD_STORE or {SETTINGS.store})")
 
-    a = sub.add_parser("audit-disclosure", help="attack the live snapshot's published tables (and the panel's); exit 1 if a withheld "
-                       "value can be recovered")
+    a = sub.add_parser("audit-disclosure", help="attack the live snapshot's published tables (and the panel's); "
+                       "exit 1 if a withheld value can be recovered")
     a.add_argument("--store", type=Path, required=True, help="store directory whose live snapshot is audited")
     a.add_argument("--examples", type=int, default=3, help="recovered cells listed per attack")
 

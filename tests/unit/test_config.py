@@ -40,14 +40,16 @@ def test_default_config_describes_west_mercia():
     ("[statistics]\n", "[statistics]\ncolour = 'red'\n", "statistics.colour: unknown key"),
     ("[statistics]\n", "[statistics]\nsupression_threshold = 30\n",
      "statistics.supression_threshold: unknown key (did you mean 'suppression_threshold'?)"),
-    ('[surveys.USS]\n', '[surveys.USS]\nweigted = true\n', "surveys.USS.weigted: unknown key (did you mean 'weighted'?)"),
+    ('[surveys.USS]\n', '[surveys.USS]\nweigted = true\n',
+     "surveys.USS.weigted: unknown key (did you mean 'weighted'?)"),
     ('polarity = "lower"', 'polarity = "down"',
      "polarity: Input should be 'higher', 'lower' or 'nearer_zero', got 'down'"),
     ("suppression_threshold = 50", "suppression_threshold = 'fifty'",
      "statistics.suppression_threshold: expected a whole number, got 'fifty'"),
     ('labels = ["2005/06"', 'labels = ["2005-06"', "periods.labels[0]: '2005-06' is not a financial year"),
     ('question = "q_whole"', 'question = "q_hole"', "indicators[0].question: 'q_hole' is not a question"),
-    ('survey = "USS"\nkind = "proportion"\nquestion = "q_whole"', 'survey = "XYZ"\nkind = "proportion"\nquestion = "q_whole"',
+    ('survey = "USS"\nkind = "proportion"\nquestion = "q_whole"',
+     'survey = "XYZ"\nkind = "proportion"\nquestion = "q_whole"',
      "indicators[0].survey: 'XYZ' is not a survey"),
     ("positive = [1, 2, 3]", "positive = [1, 2, 9]", "indicators[0].positive: code 9 is not a valid answer to q_whole"),
     ('code = "NW"', 'code = "HE"', "divisions: code 'HE' is used more than once"),
@@ -62,34 +64,45 @@ def test_default_config_describes_west_mercia():
     ("design_effect = 1.5", "design_effect = 0.5",
      "surveys.BCS.design_effect: Input should be greater than or equal to 1, got 0.5"),
     ('level = "force"', 'level = "region"', "surveys.BCS.level: Input should be 'area', 'division' or 'force'"),
-    ("missing = [8, 9]", "missing = [8, 10]", "answer_scales.satisfaction7.missing: code 10 is not one of the scale's codes"),
-    ('codes = { 1 = "Excellent"', 'codes = { x = "Excellent"', "answer_scales.job5.codes.x: a key here must be a whole number"),
+    ("missing = [8, 9]", "missing = [8, 10]",
+     "answer_scales.satisfaction7.missing: code 10 is not one of the scale's codes"),
+    ('codes = { 1 = "Excellent"', 'codes = { x = "Excellent"',
+     "answer_scales.job5.codes.x: a key here must be a whole number"),
     ('q_ease = { scale = "satisfaction7"', 'q_ease = { scale = "satisfaction8"',
      "questions.q_ease.scale: 'satisfaction8' is not one of [answer_scales]"),
     ('USS = ["crime_type"', 'USS = ["q_nothing", "crime_type"', "survey_columns.USS: 'q_nothing' is not a question"),
-    ('question = "q_police_job"', 'question = "q_confidence"', "indicators[6].question: 'q_confidence' is not one of survey_columns.BCS"),
-    ('kind = "gap"', 'kind = "gapp"', "indicators[5].kind: Input should be 'proportion', 'strand_score' or 'gap', got 'gapp'"),
+    ('question = "q_police_job"', 'question = "q_confidence"',
+     "indicators[6].question: 'q_confidence' is not one of survey_columns.BCS"),
+    ('kind = "gap"', 'kind = "gapp"',
+     "indicators[5].kind: Input should be 'proportion', 'strand_score' or 'gap', got 'gapp'"),
     ('of = "spi1e"', 'of = "spi1f"', "indicators[5].of: 'spi1f' is not an indicator id"),
     ('subgroup = "ethnicity"', 'subgroup = "religion"', "indicators[5].subgroup: 'religion' is not one of [subgroups]"),
-    ('groups = ["white", "minority_ethnic"]', 'groups = ["white", "asian"]', "indicators[5].groups: 'asian' is not in subgroups.ethnicity"),
-    ('groups = ["white", "minority_ethnic"]', 'groups = ["white"]', "indicators[5].groups: a gap needs exactly two groups"),
+    ('groups = ["white", "minority_ethnic"]', 'groups = ["white", "asian"]',
+     "indicators[5].groups: 'asian' is not in subgroups.ethnicity"),
+    ('groups = ["white", "minority_ethnic"]', 'groups = ["white"]',
+     "indicators[5].groups: a gap needs exactly two groups"),
     ('high_threshold = 11', 'high_threshold = 11\nquestion = "q_whole"',
      "indicators[8].question: not a key of a strand_score indicator (only of proportion)"),
-    ('question = "q_whole"\npositive = [1, 2, 3]', 'question = "q_whole"', "indicators[0].positive: required key is missing"),
+    ('question = "q_whole"\npositive = [1, 2, 3]', 'question = "q_whole"',
+     "indicators[0].positive: required key is missing"),
     ('id = "uss_ease"', 'id = "spi1e"', "indicators[1].id: 'spi1e' is the id of more than one indicator"),
     ('target = { value = 84.0, period = "2008/09" }', 'target = { value = 84.0, period = "2009/10" }',
      "indicators[0].target.period: '2009/10' is not one of periods.labels"),
     ('labels = ["2005/06", "2006/07"', 'labels = ["2006/07", "2005/06"',
      "periods.labels: 2006/07 and 2005/06 are not consecutive periods in order"),
     ('baseline = "2005/06"', 'baseline = "2004/05"', "periods.baseline: '2004/05' is not one of periods.labels"),
-    ('baseline = "2005/06"', 'baseline = "2005/06"\nrolling = 0', "periods.rolling: Input should be greater than or equal to 1, got 0"),
+    ('baseline = "2005/06"', 'baseline = "2005/06"\nrolling = 0',
+     "periods.rolling: Input should be greater than or equal to 1, got 0"),
     ('kind = "financial_year"', 'kind = "week"', "periods.kind: Input should be 'financial_year'"),
     ('boundaries = ["boundaries.geojson"]', "boundaries = [1]", "inputs.boundaries[0]: expected text, got 1"),
-    ('matrix = "matrix.csv"', 'matrix = "matrix.csv"\nmax_count_drop = 1.5', "inputs.max_count_drop: Input should be less than or equal to 1"),
+    ('matrix = "matrix.csv"', 'matrix = "matrix.csv"\nmax_count_drop = 1.5',
+     "inputs.max_count_drop: Input should be less than or equal to 1"),
     ('cut = "force_average"', 'cut = "median"', "matrix.cut: Input should be 'force_average' or 'tertiles'"),
     ("hold_periods = 2", "hold_periods = 0", "matrix.hold_periods: Input should be greater than or equal to 1"),
-    ('"Bicycle theft", "Burglary"', '"Bicycle theft", "Burglery"', "crime_baskets.all_crime: 'Burglery' is not a police.uk crime type"),
-    ('crime_type = "Drugs"', 'crime_type = "Drug"', "matrix_indicators[4].crime_type: 'Drug' is not a police.uk crime type"),
+    ('"Bicycle theft", "Burglary"', '"Bicycle theft", "Burglery"',
+     "crime_baskets.all_crime: 'Burglery' is not a police.uk crime type"),
+    ('crime_type = "Drugs"', 'crime_type = "Drug"',
+     "matrix_indicators[4].crime_type: 'Drug' is not a police.uk crime type"),
     ('weight = 0.5', 'weight = 0', "matrix_indicators[1].weight: Input should be greater than 0"),
     ('side = "crime"', 'side = "both"', "matrix_indicators[0].side: Input should be 'crime' or 'worry'"),
     ('indicator = "worry_burglary"', 'indicator = "spi3b"',
@@ -102,7 +115,8 @@ def test_default_config_describes_west_mercia():
      "resource_levels: no level for crime 'low' and worry 'low'"),
     ('worry = "low"\nlevel = "Maintain"', 'worry = "middle"\nlevel = "Maintain"',
      "resource_levels[8].worry: Input should be 'high', 'nd' or 'low'"),
-    ('map_indicator = "confidence"', 'map_indicator = "confidance"', "display.map_indicator: 'confidance' is not an indicator id"),
+    ('map_indicator = "confidence"', 'map_indicator = "confidance"',
+     "display.map_indicator: 'confidance' is not an indicator id"),
     ('equality = ["spi3b"]', 'equality = ["spi1e"]', "display.equality[0]: 'spi1e' is not a gap indicator"),
     ('headline = ["spi1e"', 'headline = ["spi1x"', "display.headline[0]: 'spi1x' is not an indicator id"),
 ])
@@ -181,15 +195,18 @@ def test_not_toml_is_reported(tmp_path):
 
 def test_fieldwork_dates_map_to_financial_years():
     c = load_config()
-    dates = pd.Series(pd.to_datetime(["2005-04-01", "2006-03-31", "2006-04-01", "2009-03-31", "2009-04-01", "2004-12-01"]))
-    assert list(period_for_dates(dates, c.periods).fillna("-")) == ["2005/06", "2005/06", "2006/07", "2008/09", "-", "-"]
+    dates = pd.Series(pd.to_datetime(["2005-04-01", "2006-03-31", "2006-04-01", "2009-03-31", "2009-04-01",
+                                      "2004-12-01"]))
+    assert list(period_for_dates(dates, c.periods).fillna("-")) == ["2005/06", "2005/06", "2006/07", "2008/09",
+                                                                    "-", "-"]
     assert c.periods[0].start == dt.date(2005, 4, 1)
 
 
 def test_another_force_is_a_config_file(tmp_path, config_text):
     text = config_text.replace('name = "West Mercia Constabulary"', 'name = "Another Constabulary"')
     start, end = text.index("[[divisions]]"), text.index("[msf]")
-    text = text[:start] + '[[divisions]]\ncode = "A"\nname = "Alpha"\n\n[[divisions]]\ncode = "B"\nname = "Beta"\n\n' + text[end:]
+    divisions = '[[divisions]]\ncode = "A"\nname = "Alpha"\n\n[[divisions]]\ncode = "B"\nname = "Beta"\n\n'
+    text = text[:start] + divisions + text[end:]
     c = _load(tmp_path, text)
     assert c.force_name == "Another Constabulary" and c.division_codes == ("A", "B")
 

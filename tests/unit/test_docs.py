@@ -65,9 +65,8 @@ def test_every_top_level_config_key_is_documented():
 
 def test_the_committed_docs_are_what_the_code_generates():
     """`dashboard docs --check`: the key and column tables are the schema's and the readers'."""
-    from dashboard.docsgen import generate
-
     from dashboard.cli import main
+    from dashboard.docsgen import generate
 
     assert generate(check=True) == [], "run `dashboard docs` and commit the result"
     assert main(["docs", "--check"]) == 0
@@ -81,7 +80,8 @@ def test_docs_check_names_a_file_that_drifted(tmp_path):
     assert generate(tmp_path, check=True) == []
     drifted = tmp_path / "data-formats.md"
     text = drifted.read_text(encoding="utf-8")
-    drifted.write_text(text.replace("| `respondent_id` | code | yes |", "| `respondent_id` | text | yes |"), encoding="utf-8")
+    drifted.write_text(text.replace("| `respondent_id` | code | yes |", "| `respondent_id` | text | yes |"),
+                       encoding="utf-8")
     assert generate(tmp_path, check=True) == [drifted]
     assert drifted.read_text(encoding="utf-8") != text  # --check writes nothing...
     assert generate(tmp_path) == [drifted] and drifted.read_text(encoding="utf-8") == text  # ...docs repairs it
