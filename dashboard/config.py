@@ -262,6 +262,9 @@ class StatisticsSection(_Model):
             errors.append(_error(("panel_suppression_threshold",), f"must be at least suppression_threshold "
                                  f"({self.suppression_threshold}), got {self.panel_suppression_threshold}",
                                  self.panel_suppression_threshold))
+        if self.small_base_flag is not None and self.small_base_flag < self.suppression_threshold:
+            errors.append(_error(("small_base_flag",), f"must be at least suppression_threshold "
+                                 f"({self.suppression_threshold}), got {self.small_base_flag}", self.small_base_flag))
         key_of = {name: key for key, name in POLICY_KEYS.items()}
         try:
             self._policy = StatisticsPolicy(**{name: getattr(self, key) for key, name in POLICY_KEYS.items()})

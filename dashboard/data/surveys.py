@@ -67,6 +67,11 @@ def read_respondents(path: Path, config: ForceConfig, findings: Findings, known_
         findings.add(path, "not_allowed", f"unknown survey (configured: {', '.join(config.surveys)})",
                      row=int(raw.loc[named.index[0], ROW]), column="survey", value=survey)
         return None
+    if survey not in config.survey_columns:
+        findings.add(path, "not_allowed", "this survey has no [survey_columns] entry in the force configuration, so "
+                     "its respondent-level files cannot be read (list its columns there)",
+                     row=int(raw.loc[named.index[0], ROW]), column="survey", value=survey)
+        return None
     mixed = surveys != survey
     if mixed.any():
         findings.add_rows(path, "mixed_surveys", f"each file holds one survey; this file is {survey}",

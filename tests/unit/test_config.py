@@ -59,6 +59,8 @@ def test_default_config_describes_west_mercia():
     ("fdr_q = 0.05", "fdr_q = 5", "statistics.fdr_q: must be between 0 and 1 (got 5.0)"),
     ("trend_min_periods = 3", "trend_min_periods = 9", "statistics.trend_min_periods: must be at least 2 and at most"),
     ("confidence = 0.95\narea", "confidence = 0.9\narea", "statistics.confidence: only 0.95 is supported"),
+    ("small_base_flag = 100", "small_base_flag = 40",
+     "statistics.small_base_flag: must be at least suppression_threshold (50), got 40"),
     ("small_base_flag = 100", "small_base_flag = 100\npanel_suppression_threshold = 30",
      "statistics.panel_suppression_threshold: must be at least suppression_threshold (50), got 30"),
     ("design_effect = 1.5", "design_effect = 0.5",
@@ -275,6 +277,12 @@ def test_an_unweighted_survey_needs_no_weights_and_only_weights_of_one(tmp_path)
     assert findings.errors == [] and list(df["weight"]) == [1.0, 1.0]
     _, findings = read(["1", "1.2"])
     assert [(p.row, p.column, p.rule) for p in findings.errors] == [(3, "weight", "not_allowed")]
+    # A survey without a [survey_columns] entry is given as aggregated tables only.
+    columns_of = dict(config.survey_columns)
+    del columns_of[unweighted]
+    config = config.model_copy(update={"survey_columns": columns_of})
+    df, findings = read(None)
+    assert df is None and [(p.row, p.column, p.rule) for p in findings.errors] == [(2, "survey", "not_allowed")]
 
 
 # Keys the code is known not to read yet, and why. A key leaving this list (because the code now
