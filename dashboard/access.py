@@ -44,9 +44,10 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, g, jsonify, redirect, request, session, url_for
+from flask import Flask, current_app, g, jsonify, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 ROLES = ("analyst", "command", "panel")  # most privileged first: a user with several gets the first
@@ -309,94 +310,110 @@ def _install_oidc(app: Flask, settings: AccessSettings) -> None:
     idp = oauth.register("idp", client_id=settings.client_id, client_secret=settings.client_secret,
                          server_metadata_url=f"{settings.issuer}/.well-known/openid-configuration",
                          client_kwargs={"scope": settings.scopes})
-
-    def redirect_uri() -> str:
-        if settings.public_url:
-            return settings.public_url + "/auth/callback"
-        return url_for("auth_callback", _external=True)
-
-    def _guard():
-        g.user, g.role = None, None
-        if request.path in PUBLIC_PATHS:
-            return None
-        user = session.get("user")
-        started = session.get("signed_in_at")
-        now = dt.datetime.now(dt.UTC).timestamp()
-        if user and started and now - float(started) > settings.session_minutes * 60:
-            session.clear()
-            user = None
-        if not user:
-            if _wants_page():
-                return redirect(url_for("login", next=request.full_path.rstrip("?")))
-            return jsonify(error="sign-in required", login="/login"), 401
-        g.user, g.role = user, session.get("role")
-        if g.role not in ROLES:
-            return _forbidden(user)
-        return None
-
+    app.extensions["dashboard_signin"] = (settings, idp)
     _first(app, _guard)
+    for rule, view in (("/login", login), ("/auth/callback", auth_callback), ("/logout", logout),
+                       ("/signed-out", signed_out)):
+        app.add_url_rule(rule, view.__name__, view)
 
-    def _forbidden(user):
-        message = (f"Signed in as {user.get('name')}, with no role for this dashboard. Ask the force's dashboard "
-                   "administrator to give you the analyst, command or panel role.")
+
+def _signin() -> tuple[AccessSettings, Any]:
+    """The sign-in settings and the provider's client, as _install_oidc registered them."""
+    return current_app.extensions["dashboard_signin"]
+
+
+def _redirect_uri() -> str:
+    settings = _signin()[0]
+    if settings.public_url:
+        return settings.public_url + "/auth/callback"
+    return url_for("auth_callback", _external=True)
+
+
+def _guard():
+    settings = _signin()[0]
+    g.user, g.role = None, None
+    if request.path in PUBLIC_PATHS:
+        return None
+    user = session.get("user")
+    started = session.get("signed_in_at")
+    now = dt.datetime.now(dt.UTC).timestamp()
+    if user and started and now - float(started) > settings.session_minutes * 60:
+        session.clear()
+        user = None
+    if not user:
         if _wants_page():
-            return (f"<!DOCTYPE html><html lang=\"en\"><head><title>No access</title></head><body><main><h1>No access"
-                    f"</h1><p>{_escape(message)}</p><p><a href=\"/logout\">Sign out</a></p></main></body></html>",
-                    403, {"Content-Type": "text/html; charset=utf-8"})
-        return jsonify(error=message), 403
+            return redirect(url_for("login", next=request.full_path.rstrip("?")))
+        return jsonify(error="sign-in required", login="/login"), 401
+    g.user, g.role = user, session.get("role")
+    if g.role not in ROLES:
+        return _forbidden(user)
+    return None
 
-    @app.route("/login")
-    def login():
-        session["next"] = _safe_next(request.args.get("next"))
-        return idp.authorize_redirect(redirect_uri(), nonce=secrets.token_urlsafe(16))
 
-    @app.route("/auth/callback")
-    def auth_callback():
+def _forbidden(user):
+    message = (f"Signed in as {user.get('name')}, with no role for this dashboard. Ask the force's dashboard "
+               "administrator to give you the analyst, command or panel role.")
+    if _wants_page():
+        return (f"<!DOCTYPE html><html lang=\"en\"><head><title>No access</title></head><body><main><h1>No access"
+                f"</h1><p>{_escape(message)}</p><p><a href=\"/logout\">Sign out</a></p></main></body></html>",
+                403, {"Content-Type": "text/html; charset=utf-8"})
+    return jsonify(error=message), 403
+
+
+def login():
+    idp = _signin()[1]
+    session["next"] = _safe_next(request.args.get("next"))
+    return idp.authorize_redirect(_redirect_uri(), nonce=secrets.token_urlsafe(16))
+
+
+def auth_callback():
+    settings, idp = _signin()
+    try:
+        token = idp.authorize_access_token()
+    except Exception as exc:  # authlib raises OAuthError and friends; the user gets a plain refusal
+        audit("sign-in refused", reason=f"{type(exc).__name__}: {exc}"[:300])
+        return jsonify(error="sign-in failed; start again at /login"), 400
+    claims = dict(token.get("userinfo") or {})
+    if settings.role_claim not in claims:
         try:
-            token = idp.authorize_access_token()
-        except Exception as exc:  # authlib raises OAuthError and friends; the user gets a plain refusal
-            audit("sign-in refused", reason=f"{type(exc).__name__}: {exc}"[:300])
-            return jsonify(error="sign-in failed; start again at /login"), 400
-        claims = dict(token.get("userinfo") or {})
-        if settings.role_claim not in claims:
-            try:
-                claims.update(idp.userinfo(token=token))
-            except Exception:  # noqa: BLE001 - a provider without a userinfo endpoint: the ID token is all
-                pass
-        role = settings.role_from_claims(claims)
-        name = claims.get("preferred_username") or claims.get("email") or claims.get("name") or claims.get("sub")
-        target = session.get("next", "/")
-        session.clear()
-        session.permanent = True
-        session.update(user={"sub": claims.get("sub"), "name": name}, role=role,
-                       signed_in_at=dt.datetime.now(dt.UTC).timestamp())
-        g.user, g.role = session["user"], role
-        if role is None:
-            audit("sign-in refused", reason=f"no role: claim {settings.role_claim!r} had no mapped value")
-            return _forbidden(session["user"])
-        audit("sign-in")
-        return redirect(_safe_next(target))
+            claims.update(idp.userinfo(token=token))
+        except Exception:  # noqa: BLE001 - a provider without a userinfo endpoint: the ID token is all
+            pass
+    role = settings.role_from_claims(claims)
+    name = claims.get("preferred_username") or claims.get("email") or claims.get("name") or claims.get("sub")
+    target = session.get("next", "/")
+    session.clear()
+    session.permanent = True
+    session.update(user={"sub": claims.get("sub"), "name": name}, role=role,
+                   signed_in_at=dt.datetime.now(dt.UTC).timestamp())
+    g.user, g.role = session["user"], role
+    if role is None:
+        audit("sign-in refused", reason=f"no role: claim {settings.role_claim!r} had no mapped value")
+        return _forbidden(session["user"])
+    audit("sign-in")
+    return redirect(_safe_next(target))
 
-    @app.route("/logout")
-    def logout():
-        g.user, g.role = session.get("user"), session.get("role")
-        if g.user:
-            audit("sign-out")
-        session.clear()
-        back = (settings.public_url or request.host_url.rstrip("/")) + "/signed-out"
-        try:
-            end = idp.load_server_metadata().get("end_session_endpoint")
-        except Exception:  # noqa: BLE001 - the provider is down: the local session is gone anyway
-            end = None
-        if end:
-            return redirect(f"{end}?{urlencode({'client_id': settings.client_id, 'post_logout_redirect_uri': back})}")
-        return redirect("/signed-out")
 
-    @app.route("/signed-out")
-    def signed_out():
-        return ("<!DOCTYPE html><html lang=\"en\"><head><title>Signed out</title></head><body><main><h1>Signed out</h1>"
-                "<p>You have signed out of the dashboard.</p><p><a href=\"/login\">Sign in again</a></p></main>"
-                "</body></html>", 200, {"Content-Type": "text/html; charset=utf-8"})
+def logout():
+    settings, idp = _signin()
+    g.user, g.role = session.get("user"), session.get("role")
+    if g.user:
+        audit("sign-out")
+    session.clear()
+    back = (settings.public_url or request.host_url.rstrip("/")) + "/signed-out"
+    try:
+        end = idp.load_server_metadata().get("end_session_endpoint")
+    except Exception:  # noqa: BLE001 - the provider is down: the local session is gone anyway
+        end = None
+    if end:
+        return redirect(f"{end}?{urlencode({'client_id': settings.client_id, 'post_logout_redirect_uri': back})}")
+    return redirect("/signed-out")
+
+
+def signed_out():
+    return ("<!DOCTYPE html><html lang=\"en\"><head><title>Signed out</title></head><body><main><h1>Signed out</h1>"
+            "<p>You have signed out of the dashboard.</p><p><a href=\"/login\">Sign in again</a></p></main>"
+            "</body></html>", 200, {"Content-Type": "text/html; charset=utf-8"})
 
 
 def _escape(text: str) -> str:

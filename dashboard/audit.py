@@ -397,18 +397,40 @@ def _close(estimate, truth) -> np.ndarray:
     return np.isfinite(estimate) & np.isfinite(truth) & (np.abs(estimate - truth) <= TOLERANCE + 1e-9)
 
 
+@dataclass
+class _Withheld:
+    """What attack (d) knows: the single cells, which are withheld, their published and true
+    values, and the result it adds to."""
+
+    snapshot: Snapshot
+    world: _World
+    res: AttackResult
+    c: pd.DataFrame
+    hidden_key: pd.Series
+    value_of: pd.Series
+    truth_of: pd.Series
+
+    def note(self, label: str, what: str) -> None:
+        self.res.recovered.append(f"{label}: {what}")
+
+
 def _inversion(snapshot: Snapshot, world: _World) -> AttackResult:
-    """Attack (d): limits, differences, repeated values and other functions of a withheld value."""
-    res = AttackResult("d", what="published rows resting on a withheld cell")
+    """Attack (d): limits, differences, repeated values and other functions of a withheld value,
+    table by table."""
     c = world.cells.iloc[: world.single]
-    est = snapshot.table("estimates")
     hidden_key = pd.Series(c["hidden"].to_numpy(), index=pd.MultiIndex.from_frame(c[KEY]))
-    value_of = pd.Series(c["p"].to_numpy(), index=hidden_key.index)
-    truth_of = pd.Series(c["truth"].to_numpy(), index=hidden_key.index)
+    x = _Withheld(snapshot, world, AttackResult("d", what="published rows resting on a withheld cell"), c, hidden_key,
+                  pd.Series(c["p"].to_numpy(), index=hidden_key.index),
+                  pd.Series(c["truth"].to_numpy(), index=hidden_key.index))
+    for attack in (_inv_estimates, _inv_changes, _inv_gaps, _inv_tables, _inv_pooled, _inv_matrix):
+        attack(x)
+    return x.res
 
-    def note(label: str, what: str) -> None:
-        res.recovered.append(f"{label}: {what}")
 
+def _inv_estimates(x: _Withheld) -> None:
+    """Estimates: a withheld value with its limits."""
+    res, truth_of, note, snapshot = x.res, x.truth_of, x.note, x.snapshot
+    est = snapshot.table("estimates")
     # Estimates: a withheld value with its limits (Wilson midpoint, on the base when published).
     h = est["value"].isna()
     for lo, hi in (("lower_95", "upper_95"), ("lower_998", "upper_998")):
@@ -422,6 +444,12 @@ def _inversion(snapshot: Snapshot, world: _World) -> AttackResult:
         for i in np.flatnonzero(_close(guess, truth)):
             note(_label(sel.iloc[i]), f"estimates {lo}/{hi} give {100 * guess[i]:.1f}% (true {100 * truth[i]:.1f}%)")
 
+
+
+def _inv_changes(x: _Withheld) -> None:
+    """Changes: the other side visible, or limits of a withheld difference."""
+    res, hidden_key, value_of, truth_of, note = x.res, x.hidden_key, x.value_of, x.truth_of, x.note
+    snapshot = x.snapshot
     # Changes: the other side visible, or limits of a withheld difference.
     chg = _optional(snapshot, "changes")
     if not chg.empty:
@@ -450,6 +478,12 @@ def _inversion(snapshot: Snapshot, world: _World) -> AttackResult:
                 for i in np.flatnonzero(hid & chg["p_value"].notna().to_numpy() & ~have.to_numpy()):
                     note(_label(chg.iloc[i]), "changes.p_value published for a withheld value")
 
+
+
+def _inv_gaps(x: _Withheld) -> None:
+    """Gaps: group values repeated, or the gap with the other group visible."""
+    res, hidden_key, value_of, truth_of, note = x.res, x.hidden_key, x.value_of, x.truth_of, x.note
+    snapshot, world = x.snapshot, x.world
     # Gaps: group values repeated, or the gap with the other group visible.
     gaps = _optional(snapshot, "gaps")
     if not gaps.empty:
@@ -478,21 +512,31 @@ def _inversion(snapshot: Snapshot, world: _World) -> AttackResult:
                 elif any(pd.notna(g.get(col)) for col in ("p_value", "gap", "lower", "upper")):
                     note(" ".join(map(str, k)), "gaps publish a test or interval for a withheld group")
 
-    # Tables repeating a value or publishing a test for a withheld cell.
-    def exposed_rows(frame: pd.DataFrame, keys: pd.MultiIndex, columns: tuple[str, ...], table: str,
-                     value_col: str | None = None) -> None:
-        hid = hidden_key.reindex(keys).fillna(False).to_numpy(bool)
-        res.examined += int(hid.sum())
-        truth = truth_of.reindex(keys).to_numpy()
-        for i in np.flatnonzero(hid):
-            row = frame.iloc[i]
-            if value_col and pd.notna(row.get(value_col)) and _close([row[value_col] / 100], [truth[i]])[0]:
-                note(_label(row), f"{table}.{value_col} repeats it ({row[value_col]:.1f}%)")
-                continue
-            shown = [col for col in columns if col in frame.columns and pd.notna(row[col])
-                     and row[col] not in ("suppressed", False)]
-            if shown:
-                note(_label(row), f"{table} publishes {', '.join(shown)} for a withheld value")
+
+
+# Tables repeating a value or publishing a test for a withheld cell.
+def _exposed_rows(x: _Withheld, frame: pd.DataFrame, keys: pd.MultiIndex, columns: tuple[str, ...], table: str,
+                 value_col: str | None = None) -> None:
+    res, hidden_key, truth_of, note = x.res, x.hidden_key, x.truth_of, x.note
+    hid = hidden_key.reindex(keys).fillna(False).to_numpy(bool)
+    res.examined += int(hid.sum())
+    truth = truth_of.reindex(keys).to_numpy()
+    for i in np.flatnonzero(hid):
+        row = frame.iloc[i]
+        if value_col and pd.notna(row.get(value_col)) and _close([row[value_col] / 100], [truth[i]])[0]:
+            note(_label(row), f"{table}.{value_col} repeats it ({row[value_col]:.1f}%)")
+            continue
+        shown = [col for col in columns if col in frame.columns and pd.notna(row[col])
+                 and row[col] not in ("suppressed", False)]
+        if shown:
+            note(_label(row), f"{table} publishes {', '.join(shown)} for a withheld value")
+
+
+def _inv_tables(x: _Withheld) -> None:
+    """Comparisons, targets and trends that repeat a withheld value or test it."""
+    res, c, note, snapshot, world = x.res, x.c, x.note, x.snapshot, x.world
+    def exposed_rows(*args, **kwargs):
+        _exposed_rows(x, *args, **kwargs)
 
     cfg = world.config
     ac = _optional(snapshot, "area_comparisons")
@@ -543,6 +587,11 @@ def _inversion(snapshot: Snapshot, world: _World) -> AttackResult:
                     note(f"{row['indicator']} {row['level']} {row['geography_code']}",
                          "trends publish a test over a withheld period")
 
+
+
+def _inv_pooled(x: _Withheld) -> None:
+    """Pooled measures: limits or shrunken values of a withheld window."""
+    res, note, snapshot = x.res, x.note, x.snapshot
     # Pooled measures: limits or shrunken values of a withheld window.
     wm = _optional(snapshot, "worry_measures")
     if not wm.empty:
@@ -554,6 +603,12 @@ def _inversion(snapshot: Snapshot, world: _World) -> AttackResult:
             if shown:
                 note(f"{row['indicator']} {row['geography_code']} {row['window']}",
                      f"worry_measures publish {', '.join(shown)} for a withheld value")
+
+
+def _inv_matrix(x: _Withheld) -> None:
+    """Matrix: a worry index that inverts for a withheld measure."""
+    res, note, snapshot = x.res, x.note, x.snapshot
+    wm = _optional(snapshot, "worry_measures")
     # Matrix: the worry index is sqrt(lower x upper); an index shown while one of its measures is withheld.
     mx = _optional(snapshot, "matrix")
     if not mx.empty and "worry_index" in mx.columns:
@@ -570,7 +625,6 @@ def _inversion(snapshot: Snapshot, world: _World) -> AttackResult:
             for _, row in shown[both].iterrows():
                 note(f"worry index {row['area_code']} {row['period']}",
                      "published while one of its measures is withheld (the index inverts for it)")
-    return res
 
 
 def _exports(snapshot: Snapshot, config: ForceConfig) -> tuple[list[str], list[str]]:
