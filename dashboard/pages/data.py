@@ -20,10 +20,11 @@ from .common import live, page
 def _body(snapshot, config):
     m = snapshot.manifest
     est = snapshot.table("estimates")
-    inputs = html.Table([html.Thead(html.Tr([html.Th("File", scope="col"), html.Th("Bytes", scope="col"),
-                                             html.Th("SHA-256", scope="col")])),
-                         html.Tbody([html.Tr([html.Td(_shown(i["file"])), html.Td(f"{i['bytes']:,}"),
-                                              html.Td(html.Code(i["sha256"][:16] + "…"))]) for i in m["inputs"]])],
+    inputs = html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in ("File", "What", "Bytes", "SHA-256")])),
+                         html.Tbody([html.Tr([html.Td(_shown(i["file"])), html.Td(i.get("kind", "")),
+                                              html.Td(f"{i['bytes']:,}"),
+                                              html.Td(html.Code(i["sha256"][:16] + "…", title=i["sha256"]))])
+                                     for i in m["inputs"]])],
                         className="table table-sm")
     by_level = est.groupby("level").agg(cells=("value", "size"), suppressed=("suppressed", "sum")).reset_index()
     supp = html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Level", "Estimates", "Suppressed")])),
@@ -73,8 +74,10 @@ def _body(snapshot, config):
 
 
 def _shown(file: str) -> str:
-    """An input file as the page shows it: relative to the source folder, never the server's path."""
-    return Path(file).name if Path(file).is_absolute() else file
+    """An input file as the page shows it: relative to the source folder, never the server's path
+    (a snapshot published by an older version may record an absolute path: its name only)."""
+    path = Path(file)
+    return path.name if path.is_absolute() or ".." in path.parts else file
 
 
 def _last_rejection():
