@@ -108,6 +108,8 @@ def changes(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
     2023 Q2), and a period is compared with the baseline only when their windows share no
     period (:func:`dashboard.periods.overlaps`)."""
     prep = _prepared(results)
+    if prep.empty:
+        return pd.DataFrame()
     group = [k for k in KEY if k != "period"]
     previous = {p: periods.comparison_period(config, p) for p in config.period_labels}
     apart = {p: not periods.overlaps(config, p, config.baseline_period) for p in config.period_labels}
