@@ -135,6 +135,14 @@ def test_shrinkage_in_a_two_area_division_is_absent_with_its_reason(agg_store):
     assert pd.isna(he["shrunk_value"]) and he["shrink_note"] == "not computed: fewer than 3 areas in the division"
     nw = ac.loc[("N1", "2024 Q4")]
     assert 0 < nw["shrunk_value"] < 100 and pd.isna(nw["shrink_note"])
+    # The Area page says so in the shrunken estimate's column, and never prints "nan".
+    from dashboard.app import create_app
+
+    client = create_app(store).server.test_client()
+    page = client.post("/_dash-update-component", json=page_request("/area/H1"))
+    assert page.status_code == 200
+    body = json.dumps(page.get_json())
+    assert "not computed: fewer than 3 areas in the division" in body and not re.search(r"\bnan\b", body, re.I)
 
 
 def test_every_input_in_the_manifest_and_on_the_data_page(agg_store):
