@@ -181,7 +181,8 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
         tables["crime_accounting"] = accounting
     _progress(8, STEPS, "crime/worry matrix" + (" and the panel's tables" if config.panel_variant else ""))
     single = results if per_period is raw_results else derived.with_disclosure(per_period, tables["areas"], config)
-    built = derived_matrix.build_matrix(tables.get("crime_counts"), respondents, single, tables["areas"], matrix, config)
+    built = derived_matrix.build_matrix(tables.get("crime_counts"), respondents, single, tables["areas"], matrix,
+                                        config)
     tables.update(built)
     if config.panel_variant:
         tables.update(_panel_tables(raw_results, per_period, msf, matrix, respondents, tables, config,

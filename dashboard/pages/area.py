@@ -206,7 +206,8 @@ def _table_export(code):
     if ac is not None:
         cols = ["indicator", "period", "flag", "flag_rule", "flag_adjusted_p", "shrunk_value", "shrunk_lower",
                 "shrunk_upper", "shrink_note"]
-        mine = ac.loc[ac.area_code == code, [c for c in cols if c in ac.columns]].rename(columns={"indicator": "indicator_id"})
+        mine = ac.loc[ac.area_code == code, [c for c in cols if c in ac.columns]]
+        mine = mine.rename(columns={"indicator": "indicator_id"})
         mine[["shrunk_value", "shrunk_lower", "shrunk_upper"]] = mine[
             ["shrunk_value", "shrunk_lower", "shrunk_upper"]].round(1)
         frame = frame.merge(mine.assign(level="area"), on=["indicator_id", "period", "level"], how="left")

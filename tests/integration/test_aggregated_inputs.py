@@ -29,11 +29,11 @@ def _force_toml() -> str:
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
     text = re.sub(r"^\[periods\]\n.*?\n\n", '[periods]\nkind = "quarter"\nlabels = ['
                   + ", ".join(f'"{q}"' for q in QUARTERS) + ']\nbaseline = "2023 Q4"\nrolling = 4\n\n',
-                  text, count=1, flags=re.S | re.M)
-    text = re.sub(r"^target = .*\n", "", text, flags=re.M)  # financial-year targets
+                  text, count=1, flags=re.DOTALL | re.MULTILINE)
+    text = re.sub(r"^target = .*\n", "", text, flags=re.MULTILINE)  # financial-year targets
     text = re.sub(r"^\[inputs\]\n.*?\n\n", '[inputs]\nareas = "areas.csv"\nboundaries = ["boundaries.geojson"]\n'
                   'boundary_code_column = "area_code"\naggregated = ["aggregated/*.csv"]\n\n',
-                  text, count=1, flags=re.S | re.M)
+                  text, count=1, flags=re.DOTALL | re.MULTILINE)
     keep = {"NW", "HE"}
     return re.sub(r'\[\[divisions\]\]\ncode = "(\w+)"\nname = "[^"]*"\n\n',
                   lambda m: m.group(0) if m.group(1) in keep else "", text)
@@ -142,7 +142,7 @@ def test_shrinkage_in_a_two_area_division_is_absent_with_its_reason(agg_store):
     page = client.post("/_dash-update-component", json=page_request("/area/H1"))
     assert page.status_code == 200
     body = json.dumps(page.get_json())
-    assert "not computed: fewer than 3 areas in the division" in body and not re.search(r"\bnan\b", body, re.I)
+    assert "not computed: fewer than 3 areas in the division" in body and not re.search(r"\bnan\b", body, re.IGNORECASE)
 
 
 def test_every_input_in_the_manifest_and_on_the_data_page(agg_store):

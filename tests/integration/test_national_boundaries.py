@@ -24,7 +24,7 @@ def _source(tmp_path, national, codes: dict) -> tuple:
     src.mkdir()
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
     text = re.sub(r"^\[inputs\]\n.*?\n\n", f'[inputs]\nareas = "areas.csv"\nboundaries = ["{national}"]\n'
-                  'boundary_code_column = "PFA23CD"\n\n', text, count=1, flags=re.S | re.M)
+                  'boundary_code_column = "PFA23CD"\n\n', text, count=1, flags=re.DOTALL | re.MULTILINE)
     (src / "force.toml").write_text(text, encoding="utf-8")
     pd.DataFrame({"area_code": list(codes), "area_name": [n for n, _ in codes.values()],
                   "division_code": [d for _, d in codes.values()], "population": [""] * len(codes)}

@@ -22,9 +22,9 @@ def config_with(tmp_path, kind: str, labels: list[str], rolling: int = 1, baseli
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
     table = (f'[periods]\nkind = "{kind}"\nlabels = [{", ".join(repr(x).replace(chr(39), chr(34)) for x in labels)}]\n'
              f'baseline = "{baseline or labels[0]}"\nrolling = {rolling}\n\n')
-    text, n = re.subn(r"^\[periods\]\n.*?\n\n", table, text, count=1, flags=re.S | re.M)
+    text, n = re.subn(r"^\[periods\]\n.*?\n\n", table, text, count=1, flags=re.DOTALL | re.MULTILINE)
     assert n == 1
-    text = re.sub(r"^target = .*\n", "", text, flags=re.M)
+    text = re.sub(r"^target = .*\n", "", text, flags=re.MULTILINE)
     path = tmp_path / "force.toml"
     path.write_text(text, encoding="utf-8")
     return load_config(path)
