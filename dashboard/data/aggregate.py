@@ -4,6 +4,11 @@ One row per indicator × level (area, division, force) × geography × period ×
 the sufficient statistics every estimate needs: unweighted base and positives, sum of weights,
 weighted positives, sum of squared weights, and Kish's effective base (Σw)² / Σw². Respondents
 whose answer is a "missing" code (don't know, refused) are left out of every base.
+
+Aggregated tables come in the same shape (:func:`aggregated_results`), their area rows summed
+to division and force where those are not supplied (:func:`roll_up`); with rolling windows
+each published period pools its window's periods (:func:`rolling_results`). Both pool
+independent samples by one rule (:func:`pooled`).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import periods
 from ..config import ForceConfig, Indicator
 from .tables import ROW
 
@@ -194,8 +200,6 @@ def rolling_results(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
     in one quarter gives no "12 months" figure); periods without a full window of configured
     periods are not published. With N = 1 the results are returned as they are.
     """
-    from .. import periods  # period arithmetic lives in one module
-
     n = config.rolling_periods
     if n == 1 or results.empty:
         return results
