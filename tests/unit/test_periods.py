@@ -142,3 +142,25 @@ def test_rolling_results_pool_full_windows_only(tmp_path):
     assert rolling_results(pd.DataFrame(rows, columns=RESULT_COLUMNS), config_with(tmp_path, "quarter",
                                                                                  QUARTERS[:5])).equals(
         pd.DataFrame(rows, columns=RESULT_COLUMNS))
+
+
+def test_changes_and_trend_points_of_rolling_windows_do_not_overlap(tmp_path):
+    from dashboard.derived import changes, trends
+
+    months = [f"2024-{m:02d}" for m in range(1, 9)]
+    c = config_with(tmp_path, "month", months, rolling=2, baseline="2024-02")
+    # Published two-month windows 2024-02 to 2024-08, each 200 respondents (unweighted) at the force.
+    rows = [_row(m, 200, 100 + 10 * k, 200.0, 100.0 + 10 * k, 200.0, 200.0, indicator="confidence",
+                 survey="LOCAL") for k, m in enumerate(months) if k >= 1]
+    results = pd.DataFrame(rows, columns=RESULT_COLUMNS).assign(hidden=False)
+    chg = changes(results, c)
+    prev = chg[chg["compared_with"] == "previous"]
+    assert list(zip(prev["period"], prev["reference_period"])) == [(m, months[k - 2]) for k, m in enumerate(months)
+                                                                   if k >= 3]
+    # 2024-08 (170 of 200) against 2024-06 (150 of 200): +10 points.
+    assert prev.set_index("period").loc["2024-08", "difference"] == pytest.approx(10.0)
+    base = chg[chg["compared_with"] == "baseline"]
+    assert list(base["period"]) == months[3:]  # 2024-03 shares February with the baseline's window
+    tr = trends(results, c).iloc[0]
+    # Every second window ending at the latest: 2024-02, -04, -06, -08.
+    assert (tr["first_period"], tr["last_period"], tr["periods"]) == ("2024-02", "2024-08", 4)
