@@ -120,13 +120,16 @@ def period_phrase(config, label: str) -> str:
     return f"{n * MONTHS_IN[config.period_kind]} months to {_single(config, label)}"
 
 
-def dates_phrase(config, label: str) -> str:
-    """The calendar dates of ``label``'s window: ``April 2008 to March 2009``."""
-    start, end = span(config, label)
+def _between(start: dt.date, end: dt.date) -> str:
     last = end - dt.timedelta(days=1)
     if (start.year, start.month) == (last.year, last.month):
         return _month_words(start)
     return f"{_month_words(start)} to {_month_words(last)}"
+
+
+def dates_phrase(config, label: str) -> str:
+    """The calendar dates of ``label``'s window: ``April 2008 to March 2009``."""
+    return _between(*span(config, label))
 
 
 def previous_phrase(config) -> str:
@@ -138,3 +141,26 @@ def previous_phrase(config) -> str:
     if config.period_kind in ("financial_year", "calendar_year"):
         return f"the previous {n} years"
     return f"the previous {n * MONTHS_IN[config.period_kind]} months"
+
+
+KIND_WORDS = {"financial_year": "financial years", "calendar_year": "calendar years",
+              "quarter": "calendar quarters", "month": "months"}
+
+
+def describe(config) -> str:
+    """One sentence for a page: what the periods are and what a published figure covers."""
+    first = config.periods[0].label
+    kind = f"Results are for {KIND_WORDS[config.period_kind]} ({first}: {dates_phrase_single(config, first)})"
+    n = config.rolling_periods
+    if n == 1:
+        return kind + "."
+    latest = config.periods[-1].label
+    return (f"{kind}; each published figure pools the {n} {UNIT_WORDS[config.period_kind]}s ending at its period "
+            f"({period_phrase(config, latest)}: {dates_phrase(config, latest)}), and changes compare it with "
+            f"{previous_phrase(config)}, which share no respondents with it.")
+
+
+def dates_phrase_single(config, label: str) -> str:
+    """The calendar dates of the single period ``label`` (not its window)."""
+    p = next(p for p in config.periods if p.label == label)
+    return _between(p.start, p.end)

@@ -9,6 +9,7 @@ import dash
 from dash import html
 from flask import current_app
 
+from .. import periods
 from ..access import may_see_ingest_reports
 from ..components.downloads import table_downloads
 from ..views.exports import definitions_export
@@ -57,6 +58,7 @@ def _body(snapshot, config):
                f"the source folder {Path(m['source_dir']).name!r} "
                f"(configuration {Path(m['config_file']).name}); {m['warnings']} warning(s) at ingest"
                + ("; synthetic demonstration data." if m.get("synthetic") else ".")),
+        html.P(periods.describe(config)),
         inputs,
         html.H2("Bases and suppression", className="h4 mt-3"),
         html.P(f"Estimates on fewer than {config.suppression_threshold} respondents are withheld everywhere, exports "

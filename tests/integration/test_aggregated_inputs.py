@@ -159,6 +159,8 @@ def test_every_input_in_the_manifest_and_on_the_data_page(agg_store):
     assert page.status_code == 200
     body = json.dumps(page.get_json())
     assert "aggregated/confidence-quarters.csv" in body and "aggregated survey" in body
+    assert ("Results are for calendar quarters (2023 Q1: January 2023 to March 2023); each published figure "
+            "pools the 4 quarters ending at its period (12 months to 2024 Q4: January 2024 to December 2024)") in body
     assert str(store.parent) not in body and snap.manifest["source_dir"] not in body
 
 

@@ -70,6 +70,10 @@ def test_rolling_quarters_windows_comparisons_trend_points_and_words(tmp_path):
     assert periods.period_phrase(c, "2024 Q2") == "12 months to 2024 Q2"
     assert periods.dates_phrase(c, "2024 Q2") == "July 2023 to June 2024"
     assert periods.previous_phrase(c) == "the previous 12 months"
+    assert periods.describe(c) == (
+        "Results are for calendar quarters (2023 Q1: January 2023 to March 2023); each published figure pools the 4 "
+        "quarters ending at its period (12 months to 2024 Q4: January 2024 to December 2024), and changes compare "
+        "it with the previous 12 months, which share no respondents with it.")
     with pytest.raises(ValueError, match=r"unknown period '2025 Q1' \(configured: 2023 Q1, "):
         periods.window(c, "2025 Q1")
 
