@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import periods
 from .config import ForceConfig
 from .data.aggregate import effective_base
 from .stats import areas as area_stats
@@ -99,22 +100,29 @@ def _direction(difference: pd.Series) -> np.ndarray:
 
 def changes(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
     """Each period against the previous period and against the baseline (Newcombe, at the
-    policy's confidence), flagged under the significance policy."""
+    policy's confidence), flagged under the significance policy.
+
+    Newcombe's interval is for two *independent* proportions, so with rolling windows
+    (``[periods] rolling`` = N) "previous" is the window ending N periods earlier
+    (:func:`dashboard.periods.comparison_period`: 12 months to 2024 Q2 against 12 months to
+    2023 Q2), and a period is compared with the baseline only when their windows share no
+    period (:func:`dashboard.periods.overlaps`)."""
     prep = _prepared(results)
-    order = {p: i for i, p in enumerate(config.period_labels)}
-    prep["order"] = prep["period"].map(order)
+    if prep.empty:
+        return pd.DataFrame()
     group = [k for k in KEY if k != "period"]
+    previous = {p: periods.comparison_period(config, p) for p in config.period_labels}
+    apart = {p: not periods.overlaps(config, p, config.baseline_period) for p in config.period_labels}
     parts = []
     for kind in ("previous", "baseline"):
-        ref = prep.copy()
         if kind == "previous":
-            ref["order"] = ref["order"] + 1
+            left = prep.assign(reference=prep["period"].map(previous))
         else:
-            ref = ref[ref["period"] == config.baseline_period].drop(columns="order")
-        on = group + (["order"] if kind == "previous" else [])
-        m = prep.merge(ref, on=on, suffixes=("", "_ref"))
-        if kind == "baseline":
-            m = m[m["period"] != config.baseline_period]
+            left = prep[prep["period"].map(apart).fillna(False).astype(bool)].assign(
+                reference=config.baseline_period)
+        ref = prep.rename(columns={"period": "reference"})
+        m = left.merge(ref, on=group + ["reference"], suffixes=("", "_ref")).rename(
+            columns={"reference": "period_ref"})
         if m.empty:
             continue
         d = newcombe_difference(m["p"], m["n_eff"], m["p_ref"], m["n_eff_ref"], config.policy.confidence)
@@ -296,7 +304,8 @@ def area_comparisons(results: pd.DataFrame, areas: pd.DataFrame, config: ForceCo
             "vs_rest_difference": vs_rest.difference, "vs_rest_lower": vs_rest.lower, "vs_rest_upper": vs_rest.upper,
             "division_value": 100 * area["division_code"].map(div).to_numpy(float),
             "shrunk_value": sh["value"], "shrunk_lower": sh["lower"], "shrunk_upper": sh["upper"],
-            "shrink_weight": sh["weight"], "confidence": policy.confidence, "hidden": ~shown,
+            "shrink_weight": sh["weight"], "shrink_note": sh["note"], "confidence": policy.confidence,
+            "hidden": ~shown,
         }))
     if not parts:
         return pd.DataFrame()
@@ -307,6 +316,7 @@ def area_comparisons(results: pd.DataFrame, areas: pd.DataFrame, config: ForceCo
                                   "flag_upper", "vs_rest_difference", "vs_rest_lower", "vs_rest_upper",
                                   "shrunk_value", "shrunk_lower", "shrunk_upper", "shrink_weight"))
     out.loc[out["suppressed"], "flag"] = "suppressed"
+    out.loc[out["suppressed"], "shrink_note"] = None  # a withheld row says nothing more
     return out
 
 
@@ -347,15 +357,24 @@ def division_comparisons(results: pd.DataFrame, config: ForceConfig) -> pd.DataF
 
 
 def _shrunk_by_division(area: pd.DataFrame, policy) -> dict[str, np.ndarray]:
+    """Shrunken estimates within each division, and ``note``: why an area has none (None where
+    it has one). A division with fewer than ``shrinkage_min_areas`` areas (or fewer with a
+    published estimate) has too little to estimate the spread between its areas from, so its
+    areas get no shrunken estimate: the value is absent (NaN) and the note says why, so that no
+    page or export shows it as a number."""
     out = {k: np.full(len(area), np.nan) for k in ("value", "lower", "upper", "weight")}
+    out["note"] = np.full(len(area), None, dtype=object)
+    least = policy.shrinkage_min_areas
     for div in area["division_code"].dropna().unique():
         mask = (area["division_code"] == div).to_numpy()
-        if mask.sum() < policy.shrinkage_min_areas:
+        if mask.sum() < least:
+            out["note"][mask] = f"not computed: fewer than {least} areas in the division"
             continue
         # Withheld areas stay out of the fit: the prior (readable from the visible areas'
         # shrunken values) must not carry their counts.
         x = np.where(area["hidden"], np.nan, area["p"] * area["n_eff"])[mask]
-        if np.isfinite(x).sum() < policy.shrinkage_min_areas:
+        if np.isfinite(x).sum() < least:
+            out["note"][mask] = f"not computed: fewer than {least} areas in the division have a published estimate"
             continue
         s = shrink(x, area["n_eff"].to_numpy()[mask], policy.confidence)
         out["value"][mask], out["lower"][mask], out["upper"][mask] = s.value, s.lower, s.upper
@@ -365,7 +384,9 @@ def _shrunk_by_division(area: pd.DataFrame, policy) -> dict[str, np.ndarray]:
 
 def trends(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
     """Recent-trend test over the last ``trend_periods`` periods (at least ``trend_min_periods``),
-    force / division / area, all respondents, at the policy's ``trend_confidence``."""
+    force / division / area, all respondents, at the policy's ``trend_confidence``; with
+    rolling windows of N periods, over every N-th period ending at the latest (windows that do
+    not overlap)."""
     policy = config.policy
     points = policy.trend_periods
     prep = _prepared(results[results["subgroup_dimension"] == "all"])
@@ -373,6 +394,10 @@ def trends(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
     prep["order"] = prep["period"].map(order)
     prep = prep.sort_values("order")
     keys = ["indicator", "level", "geography_code"]
+    # Rolling windows: every N-th period ending at the latest, so that no two points share a
+    # period and the test's independent binomial points hold (dashboard.periods.trend_labels).
+    latest = prep.groupby(keys, sort=False)["order"].transform("max")
+    prep = prep[(latest - prep["order"]) % config.rolling_periods == 0]
     recent = prep.groupby(keys, sort=False).tail(points).copy()
     recent["t"] = recent["order"] + 1.0
     recent["x"] = recent["p"] * recent["n_eff"]

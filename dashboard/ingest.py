@@ -72,6 +72,13 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _relative(path: Path, source_dir: Path) -> str:
+    """An input's name as the manifest records it: relative to the source directory (a file
+    outside it, by its name only; the server's paths are not published)."""
+    resolved, root = path.resolve(), source_dir.resolve()
+    return str(resolved.relative_to(root)) if resolved.is_relative_to(root) else path.name
+
+
 def _progress(step: int, total: int, message: str) -> None:
     log.info("[%d/%d] %s", step, total, message)
 
@@ -83,11 +90,12 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
     _progress(1, steps, "areas and boundaries")
     areas_files = _files(source_dir, [inp.areas], findings, "areas", required=True)
     areas = geography.read_areas(areas_files[0], config, findings) if areas_files else None
+    known = set(areas["area_code"].dropna()) if areas is not None else set()
     boundary_files = _files(source_dir, inp.boundaries, findings, "boundaries", required=True)
-    boundaries = geography.read_boundaries(boundary_files, config, findings) if boundary_files else None
+    boundaries = geography.read_boundaries(boundary_files, config, findings,  # a national file is cut to `known`
+                                           keep=known if areas is not None else None) if boundary_files else None
     if areas is not None and boundaries is not None:
         geography.match_areas(areas, boundaries, areas_files[0], findings)
-    known = set(areas["area_code"].dropna()) if areas is not None else set()
 
     _progress(2, steps, "respondent-level surveys")
     survey_files = _files(source_dir, inp.surveys, findings, "survey", required=False)
@@ -104,12 +112,13 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
             respondents[code] = pd.concat(mine, ignore_index=True)
 
     _progress(3, steps, "aggregated survey tables")
-    agg_frames = [surveys.read_aggregated(p, config, findings, known)
-                  for p in _files(source_dir, inp.aggregated, findings, "aggregated survey", required=False)]
+    agg_files = _files(source_dir, inp.aggregated, findings, "aggregated survey", required=False)
+    agg_frames = [surveys.read_aggregated(p, config, findings, known) for p in agg_files]
     agg_frames = [f for f in agg_frames if f is not None]
 
     _progress(4, steps, "most similar forces and the supplied matrix")
     msf = matrix = None
+    msf_files, m_files = [], []
     if inp.msf:
         msf_files = _files(source_dir, [inp.msf], findings, "MSF", required=False)
         msf = benchmarks.read_msf(msf_files[0], config, findings) if msf_files else None
@@ -146,10 +155,16 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
             findings.add(rec["source_file"], "conflicts_with_respondents" if i in set(clash) else "duplicate",
                          f"{rec['indicator']} {rec['geography_level']} {rec['geography_code']} {rec['period']} "
                          + message, row=int(rec[ROW]), column="indicator", value=rec["indicator"])
+        if not findings.errors:  # division and force rows from the area rows, where not supplied
+            rolled = aggregate.roll_up(agg, raw_agg, areas, config, findings)
+            known_keys = pd.MultiIndex.from_frame(results[key])
+            agg = pd.concat([agg, rolled[~pd.MultiIndex.from_frame(rolled[key]).isin(known_keys)]])
         results = pd.concat([results, agg], ignore_index=True)
-    tables["survey_results"] = results
     if findings.errors:  # conflicting sources: stop before any statistic is computed from them
         return None
+    per_period = results  # the matrix pools its own survey window from single periods
+    results = aggregate.rolling_results(results, config)  # [periods] rolling: each window's sums
+    tables["survey_results"] = results
     _progress(7, STEPS, "statistics: intervals, changes, MSF, outcomes, targets, area comparisons, trends")
     raw_results = results
     results = derived.with_disclosure(results, tables["areas"], config)  # one decision for every table
@@ -165,10 +180,12 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
         tables["crime_counts"] = counts
         tables["crime_accounting"] = accounting
     _progress(8, STEPS, "crime/worry matrix" + (" and the panel's tables" if config.panel_variant else ""))
-    built = derived_matrix.build_matrix(tables.get("crime_counts"), respondents, results, tables["areas"], matrix, config)
+    single = results if per_period is raw_results else derived.with_disclosure(per_period, tables["areas"], config)
+    built = derived_matrix.build_matrix(tables.get("crime_counts"), respondents, single, tables["areas"], matrix,
+                                        config)
     tables.update(built)
     if config.panel_variant:
-        tables.update(_panel_tables(raw_results, msf, matrix, respondents, tables, config,
+        tables.update(_panel_tables(raw_results, per_period, msf, matrix, respondents, tables, config,
                                     set(published) | set(built)))
     if msf is not None:
         tables["msf"] = msf.drop(columns=[ROW])
@@ -176,13 +193,18 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
         tables["matrix_supplied"] = matrix.drop(columns=[ROW])
     if findings.errors:
         return None
-    tables["_inputs"] = pd.DataFrame({"file": [str(p) for p in
-                                               areas_files + boundary_files + survey_files + crime_files]})
+    # Every file a published figure came from, with what it is (the manifest checksums each one).
+    tables["_inputs"] = pd.DataFrame(
+        [{"file": str(p), "kind": kind} for kind, paths in (
+            ("areas", areas_files), ("boundaries", boundary_files), ("respondent survey", survey_files),
+            ("aggregated survey", agg_files), ("most similar forces", msf_files), ("supplied matrix", m_files),
+            ("police.uk crime", crime_files)) for p in paths], columns=["file", "kind"])
     tables["_control_totals"] = control_totals
     return tables
 
 
-def _panel_tables(raw_results, msf, matrix, respondents, tables, config, names) -> dict[str, pd.DataFrame]:
+def _panel_tables(raw_results, per_period, msf, matrix, respondents, tables, config,
+                  names) -> dict[str, pd.DataFrame]:
     """The panel's own disclosure-controlled tables (``dashboard/access.py``): the same derivation
     and the same primary and secondary suppression, at ``panel_suppression_threshold``, written
     under ``panel/``. ``names`` (every variant-dependent table the published set has) go into the
@@ -191,7 +213,9 @@ def _panel_tables(raw_results, msf, matrix, respondents, tables, config, names) 
     panel_config = config.for_panel()
     results = derived.with_disclosure(raw_results, tables["areas"], panel_config)
     out = derived.build(results, msf, tables["areas"], panel_config)
-    out.update(derived_matrix.build_matrix(tables.get("crime_counts"), respondents, results, tables["areas"], matrix,
+    single = results if per_period is raw_results else derived.with_disclosure(per_period, tables["areas"],
+                                                                               panel_config)
+    out.update(derived_matrix.build_matrix(tables.get("crime_counts"), respondents, single, tables["areas"], matrix,
                                            panel_config))
     out["respondent_profile"] = aggregate.profile_for_threshold(tables["respondent_profile"],
                                                                panel_config.suppression_threshold)
@@ -282,7 +306,7 @@ def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = Non
         _progress(9, STEPS, "writing the snapshot")
         snapshot_id = new_snapshot_id()
         staged = store.staging_dir(snapshot_id)
-        inputs = tables.pop("_inputs")["file"]
+        inputs = tables.pop("_inputs")
         variant_tables = tables.pop("_variant_tables", None)
         for name, frame in tables.items():
             write_table(frame, staged, name)
@@ -294,9 +318,8 @@ def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = Non
             "synthetic": config.synthetic,
             "source_dir": str(source_dir.resolve()),
             "config_file": str(config.path),
-            "inputs": [{"file": str(Path(f).resolve().relative_to(source_dir.resolve()))
-                        if Path(f).resolve().is_relative_to(source_dir.resolve()) else str(f),
-                        "sha256": _sha256(Path(f)), "bytes": Path(f).stat().st_size} for f in inputs],
+            "inputs": [{"file": _relative(Path(f), source_dir), "kind": kind, "sha256": _sha256(Path(f)),
+                        "bytes": Path(f).stat().st_size} for f, kind in zip(inputs["file"], inputs["kind"])],
             "tables": {name: int(len(frame)) for name, frame in tables.items()},
             "variant_tables": {} if variant_tables is None else {"panel": list(variant_tables["name"])},
             "control_totals": control.as_manifest(counts),

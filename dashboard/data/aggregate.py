@@ -4,6 +4,11 @@ One row per indicator × level (area, division, force) × geography × period ×
 the sufficient statistics every estimate needs: unweighted base and positives, sum of weights,
 weighted positives, sum of squared weights, and Kish's effective base (Σw)² / Σw². Respondents
 whose answer is a "missing" code (don't know, refused) are left out of every base.
+
+Aggregated tables come in the same shape (:func:`aggregated_results`), their area rows summed
+to division and force where those are not supplied (:func:`roll_up`); with rolling windows
+each published period pools its window's periods (:func:`rolling_results`). Both pool
+independent samples by one rule (:func:`pooled`).
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import periods
 from ..config import ForceConfig, Indicator
+from .tables import ROW
 
 RESULT_COLUMNS = ["indicator", "survey", "level", "geography_code", "period", "subgroup_dimension", "subgroup",
                   "n_unweighted", "positives_unweighted", "sum_weights", "weighted_positives", "sum_weights_sq",
@@ -140,6 +147,158 @@ def aggregated_results(agg: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
     out["design_effect"] = base / n_eff
     out["source"] = "aggregated"
     return out[RESULT_COLUMNS]
+
+
+ADDITIVE = ["n_unweighted", "positives_unweighted", "sum_weights", "weighted_positives", "sum_weights_sq"]
+GROUP = ["indicator", "survey", "level", "geography_code", "period", "subgroup_dimension", "subgroup"]
+
+
+def pooled(parts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Results rows of independent samples pooled within ``keys``: one row per group.
+
+    The five sums (``ADDITIVE``: unweighted base and positives, Σw, Σw·positive, Σw²) are sums
+    over respondents, so they add. The effective base does not: the pooled estimate is
+    p = Σ_i s_i p_i / Σ_i s_i with s_i the parts' weight sums, and for independent parts its
+    variance is Σ_i s_i² V_i / (Σ_i s_i)² with V_i = p(1 - p) / n_eff,i, so
+
+        n_eff = (Σ_i s_i)² / Σ_i (s_i² / n_eff,i),
+
+    the effective base of a stratified estimator (Kish 1965, §11.7; Cochran 1977, §5.3). With
+    Kish's part bases n_eff,i = s_i² / Σw²_i it is Kish's base of the pooled weights; with one
+    configured total design effect it is Σ n_i / deff; for aggregated parts (s_i = base) it is
+    (Σ base_i)² / Σ (base_i² / n_eff,i), which is Σ n_eff,i when every part has the same design
+    effect. ``design_effect`` stays NaN where every part's is (Kish's rule applies again to the
+    pooled sums) and is n / n_eff otherwise. ``source`` joins the parts' sources.
+
+    References
+    ----------
+    .. [1] Kish, L. (1965). Survey Sampling. Wiley, §11.7.
+    .. [2] Cochran, W. G. (1977). Sampling Techniques, 3rd ed. Wiley, §5.3 (variance of the
+       stratified mean from independent strata).
+    """
+    work = parts.assign(_inv=parts["sum_weights"] ** 2 / parts["effective_base"],
+                        _deff_known=parts["design_effect"].notna())
+    g = work.groupby(keys, sort=False, dropna=False)
+    out = g[ADDITIVE + ["_inv"]].sum()
+    out["effective_base"] = out["sum_weights"] ** 2 / out.pop("_inv")
+    known = g["_deff_known"].any()
+    out["design_effect"] = np.where(known, out["n_unweighted"] / out["effective_base"], np.nan)
+    out["source"] = g["source"].agg(lambda s: "+".join(sorted(set(s))))
+    out = out.reset_index()
+    for col in ("n_unweighted", "positives_unweighted"):
+        out[col] = out[col].astype("int64")
+    return out
+
+
+def rolling_results(results: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
+    """Each published period's result pooled over its rolling window (``dashboard.periods``).
+
+    With ``[periods] rolling = N`` > 1 the result for period P is :func:`pooled` over the N
+    consecutive periods ending at P: quarters' samples are independent, so their sums add and
+    their effective bases combine as :func:`pooled` says. A window is pooled for an indicator
+    only if that indicator has results in every one of its periods (a survey that did not run
+    in one quarter gives no "12 months" figure); periods without a full window of configured
+    periods are not published. With N = 1 the results are returned as they are.
+    """
+    n = config.rolling_periods
+    if n == 1 or results.empty:
+        return results
+    have = results.groupby("indicator")["period"].agg(set)
+    out = []
+    for label in periods.published_labels(config):
+        win = set(periods.window(config, label))
+        full = [ind for ind, got in have.items() if win <= got]
+        part = results[results["period"].isin(win) & results["indicator"].isin(full)]
+        if part.empty:
+            continue
+        out.append(pooled(part, [k for k in GROUP if k != "period"]).assign(period=label))
+    if not out:
+        return pd.DataFrame({c: pd.Series(dtype=results[c].dtype) for c in RESULT_COLUMNS})
+    return pd.concat(out, ignore_index=True)[RESULT_COLUMNS]
+
+
+def _rounding_pp(agg: pd.DataFrame) -> pd.Series:
+    """How far (percentage points) rounding alone can move each supplied row's percentage:
+    half a unit in the last decimal given, of ``estimate`` (as a percentage) or of
+    ``positives`` (over the base) when positives were given."""
+    def half_unit(x: pd.Series) -> pd.Series:
+        out = pd.Series(0.5e-4, index=x.index)
+        for d in (3, 2, 1, 0):
+            out = out.mask((x - x.round(d)).abs() < 1e-9, 0.5 * 10.0 ** -d)
+        return out
+    from_positives = 100 * half_unit(agg["positives"].fillna(0)) / agg["base"].astype(float)
+    return from_positives.where(agg["positives"].notna(), half_unit(agg["estimate"].fillna(0)))
+
+
+def roll_up(agg: pd.DataFrame, raw: pd.DataFrame, areas: pd.DataFrame, config: ForceConfig,
+            findings) -> pd.DataFrame:
+    """Division and force rows summed from the aggregated rows below them, where not supplied.
+
+    ``agg`` is :func:`aggregated_results` of ``raw`` (same index). Per indicator × period ×
+    subgroup, a division's row is :func:`pooled` over its areas' rows, and the force's over the
+    divisions' rows (supplied or rolled up); the effective bases combine as independent
+    samples per area (:func:`pooled`), and a survey's configured design effect is already in
+    each area's effective base. A roll-up that leaves out an area or division with no row is
+    published with a warning naming them. Where a division or force row is supplied *and* its
+    parts are, the two are compared: a warning (not an error) names the file and row when the
+    bases differ or the percentages differ by more than the rounding of the figures given
+    (:func:`_rounding_pp`); the supplied row is the one published. Returns the added rows.
+    """
+    if agg.empty:
+        return agg.iloc[0:0]
+    division_of = areas.set_index("area_code")["division_code"]
+    members = {"division": areas.groupby("division_code")["area_code"].agg(set).to_dict(),
+               "force": {config.force_code: set(config.division_codes)}}
+    cell = ["indicator", "survey", "period", "subgroup_dimension", "subgroup"]
+    work = agg.assign(rounding=_rounding_pp(raw.loc[agg.index]), raw_index=agg.index)
+    files = ", ".join(sorted(set(raw["source_file"])))
+    added = []
+    for level, below in (("division", "area"), ("force", "division")):
+        rows = work[work["level"] == below]
+        if rows.empty:
+            continue
+        parent = rows["geography_code"].map(division_of) if level == "division" else config.force_code
+        have = rows.assign(parent=parent).groupby(cell + ["parent"])["geography_code"].agg(set)
+        rows = rows.assign(geography_code=parent, level=level)
+        keys = cell + ["level", "geography_code"]
+        sums = pooled(rows, keys).merge(rows.groupby(keys)["rounding"].max().reset_index(), on=keys)
+        supplied = work[work["level"] == level]
+        m = sums.merge(supplied, on=keys, how="left", suffixes=("", "_sup"), indicator=True)
+        _report_disagreements(m[m["_merge"] == "both"], raw, level, below, findings)
+        new = m[m["_merge"] == "left_only"]
+        for rec in new[keys].itertuples(index=False):
+            missing = sorted(members[level].get(rec.geography_code, set())
+                             - have[(rec.indicator, rec.survey, rec.period, rec.subgroup_dimension,
+                                     rec.subgroup, rec.geography_code)])
+            if missing:
+                findings.add(files, "rolled_up_partly",
+                             f"{rec.indicator} {rec.period} {rec.subgroup_dimension}={rec.subgroup}: the {level} "
+                             f"{rec.geography_code} is summed from the {below} rows given; none for "
+                             + ", ".join(missing), column="geography_code", value=rec.geography_code,
+                             severity="warning")
+        new = new[GROUP + ADDITIVE + ["effective_base", "design_effect", "rounding"]].assign(
+            source="aggregated_rolled_up", raw_index=-1)
+        added.append(new[RESULT_COLUMNS])
+        work = pd.concat([work, new], ignore_index=True)  # the force sums supplied and rolled-up divisions
+    if not added:
+        return agg.iloc[0:0]
+    return pd.concat(added, ignore_index=True)
+
+
+def _report_disagreements(both: pd.DataFrame, raw: pd.DataFrame, level: str, below: str, findings) -> None:
+    """A warning for each supplied row that its parts' sum contradicts beyond rounding."""
+    p_sum = 100 * both["weighted_positives"] / both["sum_weights"]
+    p_sup = 100 * both["weighted_positives_sup"] / both["sum_weights_sup"]
+    tolerance = both["rounding"] + both["rounding_sup"]
+    off = (both["n_unweighted"] != both["n_unweighted_sup"]) | ((p_sum - p_sup).abs() > tolerance + 1e-9)
+    for (_, rec), ps, pp, tol in zip(both[off].iterrows(), p_sum[off], p_sup[off], tolerance[off]):
+        src = raw.loc[int(rec["raw_index"])]
+        findings.add(src["source_file"], "roll_up_disagrees",
+                     f"{rec['indicator']} {rec['period']} {rec['subgroup_dimension']}={rec['subgroup']}: the "
+                     f"{level} row gives {pp:.2f}% of {int(rec['n_unweighted_sup']):,} but its {below} rows sum "
+                     f"to {ps:.2f}% of {int(rec['n_unweighted']):,} (rounding allows {tol:.2f} points); the "
+                     f"{level} row as supplied is published", row=int(src[ROW]), column="base",
+                     value=rec["geography_code"], severity="warning")
 
 
 PROFILE_DIMENSIONS = ("age_band", "sex", "ethnicity")

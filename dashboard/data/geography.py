@@ -98,10 +98,17 @@ def long_population(areas: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
     return long[["area_code", "dimension", "category", "population"]].reset_index(drop=True)
 
 
-def read_boundaries(paths: list[Path], config: ForceConfig, findings: Findings) -> gpd.GeoDataFrame | None:
-    """Read every boundary file, check each feature, reproject to British National Grid."""
+def read_boundaries(paths: list[Path], config: ForceConfig, findings: Findings,
+                    keep: set[str] | None = None) -> gpd.GeoDataFrame | None:
+    """Read every boundary file, check each feature, reproject to British National Grid.
+
+    With ``keep`` (the area codes of the areas file), a file may be national (every ward or
+    local authority of England, say): its features are cut to those codes *before* any check,
+    so another force's invalid or overlapping polygons are none of this ingest's business, and
+    a warning says how many features were left out. An area of ``keep`` that no file has is an
+    error of :func:`match_areas`."""
     code_col = config.inputs.boundary_code_column
-    parts = []
+    parts, read_any = [], False
     for path in paths:
         try:
             kwargs = {"layer": config.inputs.boundary_layer} if config.inputs.boundary_layer else {}
@@ -125,10 +132,24 @@ def read_boundaries(paths: list[Path], config: ForceConfig, findings: Findings) 
         gdf["area_code"] = gdf["area_code"].astype("str").str.strip()
         gdf["source_file"] = str(path)
         gdf[ROW] = np.arange(1, len(gdf) + 1)
+        if keep is not None:
+            mine = gdf["area_code"].isin(keep).to_numpy()
+            if not mine.all():
+                findings.add(path, "boundaries_cut",
+                             f"{int((~mine).sum()):,} of {len(gdf):,} features have a code that is not in the areas "
+                             f"file and were left out (the file is cut to the force's {int(mine.sum()):,} areas)",
+                             column=code_col, severity="warning")
+            gdf = gdf.loc[mine].reset_index(drop=True)
+            read_any = True
+            if gdf.empty:
+                continue
         if str(gdf.crs) != JOIN_CRS:
             gdf = gdf.to_crs(JOIN_CRS)
         parts.append(gdf)
     if not parts:
+        if read_any:  # files read, none of the force's areas in them: match_areas names every one
+            return gpd.GeoDataFrame({"area_code": pd.Series(dtype="str"), "source_file": pd.Series(dtype="str"),
+                                     ROW: pd.Series(dtype="int64")}, geometry=gpd.GeoSeries([], crs=JOIN_CRS))
         return None
     gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=JOIN_CRS)
     return _check_geometry(gdf, config, findings)
@@ -188,9 +209,10 @@ def _check_overlaps(gdf: gpd.GeoDataFrame, tolerance_m2: float, findings: Findin
 def match_areas(areas: pd.DataFrame, boundaries: gpd.GeoDataFrame, areas_file, findings: Findings) -> None:
     """Every area needs exactly one boundary and every boundary an area."""
     in_areas, in_bounds = set(areas["area_code"].dropna()), set(boundaries["area_code"])
+    files = ", ".join(sorted({Path(f).name for f in boundaries["source_file"]})) or "none"
     for rec in areas.loc[~areas["area_code"].isin(in_bounds) & areas["area_code"].notna()].itertuples():
-        findings.add(areas_file, "no_boundary", "area has no polygon in the boundary files", row=rec.source_row,
-                     column="area_code", value=rec.area_code)
+        findings.add(areas_file, "no_boundary", f"area {rec.area_code} has no polygon in the boundary files "
+                     f"({files})", row=rec.source_row, column="area_code", value=rec.area_code)
     for rec in boundaries.loc[~boundaries["area_code"].isin(in_areas)].itertuples():
         findings.add(rec.source_file, "unknown_area", "boundary code is not in the areas file", row=rec.source_row,
                      column="area_code", value=rec.area_code)

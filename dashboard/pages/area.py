@@ -51,8 +51,20 @@ def _indicator_rows(snapshot, config, code) -> list[dict]:
                      "small_base": bool(a.small_base),
                      "division_value": d.value.iloc[0] if len(d) else np.nan,
                      "force_value": f.value.iloc[0] if len(f) else np.nan, "flag": flag,
-                     "shrunk": (c.shrunk_value, c.shrunk_lower, c.shrunk_upper) if c is not None else None})
+                     "shrunk": (c.shrunk_value, c.shrunk_lower, c.shrunk_upper) if c is not None else None,
+                     "shrink_note": _shrink_note(c)})
     return rows
+
+
+def _shrink_note(c) -> str | None:
+    """Why the area has no shrunken estimate (published with it), or None when it has one."""
+    if c is None:
+        return None
+    note = getattr(c, "shrink_note", None)
+    if isinstance(note, str) and note:
+        return note
+    # A snapshot published before the note existed: an absent value is still said to be absent.
+    return None if pd.notna(c.shrunk_value) else "not computed"
 
 
 def _crime_figure(snapshot, code):
@@ -81,7 +93,7 @@ def _body_for(code):
             html.Th([r["label"], info_link(r["id"])], scope="row"),
             html.Td("suppressed" if r["suppressed"] else f"{r['value']:.1f}% ({r['lower_95']:.1f}–{r['upper_95']:.1f})"),
             html.Td(base_text(r["base"]) + (" †" if r["small_base"] else "")),
-            html.Td("" if r["shrunk"] is None or r["suppressed"] else
+            html.Td("" if r["shrunk"] is None or r["suppressed"] else r["shrink_note"] or
                     f"{r['shrunk'][0]:.1f}% ({r['shrunk'][1]:.1f}–{r['shrunk'][2]:.1f})"),
             html.Td(f"{r['division_value']:.1f}%"), html.Td(f"{r['force_value']:.1f}%"),
             html.Td(f"{FLAG_GLYPH[r['flag']]} {vs_force_phrase(r['flag'])}", **{"data-flag": r["flag"]}),
@@ -193,8 +205,9 @@ def _table_export(code):
     ac = optional_table(snapshot, "area_comparisons")
     if ac is not None:
         cols = ["indicator", "period", "flag", "flag_rule", "flag_adjusted_p", "shrunk_value", "shrunk_lower",
-                "shrunk_upper"]
-        mine = ac.loc[ac.area_code == code, cols].rename(columns={"indicator": "indicator_id"})
+                "shrunk_upper", "shrink_note"]
+        mine = ac.loc[ac.area_code == code, [c for c in cols if c in ac.columns]]
+        mine = mine.rename(columns={"indicator": "indicator_id"})
         mine[["shrunk_value", "shrunk_lower", "shrunk_upper"]] = mine[
             ["shrunk_value", "shrunk_lower", "shrunk_upper"]].round(1)
         frame = frame.merge(mine.assign(level="area"), on=["indicator_id", "period", "level"], how="left")

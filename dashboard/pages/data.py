@@ -9,6 +9,7 @@ import dash
 from dash import html
 from flask import current_app
 
+from .. import periods
 from ..access import may_see_ingest_reports
 from ..components.downloads import table_downloads
 from ..views.exports import definitions_export
@@ -20,10 +21,11 @@ from .common import live, page
 def _body(snapshot, config):
     m = snapshot.manifest
     est = snapshot.table("estimates")
-    inputs = html.Table([html.Thead(html.Tr([html.Th("File", scope="col"), html.Th("Bytes", scope="col"),
-                                             html.Th("SHA-256", scope="col")])),
-                         html.Tbody([html.Tr([html.Td(_shown(i["file"])), html.Td(f"{i['bytes']:,}"),
-                                              html.Td(html.Code(i["sha256"][:16] + "…"))]) for i in m["inputs"]])],
+    inputs = html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in ("File", "What", "Bytes", "SHA-256")])),
+                         html.Tbody([html.Tr([html.Td(_shown(i["file"])), html.Td(i.get("kind", "")),
+                                              html.Td(f"{i['bytes']:,}"),
+                                              html.Td(html.Code(i["sha256"][:16] + "…", title=i["sha256"]))])
+                                     for i in m["inputs"]])],
                         className="table table-sm")
     by_level = est.groupby("level").agg(cells=("value", "size"), suppressed=("suppressed", "sum")).reset_index()
     supp = html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Level", "Estimates", "Suppressed")])),
@@ -56,6 +58,7 @@ def _body(snapshot, config):
                f"the source folder {Path(m['source_dir']).name!r} "
                f"(configuration {Path(m['config_file']).name}); {m['warnings']} warning(s) at ingest"
                + ("; synthetic demonstration data." if m.get("synthetic") else ".")),
+        html.P(periods.describe(config)),
         inputs,
         html.H2("Bases and suppression", className="h4 mt-3"),
         html.P(f"Estimates on fewer than {config.suppression_threshold} respondents are withheld everywhere, exports "
@@ -73,8 +76,10 @@ def _body(snapshot, config):
 
 
 def _shown(file: str) -> str:
-    """An input file as the page shows it: relative to the source folder, never the server's path."""
-    return Path(file).name if Path(file).is_absolute() else file
+    """An input file as the page shows it: relative to the source folder, never the server's path
+    (a snapshot published by an older version may record an absolute path: its name only)."""
+    path = Path(file)
+    return path.name if path.is_absolute() or ".." in path.parts else file
 
 
 def _last_rejection():

@@ -176,7 +176,7 @@ def comparisons_export(comp: pd.DataFrame, level: str, names: dict[str, str], co
                "shrunk_lower", "shrunk_upper")
     for col in ("value", "lower_95", "upper_95", "base", "effective_base", "force_value", "rest_value", "difference",
                 "lower", "upper", "p_value", "flag", "flag_rule", "flag_adjusted_p", "shrunk_value", "shrunk_lower",
-                "shrunk_upper", "suppressed", "suppression_reason"):
+                "shrunk_upper", "shrink_note", "suppressed", "suppression_reason"):
         if col in comp.columns:
             out[col] = comp[col].round(1) if col in rounded else comp[col]
     if "suppressed" in out.columns:  # withheld values stay withheld, whatever the source table holds
