@@ -173,7 +173,9 @@ class PeriodsSection(_Model):
     start_month: Int = Field(4, ge=1, le=12, description="the month a financial year starts in (4 = April)")
     labels: tuple[Text, ...] = Field(min_length=1, description=(
         "every period the dashboard reports, consecutive and in order, written as `kind` says"))
-    baseline: Text | None = Field(None, description="the period changes are compared with (default: the first)")
+    baseline: Text | None = Field(None, description=(
+        "the period changes are compared with (default: the first whose window is full: the first, or the "
+        "`rolling`-th)"))
     rolling: Int = Field(1, ge=1, description=(
         "published results pool this many consecutive periods ending at each period (4 quarters: rolling "
         "12 months); changes compare windows that do not overlap"))
@@ -198,6 +200,13 @@ class PeriodsSection(_Model):
                 errors.append(_error(("labels",), f"{a.label} and {b.label} are not consecutive periods in order"))
         if self.baseline is not None and self.baseline not in self.labels:
             errors.append(_error(("baseline",), f"{self.baseline!r} is not one of periods.labels", self.baseline))
+        elif self.baseline is not None and self.labels.index(self.baseline) < self.rolling - 1:
+            errors.append(_error(("baseline",), f"{self.baseline!r} has no full window of {self.rolling} periods "
+                                                f"(rolling = {self.rolling}): use the {self.rolling}th label or a later "
+                                                "one", self.baseline))
+        if self.rolling > len(self.labels):
+            errors.append(_error(("rolling",), f"a window of {self.rolling} periods is longer than the "
+                                               f"{len(self.labels)} labels", self.rolling))
         _raise("periods", errors)
         self._periods = tuple(periods)
         if info.context is not None:
@@ -832,7 +841,8 @@ class ForceConfig(_Model):
 
     @property
     def baseline_period(self) -> str:
-        return self.period_settings.baseline or self.period_settings.labels[0]
+        settings = self.period_settings
+        return settings.baseline or settings.labels[min(settings.rolling, len(settings.labels)) - 1]
 
     @property
     def suppression_threshold(self) -> int:

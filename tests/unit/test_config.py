@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from dashboard.config import DEFAULT_CONFIG, ConfigError, load_config, period_for_dates
+from dashboard.config import DEFAULT_CONFIG, ConfigError, load_config, parse_config, period_for_dates
 
 
 @pytest.fixture()
@@ -95,6 +97,10 @@ def test_default_config_describes_west_mercia():
     ('baseline = "2005/06"', 'baseline = "2004/05"', "periods.baseline: '2004/05' is not one of periods.labels"),
     ('baseline = "2005/06"', 'baseline = "2005/06"\nrolling = 0',
      "periods.rolling: Input should be greater than or equal to 1, got 0"),
+    ('baseline = "2005/06"', 'baseline = "2005/06"\nrolling = 2',
+     "periods.baseline: '2005/06' has no full window of 2 periods (rolling = 2)"),
+    ('baseline = "2005/06"', 'baseline = "2008/09"\nrolling = 5',
+     "periods.rolling: a window of 5 periods is longer than the 4 labels"),
     ('kind = "financial_year"', 'kind = "week"', "periods.kind: Input should be 'financial_year'"),
     ('boundaries = ["boundaries.geojson"]', "boundaries = [1]", "inputs.boundaries[0]: expected text, got 1"),
     ('matrix = "matrix.csv"', 'matrix = "matrix.csv"\nmax_count_drop = 1.5',
@@ -359,3 +365,8 @@ def test_aggregated_only_needs_no_respondent_sections(tmp_path, config_text):
         parse_config(raw, tmp_path / "force.toml")
     assert exc.value.problems == ["subgroups: required key is missing (inputs.surveys lists respondent-level files, "
                                   "whose age_band, sex and ethnicity columns it lists)"]
+
+
+def test_the_default_baseline_is_the_first_full_window():
+    text = load_config().text.replace('baseline = "2005/06"', "rolling = 2")
+    assert parse_config(tomllib.loads(text), Path("force.toml"), text).baseline_period == "2006/07"
