@@ -9,22 +9,24 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from ..components.downloads import FIGURE_EXPORTS, FigureExport, figure_downloads, table_downloads
+from ..components.banner import absent
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import ranked_bars
 from ..views.exports import area_table_export
 from ..figures.images import figure_image
 from ..figures.maps import area_map, snapshot_geojson, trace_arrays
+from ..views.choices import map_indicator, map_indicators
 from ..views.select import (
     ALL_DIVISIONS,
-    area_indicators,
     area_values,
     latest_period,
     resource_levels,
     significance_policy,
 )
-from ..views.words import FLAG_GLYPH, base_text, interval, vs_force_phrase, withheld_note
+from ..views.words import NO_AREA_RESULTS, FLAG_GLYPH, base_text, interval, vs_force_phrase, withheld_note
 from .common import DIVISION, division_label, live, page
 
 MAP = "map-graph"
@@ -34,26 +36,27 @@ BARS = "map-bars"
 CAPTION = "map-caption"
 RULE = "map-rule"
 PNG_BUTTON, SVG_BUTTON, PDF_BUTTON, IMAGE_DOWNLOAD = "map-png", "map-svg", "map-pdf", "map-image-download"
-DEFAULT_INDICATOR = "confidence"
 COLOURINGS = [("value", "Value (continuous)"), ("quintile", "Value (quintiles)"),
               ("significance", "Better / similar / worse than the force"), ("resource", "Resource level")]
-INDICATOR = state_id("indicator", DEFAULT_INDICATOR)
-PERIOD = state_id("period", "latest")
-COLOUR = state_id("colour", "value")
+INDICATOR = state_id("indicator")
+PERIOD = state_id("period")
+COLOUR = state_id("colour")
 
 
 def _controls(snapshot, config):
-    inds = area_indicators(config)
+    inds = map_indicators(snapshot, config)
     periods = sorted(snapshot.table("estimates")["period"].unique(), reverse=True)
-    default = DEFAULT_INDICATOR if any(i.id == DEFAULT_INDICATOR for i in inds) else (inds[0].id if inds else "")
     return html.Div([
-        select("indicator", "Indicator", [(i.id, f"{i.short_name}: {i.name}") for i in inds], default),
+        select("indicator", "Indicator", [(i.id, f"{i.short_name}: {i.name}") for i in inds],
+               map_indicator(snapshot, config)),
         select("period", "Period", [("latest", f"Latest ({periods[0]})")] + [(p, p) for p in periods], "latest"),
         select("colour", "Colour by", COLOURINGS, "value"),
     ], className="d-flex flex-wrap align-items-end")
 
 
 def _body(snapshot, config):
+    if map_indicator(snapshot, config) is None:
+        return absent(NO_AREA_RESULTS)
     return html.Div([
         _controls(snapshot, config),
         dcc.Store(id=DRAWN),
@@ -93,10 +96,13 @@ def layout(**_query):
 def _selection(indicator, period, colour, division, check=checked):
     """The selections checked (``known`` for downloads, which refuses unknown ones) and the values."""
     snapshot, config = live()
-    inds = {i.id for i in area_indicators(config)}
+    default = map_indicator(snapshot, config)
+    if default is None:  # no area results: the page says so and has no map to update
+        raise PreventUpdate
+    inds = {i.id for i in map_indicators(snapshot, config)}
     estimates = snapshot.table("estimates")
     latest = latest_period(estimates)
-    indicator = check(indicator, inds, DEFAULT_INDICATOR)
+    indicator = check(indicator, inds, default)
     period = check(period, set(estimates["period"].unique()) | {"latest"}, "latest")
     period = latest if period == "latest" else period
     colour = check(colour, {c for c, _ in COLOURINGS}, "value")

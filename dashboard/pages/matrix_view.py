@@ -24,7 +24,7 @@ from ..views.words import interval
 from .common import DIVISION, division_label, live, page
 
 SCATTER, MAP, TABLE, SUMMARY = "matrix-scatter", "matrix-map", "matrix-table", "matrix-summary"
-PERIOD = state_id("mperiod", "latest")
+PERIOD = state_id("mperiod")
 
 
 def _body(snapshot, config):

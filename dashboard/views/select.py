@@ -93,7 +93,7 @@ def _policy(snapshot_path: str, variant: str | None):
 
 
 def optional_table(snapshot, name):
-    """A table that a snapshot may not have (no crime data, no local survey...), or None."""
+    """A table that a snapshot may not have (no crime data, no survey results...), or None."""
     try:
         return snapshot.table(name)
     except StoreError:
@@ -101,7 +101,7 @@ def optional_table(snapshot, name):
 
 
 def respondent_profile(snapshot, config, division: str, period: str, confidence: float) -> pd.DataFrame:
-    """Who answered the local survey against who lives there, by age band, sex and ethnicity:
+    """Who answered the profiled survey (its ``survey`` column) against who lives there, by age band, sex and ethnicity:
     unweighted shares of respondents with Wilson intervals beside residents' shares, from the
     published ``respondent_profile`` counts (no respondent row is published)."""
     from ..stats.proportions import wilson_interval
@@ -178,13 +178,3 @@ def matrix_table_rows(m: pd.DataFrame) -> list[dict]:
              "resource_level": r.resource_level + (" (held)" if r.held else ""), "engagement": r.engagement,
              "frequency": r.frequency, "supplied": supplied(r)}
             for r in m.itertuples()]
-
-
-def gaps_shown(snapshot, division: str):
-    """SPI 3b gaps for the force and every division, or the force and one division; None if none."""
-    gaps = optional_table(snapshot, "gaps")
-    if gaps is None:
-        return None
-    if division == ALL_DIVISIONS:
-        return gaps[gaps["level"].isin(["force", "division"])]
-    return gaps[(gaps["level"] == "force") | (gaps["geography_code"] == division)]
