@@ -202,8 +202,8 @@ def _matrix(snapshot, config, division, st) -> list:
     sel = matrix_selection(snapshot, config, "latest", division)
     if sel is None or sel[1].empty:
         window = f"{config.matrix.crime_window_months} months" if config.matrix else "a full window"
-        return out + [_p(f"No matrix in this snapshot (it needs {window} of crime and the local survey).",
-                         st["body"])]
+        return out + [_p(f"No crime/worry matrix is published for this force: it needs {window} of crime data and "
+                         "respondent-level data of the worry-side survey.", st["body"])]
     period, m, cuts = sel
     levels = resource_levels(config)
     counts = m["resource_level"].value_counts()

@@ -30,10 +30,14 @@ from ..views.words import (
 )
 
 
-def ranked_bars(values: pd.DataFrame, force_value: float | None, title: str, policy) -> go.Figure:
+def ranked_bars(values: pd.DataFrame, force_value: float | None, title: str, policy, unit: str = "%") -> go.Figure:
     """Areas ranked by value with interval whiskers, each marked by its published flag against the
-    force (shape and colour); suppressed areas are listed, not drawn."""
-    shown = values[~values["suppressed"]].sort_values("value")
+    force (shape and colour); suppressed areas are listed, not drawn. ``unit`` follows each value
+    ("%" for survey estimates, whose base is respondents; " per 1,000" for crime rates, untested
+    against the force, whose base is crimes); ``policy`` may be None where nothing is tested."""
+    shown = values[~values["suppressed"] & values["value"].notna()].sort_values("value")
+    rule = f" ({policy.label})" if policy is not None else ""
+    count = "n" if unit == "%" else "crimes"
     flags = shown["flag"].tolist()
     fig = go.Figure(go.Scatter(
         x=shown["value"], y=shown["area_name"], mode="markers",
@@ -43,17 +47,20 @@ def ranked_bars(values: pd.DataFrame, force_value: float | None, title: str, pol
                      arrayminus=shown["value"] - shown["lower_95"], color="#999999", thickness=1),
         customdata=np.c_[shown["lower_95"], shown["upper_95"], [base_text(b) for b in shown["base"]],
                          [vs_force_phrase(f) for f in flags]],
-        hovertemplate="%{y}: %{x:.1f}% (%{customdata[0]:.1f}–%{customdata[1]:.1f}), n = %{customdata[2]}"
-                      "<br>%{customdata[3]} (" + policy.label + ")<extra></extra>",
+        hovertemplate="%{y}: %{x:.1f}" + unit + " (%{customdata[0]:.1f}–%{customdata[1]:.1f}), " + count
+                      + " = %{customdata[2]}<br>%{customdata[3]}" + rule + "<extra></extra>",
     ))
     if force_value is not None:
         fig.add_vline(x=force_value, line_dash="dash", line_color="#333333",
-                      annotation_text=f"Force {force_value:.1f}%", annotation_position="top")
+                      annotation_text=f"Force {force_value:.1f}{unit}", annotation_position="top")
     base_layout(fig, title, height=max(300, 14 * len(shown) + 80))
     fig.update_yaxes(type="category", tickfont=dict(size=10))
-    fig.update_xaxes(title=f"% ({interval(policy.confidence)}); {FLAG_GLYPH['better']} better, "
-                           f"{FLAG_GLYPH['worse']} worse, {FLAG_GLYPH['similar']} similar to the force "
-                           f"({policy.label})")
+    if policy is None or unit != "%":
+        fig.update_xaxes(title=f"{unit.strip()} with its exact Poisson interval; not tested against the force")
+    else:
+        fig.update_xaxes(title=f"% ({interval(policy.confidence)}); {FLAG_GLYPH['better']} better, "
+                               f"{FLAG_GLYPH['worse']} worse, {FLAG_GLYPH['similar']} similar to the force "
+                               f"({policy.label})")
     return fig
 
 

@@ -5,7 +5,8 @@ Every rule reads the configuration and the published snapshot only; no indicator
 period id of any force is written here:
 
 * map indicator: ``display.map_indicator`` if it has area results, else the first area-level
-  indicator (catalogue order) that has;
+  indicator (catalogue order) that has; the map also offers the published crime rates, and
+  shows them first where no area has survey results;
 * headline set: ``display.headline``, else the indicators HMIC assessed or given a target that
   have results, else every indicator (not a gap) that has results, so that a force without SPIs
   still gets headline cards and a first page in its pack;
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .select import ALL_DIVISIONS, area_indicators, optional_table
+from .select import ALL_DIVISIONS, CRIME_PREFIX, area_indicators, optional_table
 
 
 def _snapshot_key(snapshot) -> tuple[str, str | None]:
@@ -58,6 +59,30 @@ def map_indicator(snapshot, config) -> str | None:
     if configured in offered:
         return configured
     return offered[0] if offered else None
+
+
+def crime_choices(snapshot) -> list[tuple[str, str]]:
+    """(choice, label) of the published crime measures a map can show: baskets first, then types."""
+    rates = crime_rates(snapshot)
+    if rates is None:
+        return []
+    measures = sorted(set(rates["measure"]), key=lambda m: (not m.startswith("basket:"), m))
+    return [(CRIME_PREFIX + m, "Recorded crime: " + (m.removeprefix("basket:").replace("_", " ") + " (all types in it)"
+                                                     if m.startswith("basket:") else m) + ", per 1,000 residents")
+            for m in measures]
+
+
+def map_choices(snapshot, config) -> list[tuple[str, str]]:
+    """(choice, label) of everything the map can show: the area-level survey indicators with
+    results, then the crime measures."""
+    return [(i.id, f"{i.short_name}: {i.name}") for i in map_indicators(snapshot, config)] + crime_choices(snapshot)
+
+
+def map_choice(snapshot, config) -> str | None:
+    """What the map shows first: :func:`map_indicator`, else (a force without area survey results)
+    the first crime measure; None when there is neither."""
+    crime = crime_choices(snapshot)
+    return map_indicator(snapshot, config) or (crime[0][0] if crime else None)
 
 
 def headline_indicators(snapshot, config) -> list:

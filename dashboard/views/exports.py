@@ -35,6 +35,21 @@ def area_table_export(values: pd.DataFrame, indicator, config, period: str, divi
     return out
 
 
+def crime_table_export(values: pd.DataFrame, name: str, period: str, division_label: str,
+                       confidence: float) -> pd.DataFrame:
+    """The map's table for a crime measure: one row per area, the rate per 1,000 residents with
+    its exact Poisson interval and the count (views.select.crime_area_values)."""
+    return pd.DataFrame({
+        "area_code": values["area_code"], "area_name": values["area_name"], "division": values["division_name"],
+        "measure": name, "period": period, "rate_per_1000": values["value"].round(2),
+        "lower": values["lower_95"].round(2), "upper": values["upper_95"].round(2), "crimes": values["base"],
+        "resource_level": values.get("resource_level"),
+        "method": f"recorded crimes per 1,000 residents, exact (Garwood) Poisson {interval(confidence)}; no rate "
+                  "where the area's population is not known; not tested against the force",
+        "geography": division_label,
+    })
+
+
 def to_csv(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, lineterminator="\n")
 

@@ -51,6 +51,8 @@ WITHHELD = "withheld"
 NO_SURVEY_RESULTS = "No survey results are published for this force: this page needs survey data."
 NO_AREA_RESULTS = ("No survey results are published for any area of this force: the map needs area-level "
                    "survey data.")
+NO_MAP_DATA = ("Nothing is published for the areas of this force: the map needs area-level survey results or "
+               "crime rates.")
 NO_CRIME_RATES = ("No crime rates are published for this force: they need police.uk crime data and the "
                   "population of at least one area.")
 NO_GAP_RESULTS = "No results are published for this gap indicator."
