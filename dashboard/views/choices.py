@@ -63,13 +63,25 @@ def map_indicator(snapshot, config) -> str | None:
 
 def crime_choices(snapshot) -> list[tuple[str, str]]:
     """(choice, label) of the published crime measures a map can show: baskets first, then types."""
-    rates = crime_rates(snapshot)
+    return list(_crime_choices(*_snapshot_key(snapshot)))
+
+
+@lru_cache(maxsize=8)
+def _crime_choices(snapshot_path: str, variant: str | None) -> tuple[tuple[str, str], ...]:
+    from ..data.store import snapshot_at
+
+    rates = crime_rates(snapshot_at(snapshot_path, variant))
     if rates is None:
-        return []
+        return ()
     measures = sorted(set(rates["measure"]), key=lambda m: (not m.startswith("basket:"), m))
-    return [(CRIME_PREFIX + m, "Recorded crime: " + (m.removeprefix("basket:").replace("_", " ") + " (all types in it)"
-                                                     if m.startswith("basket:") else m) + ", per 1,000 residents")
-            for m in measures]
+    return tuple((CRIME_PREFIX + m, f"Recorded crime: {_measure_name(m)}, per 1,000 residents") for m in measures)
+
+
+def _measure_name(measure: str) -> str:
+    """'Burglary', or a configured basket's name in words: 'basket:all_crime' -> 'all crime (basket)'."""
+    if measure.startswith("basket:"):
+        return measure.removeprefix("basket:").replace("_", " ") + " (basket)"
+    return measure
 
 
 def map_choices(snapshot, config) -> list[tuple[str, str]]:
