@@ -18,7 +18,7 @@ from ..figures.charts import ranked_bars
 from ..views.exports import area_table_export, crime_table_export
 from ..figures.images import figure_image
 from ..figures.maps import area_map, snapshot_geojson, trace_arrays
-from ..views.choices import crime_rates, map_choice, map_choices
+from ..views.choices import crime_rates, map_choice, map_choices, periods_with_results
 from ..views.select import (
     ALL_DIVISIONS,
     CRIME_PREFIX,
@@ -51,13 +51,7 @@ CRIME_UNIT = " per 1,000"
 def _periods(snapshot, config, choice: str | None = None) -> list[str]:
     """Periods with results, latest first: of the survey estimates, of the crime rates, or (no
     choice) of either."""
-    sources = []
-    if choice is None or not choice.startswith(CRIME_PREFIX):
-        sources.append(optional_table(snapshot, "estimates"))
-    if choice is None or choice.startswith(CRIME_PREFIX):
-        sources.append(crime_rates(snapshot))
-    have = set().union(*(set(t["period"]) for t in sources if t is not None))
-    return [p for p in reversed(config.period_labels) if p in have]
+    return periods_with_results(snapshot, config, None if choice is None else choice.startswith(CRIME_PREFIX))
 
 
 def _controls(snapshot, config):

@@ -26,19 +26,36 @@ def _snapshot_key(snapshot) -> tuple[str, str | None]:
 
 @lru_cache(maxsize=8)
 def _published(snapshot_path: str, variant: str | None) -> dict[str, frozenset]:
-    """Indicator ids with any published estimate, and those with area-level ones."""
+    """Indicator ids with any published estimate, those with area-level ones, and the periods with
+    survey estimates and with crime rates (snapshots never change: worked out once)."""
     from ..data.store import snapshot_at
 
-    est = optional_table(snapshot_at(snapshot_path, variant), "estimates")
+    snapshot = snapshot_at(snapshot_path, variant)
+    rates = crime_rates(snapshot)
+    crime_periods = frozenset() if rates is None else frozenset(rates["period"].unique())
+    est = optional_table(snapshot, "estimates")
     if est is None or est.empty:
-        return {"any": frozenset(), "area": frozenset()}
+        return {"any": frozenset(), "area": frozenset(), "survey_periods": frozenset(), "crime_periods": crime_periods}
     return {"any": frozenset(est["indicator"].unique()),
-            "area": frozenset(est.loc[est["level"] == "area", "indicator"].unique())}
+            "area": frozenset(est.loc[est["level"] == "area", "indicator"].unique()),
+            "survey_periods": frozenset(est["period"].unique()), "crime_periods": crime_periods}
 
 
 def has_survey_results(snapshot) -> bool:
     """Whether the snapshot publishes any survey estimate (a crime-only force does not)."""
     return bool(_published(*_snapshot_key(snapshot))["any"])
+
+
+def periods_with_results(snapshot, config, crime: bool | None = None) -> list[str]:
+    """Periods with survey estimates (``crime`` False), crime rates (True) or either (None),
+    latest first."""
+    published = _published(*_snapshot_key(snapshot))
+    have = set()
+    if crime is not True:
+        have |= published["survey_periods"]
+    if crime is not False:
+        have |= published["crime_periods"]
+    return [p for p in reversed(config.period_labels) if p in have]
 
 
 def with_results(snapshot, indicators) -> list:
