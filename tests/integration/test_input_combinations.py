@@ -116,7 +116,8 @@ def test_aggregated_only_map_and_cards_use_the_fallbacks(drivers, stores):
     assert words.NO_CRIME_RATES in area and "area-funnel" in area
     gaps = driver.open("/equality")
     assert "Trust gap" in _text(gaps["page"][1]) and words.NO_PROFILE in _text(gaps["page"][1])
-    assert gaps["..equality-gap.figure...equality-gap-table.children.."][1]["response"]["equality-gap"]["figure"]["data"]
+    drawn = gaps["..equality-gap.figure...equality-gap-table.children.."][1]["response"]
+    assert drawn["equality-gap"]["figure"]["data"]
 
 
 def test_display_choices_follow_the_configuration_then_the_fallbacks(stores):
