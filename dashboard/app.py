@@ -223,10 +223,10 @@ def _page_callbacks() -> tuple[dict, list]:
 
 
 @dash.callback(Output({"type": "nav", "path": ALL}, "href"), Output(PACK_LINK, "href"),
-               Input({"type": "state", "key": "division", "default": ALL}, "value"))
+               Input({"type": "state", "key": "division"}, "value"))
 def _nav_keeps_division(division):
     """Links to other pages, and the meeting pack, carry the division, so every view stays filtered."""
-    value = (division or ["all"])[0] or "all"
+    value = division or "all"
     suffix = "" if value == "all" else f"#division={value}"
     return [path + suffix for path, _ in nav_pages()], f"/pack/{value}.pdf"
 

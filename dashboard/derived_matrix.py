@@ -1,11 +1,12 @@
-"""The crime/worry matrix, computed at ingest from recorded crime and the local survey.
+"""The crime/worry matrix, computed at ingest from recorded crime and the worry-side survey
+(the survey of the configured worry-side indicators, :func:`worry_survey`).
 
 For each period (financial year) with a full window of crime data:
 
-* crime side: counts and rates per 1,000 residents per area, for every police.uk crime type
-  and the configured baskets, over the rolling window ending with the period, with exact
-  Poisson intervals;
-* worry side: the configured perception measures from the local survey, pooled over the
+* crime side: each area's count of every configured crime type over the rolling window ending
+  with the period against the force's rate, from the computation that publishes the crime
+  rates (``dashboard.derived_crime``: areas with a known population only);
+* worry side: the configured perception measures from the worry survey, pooled over the
   configured number of periods, with Wilson intervals and empirical-Bayes estimates beside;
 * a crime index and a worry index per area (index 100 = force average) with intervals, the
   classification (high / not distinguishable / low on each axis), the colour-coded resource
@@ -18,12 +19,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import derived_crime
 from .config import ForceConfig
 from .data.aggregate import effective_base, score_indicator
 from .stats import matrix as mstats
 from .stats.disclosure import suppress, window_suppression
 from .stats.proportions import weighted_proportion
-from .stats.rates import rate_per_1000
 from .stats.shrinkage import shrink
 
 SUPPLIED_TO_BAND = {"high": "high", "medium": "nd", "low": "low"}
@@ -43,56 +44,30 @@ def matrix_periods(crime_counts: pd.DataFrame | None, config: ForceConfig) -> li
     return out
 
 
-def crime_rates(crime_counts: pd.DataFrame, areas: pd.DataFrame, config: ForceConfig,
-                periods: list[tuple[str, list[str]]]) -> pd.DataFrame:
-    """Counts and rates per 1,000 for every crime type and basket, by area, division and force."""
-    pop = areas.set_index("area_code")["population"].astype(float)
-    division_of = areas.set_index("area_code")["division_code"]
-    measures = {t: [t] for t in sorted(crime_counts["crime_type"].unique())}
-    measures.update({f"basket:{k}": list(v) for k, v in config.matrix.baskets.items()})
-    parts = []
-    for period, months in periods:
-        window = crime_counts[crime_counts["month"].isin(months)]
-        by_type = window.groupby(["area_code", "crime_type"])["count"].sum().unstack(fill_value=0)
-        by_type = by_type.reindex(index=areas["area_code"], fill_value=0)
-        for name, types in measures.items():
-            cols = [t for t in types if t in by_type.columns]
-            count = by_type[cols].sum(axis=1) if cols else pd.Series(0, index=by_type.index)
-            frames = {
-                "area": pd.DataFrame({"geography_code": count.index, "count": count.to_numpy(),
-                                      "population": pop.reindex(count.index).to_numpy()}),
-            }
-            div = pd.DataFrame({"count": count, "population": pop.reindex(count.index),
-                                "division": division_of.reindex(count.index)}).groupby("division")
-            frames["division"] = pd.DataFrame({"geography_code": div.size().index,
-                                               "count": div["count"].sum().to_numpy(),
-                                               "population": div["population"].sum(min_count=1).to_numpy()})
-            frames["force"] = pd.DataFrame({"geography_code": [config.force_code], "count": [count.sum()],
-                                            "population": [pop.sum(min_count=1)]})
-            for level, f in frames.items():
-                rate, lo, hi = rate_per_1000(f["count"], f["population"], config.policy.confidence)
-                parts.append(f.assign(level=level, period=period, measure=name, rate=rate, lower=lo, upper=hi,
-                                      months=len(months)))
-    if not parts:
-        return pd.DataFrame()
-    out = pd.concat(parts, ignore_index=True)
-    return out[["measure", "level", "geography_code", "period", "months", "count", "population", "rate", "lower",
-                "upper"]]
+def worry_survey(config: ForceConfig) -> str | None:
+    """The survey the worry side reads: that of the matrix's worry-side indicators (the
+    configuration checks they are scored indicators; they come from one survey)."""
+    if config.matrix is None:
+        return None
+    surveys = {config.indicator(mi.indicator).survey for mi in config.matrix.indicators if mi.side == "worry"}
+    return next(iter(sorted(surveys)), None)
 
 
 def _crime_index(crime_counts, areas, config, months):
+    """The crime side from the same computation as the published crime rates
+    (:func:`dashboard.derived_crime.window_rates`): each area's count against the force's rate,
+    which counts only the areas with a known population. An area without one has no index."""
     mis = [mi for mi in config.matrix.indicators if mi.side == "crime"]
-    window = crime_counts[crime_counts["month"].isin(months)]
-    by_type = window.groupby(["area_code", "crime_type"])["count"].sum().unstack(fill_value=0)
-    by_type = by_type.reindex(index=areas["area_code"], columns=[mi.crime_type for mi in mis], fill_value=0)
-    pop = areas.set_index("area_code")["population"].astype(float).reindex(by_type.index).to_numpy()
-    counts = by_type.to_numpy(float)
-    force_rate = counts.sum(axis=0) / np.nansum(pop)
+    counts = derived_crime.area_counts(crime_counts, areas, months, {mi.id: (mi.crime_type,) for mi in mis})
+    rates = derived_crime.window_rates(counts, areas, config, config.matrix.confidence)
+    force_rate = rates[rates["level"] == "force"].set_index("measure")["rate"].reindex(counts.columns).to_numpy()
+    pop = areas.set_index("area_code")["population"].astype(float).reindex(counts.index).to_numpy()
+    c = counts.to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         # Half a crime added to every count keeps log ratios finite for areas with none.
-        log_ratio = np.log((counts + 0.5) / pop[:, None]) - np.log(np.maximum(force_rate, 1e-12))
+        log_ratio = np.log((c + 0.5) / pop[:, None]) - np.log(np.maximum(force_rate / 1000, 1e-12))
     direction = np.array([mi.direction for mi in mis], float)
-    variance = 1 / (counts + 0.5)
+    variance = 1 / (c + 0.5)
     return mstats.composite_index(log_ratio * direction, variance, np.array([mi.weight for mi in mis]),
                                   config.matrix.confidence)
 
@@ -160,11 +135,11 @@ def worry_measures(results: pd.DataFrame, config: ForceConfig, period: str, wind
 def build_matrix(crime_counts: pd.DataFrame | None, respondents: dict[str, pd.DataFrame], results: pd.DataFrame,
                  areas: pd.DataFrame, supplied: pd.DataFrame | None, config: ForceConfig) -> dict[str, pd.DataFrame]:
     periods = matrix_periods(crime_counts, config)
-    local = respondents.get("LOCAL")
+    local = respondents.get(worry_survey(config))
     if not periods or local is None or areas["population"].isna().all():
         return {}
     labels = list(config.period_labels)
-    tables = {"crime_rates": crime_rates(crime_counts, areas, config, periods)}
+    tables: dict[str, pd.DataFrame] = {}
     rows, worry_parts = [], []
     for period, months in periods:
         k = labels.index(period)

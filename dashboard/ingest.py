@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, derived, derived_matrix
+from . import __version__, derived, derived_crime, derived_matrix
 from .config import ConfigError, ForceConfig, load_config
 from .data import aggregate, benchmarks, control, geography, policeuk, surveys
 from .data.problems import Findings
@@ -171,7 +171,8 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
     published = derived.build(results, msf, tables["areas"], config)
     tables.update(published)
     # Respondent rows stay here: the pages read only aggregates (the store refuses respondent rows).
-    tables["respondent_profile"] = aggregate.respondent_profile(respondents.get("LOCAL"), tables["areas"], config)
+    tables["respondent_profile"] = aggregate.respondent_profile(respondents, tables["areas"], config,
+                                                                prefer=derived_matrix.worry_survey(config))
 
     if crime is not None:
         rows, counts, accounting = policeuk.join_crime(crime, full)
@@ -179,6 +180,7 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
         policeuk.report_unjoined(rows, findings)
         tables["crime_counts"] = counts
         tables["crime_accounting"] = accounting
+        tables.update(derived_crime.build(counts, tables["areas"], config))
     _progress(8, STEPS, "crime/worry matrix" + (" and the panel's tables" if config.panel_variant else ""))
     single = results if per_period is raw_results else derived.with_disclosure(per_period, tables["areas"], config)
     built = derived_matrix.build_matrix(tables.get("crime_counts"), respondents, single, tables["areas"], matrix,

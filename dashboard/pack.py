@@ -2,7 +2,8 @@
 panel paper, built only from the live snapshot's published tables.
 
 Sections, in order: overview of the headline indicators, targets, significant changes only,
-the crime/worry matrix, equality (SPI 3b) and definitions. The division's name and the
+the crime/worry matrix, equality (the configured gap indicators) and definitions. A force
+without survey results gets the one sentence that says so in place of the survey sections. The division's name and the
 snapshot are on page one; every percentage carries its interval and base, and every verdict
 is the published test's (nothing is called better or worse here that the tables do not say).
 Charts are drawn by kaleido with the system Chromium (see ``figures.images``), tables and
@@ -33,9 +34,9 @@ from .views.headline import (
     target_text,
 )
 from .figures.images import figure_image
+from .views.choices import crime_rates, equality_indicators, gaps_shown, has_survey_results
 from .views.select import (
     ALL_DIVISIONS,
-    gaps_shown,
     latest_period,
     matrix_selection,
     matrix_table_rows,
@@ -44,6 +45,10 @@ from .views.select import (
     significance_policy,
 )
 from .views.words import (
+    NO_GAP_INDICATORS,
+    NO_CRIME_RATES,
+    NO_GAP_RESULTS,
+    NO_SURVEY_RESULTS,
     base_text,
     ci,
     difference_method,
@@ -197,8 +202,8 @@ def _matrix(snapshot, config, division, st) -> list:
     sel = matrix_selection(snapshot, config, "latest", division)
     if sel is None or sel[1].empty:
         window = f"{config.matrix.crime_window_months} months" if config.matrix else "a full window"
-        return out + [_p(f"No matrix in this snapshot (it needs {window} of crime and the local survey).",
-                         st["body"])]
+        return out + [_p(f"No crime/worry matrix is published for this force: it needs {window} of crime data and "
+                         "respondent-level data of the worry-side survey.", st["body"])]
     period, m, cuts = sel
     levels = resource_levels(config)
     counts = m["resource_level"].value_counts()
@@ -219,31 +224,64 @@ def _matrix(snapshot, config, division, st) -> list:
     return out
 
 
+def _crime(snapshot, config, division, st) -> list:
+    """Recorded crime per 1,000 residents for the division (or force) and the force, latest period
+    with crime data, from the published ``crime_rates``; the sentence that says so without it."""
+    out = [Spacer(1, 5 * mm), _p("Recorded crime", st["h1"])]
+    rates = crime_rates(snapshot)
+    if rates is None:
+        return out + [_p(NO_CRIME_RATES, st["body"])]
+    period = max(rates["period"].unique(), key=list(config.period_labels).index)
+    latest = rates[(rates["period"] == period) & (rates["level"] != "area")]
+    force = latest[latest["level"] == "force"].set_index("measure")
+    geo = config.force_code if division == ALL_DIVISIONS else division
+    mine = latest[latest["geography_code"] == geo].set_index("measure")
+    conf = significance_policy(snapshot).confidence
+    f = force.iloc[0]
+    left_out = int(mine["areas_left_out"].iat[0])
+    out.append(_p(f"{period}: {int(f.months)} month(s) of crime data ({f.window}). Rates per 1,000 residents with "
+                  f"exact Poisson {interval(conf)}s, over the areas with a known population only"
+                  + (f": {left_out} area(s) here have no known population and are left out, their crimes with them."
+                     if left_out else "."), st["small"]))
+
+    def rate(r) -> str:
+        if r["rate"] != r["rate"]:
+            return "population not known"
+        return f"{r['rate']:.1f} ({r['lower']:.1f}–{r['upper']:.1f}), {int(r['count']):,} crimes"
+
+    rows = [[m, rate(mine.loc[m]), rate(force.loc[m])] for m in mine.index]
+    return out + [_table(["Measure", "Here: rate per 1,000 (interval), count", "Force"], rows, [0.4, 0.3, 0.3], st)]
+
+
 def _equality(snapshot, config, division, st) -> list:
     policy = significance_policy(snapshot)
-    out = [_p("Equality: white and minority-ethnic victims' satisfaction (SPI 3b)", st["h1"]),
-           _p(f"Gap = white minus minority-ethnic satisfaction with the whole experience, with its "
-              f"{interval(policy.confidence)} (Newcombe). {policy.force_text} Minority-ethnic bases are small: "
-              "'no evidence of a gap' means the survey cannot tell, not that there is no gap; 'cannot tell' means "
-              "the bases are withheld.", st["small"])]
-    gaps = gaps_shown(snapshot, division)
+    inds = equality_indicators(config)
+    out = [_p("Equality: gaps between groups", st["h1"])]
+    if not inds:
+        return out + [_p(NO_GAP_INDICATORS, st["body"])]
+    out += [_p(f"{i.short_name}: {i.name}. {i.definition}", st["small"]) for i in inds]
+    out.append(_p(f"Each gap is the first group's value minus the second's, with its {interval(policy.confidence)} "
+                  f"(Newcombe). {policy.force_text} Small bases: 'no evidence of a gap' means the survey cannot "
+                  "tell, not that there is no gap; 'cannot tell' means the bases are withheld.", st["small"]))
+    gaps = gaps_shown(snapshot, config, division)
     if gaps is None or gaps.empty:
-        return out + [_p("No SPI 3b results in this snapshot.", st["body"])]
+        return out + [_p(NO_GAP_RESULTS, st["body"])]
     labels = {config.force_code: config.force_short_name or config.force_name,
               **{d.code: d.name for d in config.divisions}}
-    chart = gap_chart(gaps, labels)
+    names = {i.id: i.short_name for i in config.indicators}
+    chart = gap_chart(gaps, labels, names)
     chart.update_layout(margin={"l": 90})  # room for the long axis title on paper
-    chart.update_yaxes(title="Gap, points (white - minority ethnic)")
     out.append(_chart(chart, 70, 1100, 480))
-    latest = gaps[gaps["period"] == gaps["period"].max()]
-    rows = [[labels.get(r.geography_code, r.geography_code),
-             "suppressed" if r.suppressed else f"{r.value_1:.1f}% (n = {base_text(r.base_1)})",
-             "suppressed" if r.suppressed else f"{r.value_2:.1f}% (n = {base_text(r.base_2)})",
+    order = list(config.period_labels).index
+    latest = gaps[gaps["period"] == max(gaps["period"].unique(), key=order)]
+    rows = [[names.get(r.indicator, r.indicator), labels.get(r.geography_code, r.geography_code),
+             f"{r.group_1}: " + ("suppressed" if r.suppressed else f"{r.value_1:.1f}% (n = {base_text(r.base_1)})"),
+             f"{r.group_2}: " + ("suppressed" if r.suppressed else f"{r.value_2:.1f}% (n = {base_text(r.base_2)})"),
              r.suppression_reason if r.suppressed else f"{r.gap:+.1f} ({r.lower:+.1f} to {r.upper:+.1f})",
              gap_phrase(r.flag)] for r in latest.itertuples()]
-    out.append(_table(["Geography", "White", "Minority ethnic",
+    out.append(_table(["Indicator", "Geography", "First group", "Second group",
                        f"Gap, pts ({ci(policy.confidence)}), {latest['period'].iat[0]}", "Gap differs from zero?"],
-                      rows, [0.2, 0.18, 0.18, 0.26, 0.18], st))
+                      rows, [0.14, 0.16, 0.17, 0.17, 0.2, 0.16], st))
     return out
 
 
@@ -281,24 +319,30 @@ def _definitions(snapshot, config, st) -> list:
 def build_pack(snapshot, config, division: str, now: dt.datetime | None = None) -> bytes:
     """The meeting pack for a division code (or 'all') as PDF bytes."""
     st = _styles()
-    est = snapshot.table("estimates")
-    period = latest_period(est)
+    surveyed = has_survey_results(snapshot)
+    period = latest_period(snapshot.table("estimates")) if surveyed else None
     names = {d.code: d.name for d in config.divisions}
     title_geo = names[division] if division in names else f"{config.force_name} (whole force)"
     now = now or dt.datetime.now(dt.UTC)
     story = [_p("Public confidence and victim satisfaction: meeting pack", st["title"]),
              _p(title_geo if division == ALL_DIVISIONS else f"{title_geo} division", st["division"]),
-             _p(f"{config.force_name}. Latest period {period}. Snapshot {snapshot.id}, produced "
+             _p(f"{config.force_name}. " + (f"Latest period {period}. " if period else "")
+                + f"Snapshot {snapshot.id}, produced "
                 f"{now:%d %B %Y %H:%M} UTC.", st["body"])]
     if snapshot.synthetic:
         story.append(_p("Synthetic demonstration data: every figure in this pack is generated by the software to "
                         "show how it works; none describes a real force, area, person or crime.", st["warn"]))
-    story += _overview(snapshot, config, division, period, st)
-    story += [Spacer(1, 5 * mm)] + _targets(snapshot, config, division, period, st)
-    story += [PageBreak()] + _changes(snapshot, config, division, period, st)
+    if surveyed:
+        story += _overview(snapshot, config, division, period, st)
+        story += [Spacer(1, 5 * mm)] + _targets(snapshot, config, division, period, st)
+        story += [PageBreak()] + _changes(snapshot, config, division, period, st)
+    else:
+        story += [_p("Survey results", st["h1"]), _p(NO_SURVEY_RESULTS, st["body"])]
+    story += _crime(snapshot, config, division, st)
     if optional_table(snapshot, "matrix") is not None:
         story += [PageBreak()] + _matrix(snapshot, config, division, st)
-    story += [PageBreak()] + _equality(snapshot, config, division, st)
+    if surveyed:
+        story += [PageBreak()] + _equality(snapshot, config, division, st)
     story += [PageBreak()] + _definitions(snapshot, config, st)
 
     def footer(canvas, doc):
@@ -312,6 +356,7 @@ def build_pack(snapshot, config, division: str, now: dt.datetime | None = None) 
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
                             bottomMargin=18 * mm, title=f"Meeting pack: {title_geo}",
-                            author=config.force_name, subject=f"Public confidence and victim satisfaction, {period}")
+                            author=config.force_name,
+                            subject="Public confidence and victim satisfaction" + (f", {period}" if period else ""))
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()

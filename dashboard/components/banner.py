@@ -27,3 +27,8 @@ def no_data_notice(error: Exception):
     """Shown instead of a page when the store has nothing live: says what to run."""
     return html.Div([html.H1("No data published yet", className="h2"), html.P(str(error))],
                     role="alert", className="alert alert-info")
+
+
+def absent(sentence: str):
+    """A page or section whose data is absent: the one sentence that says so (views.words)."""
+    return html.P(sentence, className="alert alert-info", role="status")

@@ -304,18 +304,28 @@ def _report_disagreements(both: pd.DataFrame, raw: pd.DataFrame, level: str, bel
 PROFILE_DIMENSIONS = ("age_band", "sex", "ethnicity")
 
 
-def respondent_profile(local: pd.DataFrame | None, areas: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
-    """Who answered the local survey: respondents per period × force or division × dimension × category.
+def respondent_profile(respondents: dict[str, pd.DataFrame], areas: pd.DataFrame, config: ForceConfig,
+                       prefer: str | None = None) -> pd.DataFrame:
+    """Who answered: respondents per period × force or division × dimension × category, of one
+    survey, named in the ``survey`` column.
 
-    ``base`` is the period and geography's respondents with a value of that dimension
-    (``not_stated`` included), so ``respondents / base`` is the unweighted share the Equality
-    page sets beside the residents' share. Every configured category has a row, zero included.
-    Published instead of the respondent rows, which never leave the ingest.
+    The survey is one whose respondent-level rows are coded to areas (a survey of residents by
+    area, whose respondents can be set beside the areas' residents): ``prefer`` (the ingest
+    passes the matrix's worry-side survey, the force's survey of residents) if it is one, else
+    the one with the most respondents. ``base`` is the period and geography's respondents with
+    a value of that dimension (``not_stated`` included), so ``respondents / base`` is the
+    unweighted share the Equality page sets beside the residents' share. Every configured
+    category has a row, zero included. Published instead of the respondent rows, which never
+    leave the ingest.
     """
-    columns = ["period", "level", "geography_code", "dimension", "category", "respondents", "base"]
-    if local is None or local.empty:
+    columns = ["survey", "period", "level", "geography_code", "dimension", "category", "respondents", "base"]
+    by_area = {code: df for code, df in respondents.items()
+               if config.surveys[code].level == "area" and df["area_code"].notna().any()}
+    if not by_area:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("respondents", "base") else "str")
                              for c in columns})
+    survey = prefer if prefer in by_area else max(sorted(by_area), key=lambda code: len(by_area[code]))
+    local = by_area[survey]
     division_of = areas.set_index("area_code")["division_code"]
     geographies = (("force", pd.Series(config.force_code, index=local.index)),
                    ("division", local["area_code"].map(division_of)))
@@ -332,7 +342,7 @@ def respondent_profile(local: pd.DataFrame | None, areas: pd.DataFrame, config: 
             part["base"] = part.groupby(["period", "geography_code"])["respondents"].transform("sum")
             part["level"], part["dimension"] = level, dim
             parts.append(part)
-    out = pd.concat(parts, ignore_index=True)[columns]
+    out = pd.concat(parts, ignore_index=True).assign(survey=survey)[columns]
     out[["respondents", "base"]] = out[["respondents", "base"]].astype("int64")
     return out.sort_values(["period", "level", "geography_code", "dimension"], kind="stable").reset_index(drop=True)
 

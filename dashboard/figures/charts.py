@@ -30,10 +30,14 @@ from ..views.words import (
 )
 
 
-def ranked_bars(values: pd.DataFrame, force_value: float | None, title: str, policy) -> go.Figure:
+def ranked_bars(values: pd.DataFrame, force_value: float | None, title: str, policy, unit: str = "%") -> go.Figure:
     """Areas ranked by value with interval whiskers, each marked by its published flag against the
-    force (shape and colour); suppressed areas are listed, not drawn."""
-    shown = values[~values["suppressed"]].sort_values("value")
+    force (shape and colour); suppressed areas are listed, not drawn. ``unit`` follows each value
+    ("%" for survey estimates, whose base is respondents; " per 1,000" for crime rates, untested
+    against the force, whose base is crimes); ``policy`` may be None where nothing is tested."""
+    shown = values[~values["suppressed"] & values["value"].notna()].sort_values("value")
+    rule = f" ({policy.label})" if policy is not None else ""
+    count = "n" if unit == "%" else "crimes"
     flags = shown["flag"].tolist()
     fig = go.Figure(go.Scatter(
         x=shown["value"], y=shown["area_name"], mode="markers",
@@ -43,17 +47,20 @@ def ranked_bars(values: pd.DataFrame, force_value: float | None, title: str, pol
                      arrayminus=shown["value"] - shown["lower_95"], color="#999999", thickness=1),
         customdata=np.c_[shown["lower_95"], shown["upper_95"], [base_text(b) for b in shown["base"]],
                          [vs_force_phrase(f) for f in flags]],
-        hovertemplate="%{y}: %{x:.1f}% (%{customdata[0]:.1f}–%{customdata[1]:.1f}), n = %{customdata[2]}"
-                      "<br>%{customdata[3]} (" + policy.label + ")<extra></extra>",
+        hovertemplate="%{y}: %{x:.1f}" + unit + " (%{customdata[0]:.1f}–%{customdata[1]:.1f}), " + count
+                      + " = %{customdata[2]}<br>%{customdata[3]}" + rule + "<extra></extra>",
     ))
     if force_value is not None:
         fig.add_vline(x=force_value, line_dash="dash", line_color="#333333",
-                      annotation_text=f"Force {force_value:.1f}%", annotation_position="top")
+                      annotation_text=f"Force {force_value:.1f}{unit}", annotation_position="top")
     base_layout(fig, title, height=max(300, 14 * len(shown) + 80))
     fig.update_yaxes(type="category", tickfont=dict(size=10))
-    fig.update_xaxes(title=f"% ({interval(policy.confidence)}); {FLAG_GLYPH['better']} better, "
-                           f"{FLAG_GLYPH['worse']} worse, {FLAG_GLYPH['similar']} similar to the force "
-                           f"({policy.label})")
+    if policy is None or unit != "%":
+        fig.update_xaxes(title=f"{unit.strip()} with its exact Poisson interval; not tested against the force")
+    else:
+        fig.update_xaxes(title=f"% ({interval(policy.confidence)}); {FLAG_GLYPH['better']} better, "
+                               f"{FLAG_GLYPH['worse']} worse, {FLAG_GLYPH['similar']} similar to the force "
+                               f"({policy.label})")
     return fig
 
 
@@ -154,27 +161,35 @@ def matrix_scatter(m: pd.DataFrame, levels: list[tuple[str, str]], cuts: tuple[f
     return fig
 
 
-def gap_chart(gaps: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
-    """White minus minority-ethnic satisfaction by period, one line per geography, with intervals;
-    ◆ where the published flag says the gap differs from zero."""
+def gap_chart(gaps: pd.DataFrame, labels: dict[str, str], names: dict[str, str] | None = None) -> go.Figure:
+    """Gap indicators by period (the first group's value minus the second's), one line per
+    geography (and indicator, where there are several), with intervals; ◆ where the published
+    flag says the gap differs from zero."""
     fig = go.Figure()
-    for code, part in gaps.groupby("geography_code", sort=False):
+    several = gaps["indicator"].nunique() > 1
+    for (indicator, code), part in gaps.groupby(["indicator", "geography_code"], sort=False):
         part = part.sort_values("period")
         shown = part[~part["suppressed"]]
         flags = shown["flag"].tolist()
+        name = labels.get(code, code)
+        g1, g2 = (str(part[c].iat[0]).replace("_", " ") for c in ("group_1", "group_2"))
         fig.add_trace(go.Scatter(
-            x=shown["period"], y=shown["gap"], mode="lines+markers", name=labels.get(code, code),
+            x=shown["period"], y=shown["gap"], mode="lines+markers",
+            name=f"{(names or {}).get(indicator, indicator)}: {name}" if several else name,
             marker=dict(symbol=["diamond" if f in FLAGGED else "circle" for f in flags], size=9),
             error_y=dict(type="data", symmetric=False, array=shown["upper"] - shown["gap"],
                          arrayminus=shown["gap"] - shown["lower"], thickness=1),
             customdata=np.c_[shown["value_1"], shown["value_2"], [base_text(b) for b in shown["base_1"]],
                              [base_text(b) for b in shown["base_2"]], [gap_phrase(f) for f in flags]],
-            hovertemplate="%{x}: gap %{y:+.1f} pts (%{customdata[4]})<br>white %{customdata[0]:.1f}% "
-                          "(n = %{customdata[2]}), minority ethnic %{customdata[1]:.1f}% (n = %{customdata[3]})"
+            hovertemplate="%{x}: gap %{y:+.1f} pts (%{customdata[4]})<br>" + g1 + " %{customdata[0]:.1f}% "
+                          "(n = %{customdata[2]}), " + g2 + " %{customdata[1]:.1f}% (n = %{customdata[3]})"
                           "<extra>%{fullData.name}</extra>"))
     fig.add_hline(y=0, line_color="#333333")
     base_layout(fig, None, height=380)
-    fig.update_yaxes(title="Gap, percentage points (white minus minority ethnic); ◆ gap differs from zero")
+    pairs = {(a, b) for a, b in zip(gaps["group_1"], gaps["group_2"])}
+    what = ("{} minus {}".format(*(str(g).replace("_", " ") for g in next(iter(pairs)))) if len(pairs) == 1
+            else "first group minus second")
+    fig.update_yaxes(title=f"Gap, percentage points ({what}); ◆ gap differs from zero")
     return fig
 
 

@@ -59,33 +59,36 @@ def base_map(geo: dict, codes: list[str], names: list[str], divisions: list[str]
 HOVER = "%{customdata[0]} (%{customdata[1]})<br>%{text}<extra></extra>"
 
 
-def trace_arrays(values: pd.DataFrame, mode: str, levels=None, policy=None) -> dict:
+def trace_arrays(values: pd.DataFrame, mode: str, levels=None, policy=None, unit: str = "%") -> dict:
     """The choropleth trace's properties for one colouring: values, hover text, scale, colour bar."""
-    a = map_values(values, mode, levels, policy)
+    a = map_values(values, mode, levels, policy, unit)
     return {"z": a["z"], "text": a["text"], "zmin": a["zmin"], "zmax": a["zmax"], "colorscale": a["colorscale"],
             "colorbar": dict(thickness=12, len=0.8, **a["colorbar"]), "hovertemplate": HOVER}
 
 
-def area_map(geo: dict, values: pd.DataFrame, mode: str, levels=None, policy=None) -> go.Figure:
+def area_map(geo: dict, values: pd.DataFrame, mode: str, levels=None, policy=None, unit: str = "%") -> go.Figure:
     """The whole map of ``values`` (one row per area shown, with area and division names)
     coloured by ``mode``; ``geo`` may hold more areas than are shown."""
     fig = base_map(geo, values["area_code"].tolist(), values["area_name"].tolist(), values["division_name"].tolist())
-    fig.update_traces(**trace_arrays(values, mode, levels, policy))
+    fig.update_traces(**trace_arrays(values, mode, levels, policy, unit))
     return fig
 
 
-def map_values(values: pd.DataFrame, mode: str, levels=None, policy=None) -> dict:
+def map_values(values: pd.DataFrame, mode: str, levels=None, policy=None, unit: str = "%") -> dict:
     """The arrays and scale for one colouring, in the order of ``values`` (one row per area).
 
     ``values`` has value, lower_95, upper_95, base, flag, suppressed; ``mode`` is "value"
     (continuous), "quintile", "significance" (the published flag against the force: better /
     similar / worse / not tested / suppressed, under ``policy``) or "resource" (resource level
-    rank, with the levels' colours).
+    rank, with the levels' colours). ``unit`` follows each value: "%" for survey estimates (base:
+    respondents), anything else (" per 1,000") for crime rates (base: crimes).
     """
     v = values["value"].to_numpy(float)
+    count = "n" if unit == "%" else "crimes"
     # Hover text is kept short (ASCII, no thousands separator): it is resent on every switch.
     hover = [f"suppressed (base {base_text(b).replace(',', '')})" if s else
-             f"{x:.1f}% ({lo:.1f}-{hi:.1f}) n={base_text(b).replace(',', '')}"
+             f"no value ({count}={base_text(b).replace(',', '')})" if x != x else
+             f"{x:.1f}{unit} ({lo:.1f}-{hi:.1f}) {count}={base_text(b).replace(',', '')}"
              for x, lo, hi, b, s in zip(v, values["lower_95"], values["upper_95"], values["base"],
                                        values["suppressed"])]
     if mode == "significance":
@@ -119,4 +122,4 @@ def map_values(values: pd.DataFrame, mode: str, levels=None, policy=None) -> dic
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     scale = [[i / (len(SEQUENTIAL) - 1), c] for i, c in enumerate(SEQUENTIAL)]
     return dict(z=[None if np.isnan(x) else round(float(x), 1) for x in v], zmin=lo, zmax=hi, colorscale=scale,
-                text=hover, colorbar=dict(tickvals=None, ticktext=None, title=dict(text="%")))
+                text=hover, colorbar=dict(tickvals=None, ticktext=None, title=dict(text=unit.strip())))

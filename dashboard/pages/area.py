@@ -10,17 +10,19 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
+from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import crime_by_type, funnel_plot, spine_chart
+from ..views.choices import crime_rates, map_indicator, map_indicators
 from ..views.exports import estimates_export, geography_names
 from ..views.select import area_indicators, latest_period, optional_table, significance_policy
-from ..views.words import FLAG_GLYPH, base_text, ci, vs_force_phrase, withheld_note
+from ..views.words import NO_AREA_RESULTS, NO_CRIME_RATES, FLAG_GLYPH, base_text, ci, vs_force_phrase, withheld_note
 from ..stats.areas import flag_limits
 from .common import info_link, live, page
 
 FUNNEL, SPINE, CRIME = "area-funnel", "area-spine", "area-crime"
-FUNNEL_INDICATOR = state_id("funnel", "confidence")
+FUNNEL_INDICATOR = state_id("funnel")
 AREA_CODE = "area-code"
 
 
@@ -67,16 +69,90 @@ def _shrink_note(c) -> str | None:
     return None if pd.notna(c.shrunk_value) else "not computed"
 
 
-def _crime_figure(snapshot, code):
-    """The area's recorded crime by type against the force, latest period; None without crime data."""
-    rates = optional_table(snapshot, "crime_rates")
-    if rates is None or not len(rates):
+def _crime_rows(snapshot, config, code):
+    """(the area's rows by crime type, the force's rows) of the latest period with crime rates
+    (``crime_rates``, published at ingest by dashboard/derived_crime.py); None without them."""
+    rates = crime_rates(snapshot)
+    if rates is None:
         return None
-    rp = rates["period"].max()
-    mine = rates[(rates.level == "area") & (rates.geography_code == code) & (rates.period == rp)
-                 & ~rates.measure.str.startswith("basket:")]
-    force = rates[(rates.level == "force") & (rates.period == rp)]
-    return crime_by_type(mine, force, significance_policy(snapshot).confidence)
+    rp = max(rates["period"].unique(), key=list(config.period_labels).index)
+    latest = rates[(rates.period == rp) & ~rates.measure.str.startswith("basket:")]
+    return latest[(latest.level == "area") & (latest.geography_code == code)], latest[latest.level == "force"]
+
+
+def _crime_figure(snapshot, config, code):
+    """The area's recorded crime rates by type against the force's; None without rates for it."""
+    rows = _crime_rows(snapshot, config, code)
+    if rows is None or rows[0]["rate"].isna().all():
+        return None
+    return crime_by_type(rows[0], rows[1], significance_policy(snapshot).confidence)
+
+
+def _crime_block(snapshot, config, code):
+    rows = _crime_rows(snapshot, config, code)
+    if rows is None:
+        return absent(NO_CRIME_RATES)
+    mine, force = rows
+    f = force.iloc[0]
+    window = f"{f.period} ({f.window}, {int(f.months)} month{'s' if f.months != 1 else ''} of crime data)"
+    left_out = (f" The force's rates leave out the {int(f.areas_left_out)} areas whose population is not known "
+                f"(and their {int(force['count_left_out'].sum()):,} recorded crimes and incidents)."
+                if f.areas_left_out else "")
+    if mine["rate"].isna().all():
+        return html.P(f"This area's population is not known, so its crime rates are not calculated: "
+                      f"{int(mine['count'].sum()):,} recorded crimes and incidents in {window}." + left_out)
+    return html.Div([html.P(f"{window}: rate per 1,000 residents by crime type, against the force." + left_out,
+                            className="small"),
+                     crime_buttons(), dcc.Graph(id=CRIME, figure=_crime_figure(snapshot, config, code),
+                                                config={"displaylogo": False})])
+
+
+def _survey_block(snapshot, config, code):
+    """Every indicator against the division and the force, the funnel plot and the table; or the
+    one sentence that says there are no area results."""
+    default = map_indicator(snapshot, config)
+    if default is None:
+        return absent(NO_AREA_RESULTS)
+    period = latest_period(snapshot.table("estimates"))
+    inds = map_indicators(snapshot, config)
+    policy = significance_policy(snapshot)
+    rows = _indicator_rows(snapshot, config, code)
+    table_rows = [html.Tr([
+        html.Th([r["label"], info_link(r["id"])], scope="row"),
+        html.Td("suppressed" if r["suppressed"] else f"{r['value']:.1f}% ({r['lower_95']:.1f}–{r['upper_95']:.1f})"),
+        html.Td(base_text(r["base"]) + (" †" if r["small_base"] else "")),
+        html.Td("" if r["shrunk"] is None or r["suppressed"] else r["shrink_note"] or
+                f"{r['shrunk'][0]:.1f}% ({r['shrunk'][1]:.1f}–{r['shrunk'][2]:.1f})"),
+        html.Td(f"{r['division_value']:.1f}%"), html.Td(f"{r['force_value']:.1f}%"),
+        html.Td(f"{FLAG_GLYPH[r['flag']]} {vs_force_phrase(r['flag'])}", **{"data-flag": r["flag"]}),
+    ]) for r in rows]
+    suppressed = [r["label"] for r in rows if r["suppressed"]]
+    return html.Div([
+        html.P(f"Latest survey period {period}.", className="small"),
+        dbc.Row([
+            dbc.Col([html.H3("Every indicator against the division and the force", className="h5"),
+                     spine_buttons(),
+                     dcc.Graph(id=SPINE, figure=spine_chart(pd.DataFrame(rows), policy),
+                               config={"displaylogo": False})],
+                    lg=6),
+            dbc.Col([html.H3("Funnel plot", className="h5"),
+                     html.P(f"Limits: {policy.area_text}", className="small"),
+                     select("funnel", "Indicator", [(i.id, i.short_name) for i in inds], default),
+                     funnel_buttons(),
+                     dcc.Graph(id=FUNNEL, config={"displaylogo": False})], lg=6),
+        ]),
+        table_buttons(),
+        html.Div(html.Table([
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in (
+                "Indicator", f"Value ({ci(policy.confidence)})", "Base",
+                f"Shrunken estimate ({ci(policy.confidence)})", "Division", "Force",
+                f"Compared with the force ({policy.label})")])),
+            html.Tbody(table_rows)], className="table table-sm"), className="table-responsive"),
+        html.P((f"Withheld ({withheld_note(config.suppression_threshold)}): " + ", ".join(suppressed) + ". ")
+               if suppressed else "No estimate is suppressed. ", className="small"),
+        html.P("† small base. The shrunken estimate borrows strength from the division's other areas; it is shown "
+               "beside the raw estimate, never instead of it.", className="small"),
+    ])
 
 
 def _body_for(code):
@@ -85,67 +161,31 @@ def _body_for(code):
         if code not in areas.index:
             return html.P(f"There is no area {code!r} in this snapshot.", className="alert alert-warning")
         area = areas.loc[code]
-        period = latest_period(snapshot.table("estimates"))
-        inds = area_indicators(config)
-        policy = significance_policy(snapshot)
-        rows = _indicator_rows(snapshot, config, code)
-        table_rows = [html.Tr([
-            html.Th([r["label"], info_link(r["id"])], scope="row"),
-            html.Td("suppressed" if r["suppressed"] else f"{r['value']:.1f}% ({r['lower_95']:.1f}–{r['upper_95']:.1f})"),
-            html.Td(base_text(r["base"]) + (" †" if r["small_base"] else "")),
-            html.Td("" if r["shrunk"] is None or r["suppressed"] else r["shrink_note"] or
-                    f"{r['shrunk'][0]:.1f}% ({r['shrunk'][1]:.1f}–{r['shrunk'][2]:.1f})"),
-            html.Td(f"{r['division_value']:.1f}%"), html.Td(f"{r['force_value']:.1f}%"),
-            html.Td(f"{FLAG_GLYPH[r['flag']]} {vs_force_phrase(r['flag'])}", **{"data-flag": r["flag"]}),
-        ]) for r in rows]
         m = optional_table(snapshot, "matrix")
-        matrix_block = html.P("No matrix in this snapshot.")
+        matrix_block = html.P("No crime/worry matrix in this snapshot.")
         if m is not None and (m.area_code == code).any():
-            mm = m[m.area_code == code].sort_values("period").iloc[-1]
+            mm = m[m.area_code == code].sort_values("period", key=lambda s: s.map(list(config.period_labels).index)
+                                                    ).iloc[-1]
+            crime_index = ("not calculated (population not known)" if mm.crime_index != mm.crime_index else
+                           f"{mm.crime_index:.0f} ({mm.crime_lower:.0f}–{mm.crime_upper:.0f})")
             matrix_block = html.Div([
                 html.P([html.Span("■ ", style={"color": mm.colour}), html.Strong(mm.resource_level),
                         f" ({mm.period}): crime {mm.crime_level}, worry {mm.worry_level}".replace("nd", "not distinguishable"),
                         " (held from an earlier period)" if mm.held else ""]),
-                html.P(f"Crime index {mm.crime_index:.0f} ({mm.crime_lower:.0f}–{mm.crime_upper:.0f}); worry index "
+                html.P(f"Crime index {crime_index}; worry index "
                        + ("suppressed" if mm.worry_index != mm.worry_index else
                           f"{mm.worry_index:.0f} ({mm.worry_lower:.0f}–{mm.worry_upper:.0f}), n = {mm.worry_base}"),
                        className="small"),
                 html.P([html.Strong("Engagement: "), mm.engagement, " ", html.Strong("Frequency: "), mm.frequency]),
             ])
-        crime = _crime_figure(snapshot, code)
-        crime_block = html.P("No crime data in this snapshot.") if crime is None else html.Div([
-            crime_buttons(), dcc.Graph(id=CRIME, figure=crime, config={"displaylogo": False})])
-        suppressed = [r["label"] for r in rows if r["suppressed"]]
         return html.Div([
             html.H2(f"{area.area_name} ({code}), {area.division_name}", className="h4"),
-            html.P(f"Resident population {int(area.population):,}. Latest period {period}." if area.population == area.population
-                   else f"Population not known. Latest period {period}.", className="small"),
-            dbc.Row([
-                dbc.Col([html.H3("Every indicator against the division and the force", className="h5"),
-                         spine_buttons(),
-                         dcc.Graph(id=SPINE, figure=spine_chart(pd.DataFrame(rows), policy),
-                                   config={"displaylogo": False})],
-                        lg=6),
-                dbc.Col([html.H3("Funnel plot", className="h5"),
-                         html.P(f"Limits: {policy.area_text}", className="small"),
-                         select("funnel", "Indicator", [(i.id, i.short_name) for i in inds], "confidence"),
-                         dcc.Store(id=AREA_CODE, data=code),
-                         funnel_buttons(),
-                         dcc.Graph(id=FUNNEL, config={"displaylogo": False})], lg=6),
-            ]),
-            table_buttons(),
-            html.Div(html.Table([
-                html.Thead(html.Tr([html.Th(h, scope="col") for h in (
-                    "Indicator", f"Value ({ci(policy.confidence)})", "Base",
-                    f"Shrunken estimate ({ci(policy.confidence)})", "Division", "Force",
-                    f"Compared with the force ({policy.label})")])),
-                html.Tbody(table_rows)], className="table table-sm"), className="table-responsive"),
-            html.P((f"Withheld ({withheld_note(config.suppression_threshold)}): " + ", ".join(suppressed) + ". ")
-                   if suppressed else "No estimate is suppressed. ", className="small"),
-            html.P("† small base. The shrunken estimate borrows strength from the division's other areas; it is shown "
-                   "beside the raw estimate, never instead of it.", className="small"),
+            html.P(f"Resident population {int(area.population):,}." if area.population == area.population
+                   else "Population not known.", className="small"),
+            dcc.Store(id=AREA_CODE, data=code),
+            _survey_block(snapshot, config, code),
             html.H3("Crime/worry matrix", className="h5 mt-3"), matrix_block,
-            html.H3("Recorded crime by type", className="h5 mt-3"), crime_block,
+            html.H3("Recorded crime by type", className="h5 mt-3"), _crime_block(snapshot, config, code),
         ])
     return body
 
@@ -159,8 +199,11 @@ def funnel(indicator, code):
     if code is None:
         raise PreventUpdate
     snapshot, config = live()
-    inds = {i.id for i in area_indicators(config)}
-    fig = _funnel_figure(snapshot, checked(indicator, inds, next(iter(inds))), code)
+    default = map_indicator(snapshot, config)
+    if default is None:
+        raise PreventUpdate
+    inds = {i.id for i in map_indicators(snapshot, config)}
+    fig = _funnel_figure(snapshot, checked(indicator, inds, default), code)
     return {} if fig is None else fig
 
 
@@ -194,7 +237,9 @@ def _table_export(code):
     if code not in areas.index:
         raise PreventUpdate
     division = areas.loc[code, "division_code"]
-    est = snapshot.table("estimates")
+    est = optional_table(snapshot, "estimates")
+    if est is None:
+        raise PreventUpdate
     sel = est[(est.subgroup_dimension == "all") & (
         ((est.level == "area") & (est.geography_code == code)) | ((est.level == "division") & (
             est.geography_code == division)) | (est.level == "force"))
@@ -227,22 +272,22 @@ def _spine_export(code):
     """The area's charts rebuilt on the server from its code (and the funnel's indicator)."""
     snapshot, config = live()
     code = _area(snapshot, code)
-    return None if code is None else spine_chart(pd.DataFrame(_indicator_rows(snapshot, config, code)),
+    return None if code is None or map_indicator(snapshot, config) is None else spine_chart(pd.DataFrame(_indicator_rows(snapshot, config, code)),
                                                   significance_policy(snapshot))
 
 
 def _funnel_export(indicator, code):
     snapshot, config = live()
     code = _area(snapshot, code)
-    inds = {i.id for i in area_indicators(config)}
-    indicator = known(indicator, inds, next(iter(inds)))
-    return None if code is None else _funnel_figure(snapshot, indicator, code)
+    inds = {i.id for i in map_indicators(snapshot, config)}
+    indicator = known(indicator, inds, map_indicator(snapshot, config))
+    return None if code is None or indicator is None else _funnel_figure(snapshot, indicator, code)
 
 
 def _crime_export(code):
-    snapshot, _ = live()
+    snapshot, config = live()
     code = _area(snapshot, code)
-    return None if code is None else _crime_figure(snapshot, code)
+    return None if code is None else _crime_figure(snapshot, config, code)
 
 
 spine_buttons = figure_downloads(SPINE, "area-indicators", _spine_export, [State(AREA_CODE, "data")], label="Chart")

@@ -9,7 +9,7 @@ from ..components.state import state_id
 from ..data.store import StoreError
 from ..live import current_snapshot, snapshot_config
 
-DIVISION = state_id("division", "all")
+DIVISION = state_id("division")
 
 
 def live():

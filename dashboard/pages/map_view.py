@@ -9,22 +9,26 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from ..components.downloads import FIGURE_EXPORTS, FigureExport, figure_downloads, table_downloads
+from ..components.banner import absent
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import ranked_bars
-from ..views.exports import area_table_export
+from ..views.exports import area_table_export, crime_table_export
 from ..figures.images import figure_image
 from ..figures.maps import area_map, snapshot_geojson, trace_arrays
+from ..views.choices import crime_rates, map_choice, map_choices, periods_with_results
 from ..views.select import (
     ALL_DIVISIONS,
-    area_indicators,
+    CRIME_PREFIX,
     area_values,
-    latest_period,
+    crime_area_values,
+    optional_table,
     resource_levels,
     significance_policy,
 )
-from ..views.words import FLAG_GLYPH, base_text, interval, vs_force_phrase, withheld_note
+from ..views.words import NO_MAP_DATA, FLAG_GLYPH, base_text, interval, vs_force_phrase, withheld_note
 from .common import DIVISION, division_label, live, page
 
 MAP = "map-graph"
@@ -34,34 +38,44 @@ BARS = "map-bars"
 CAPTION = "map-caption"
 RULE = "map-rule"
 PNG_BUTTON, SVG_BUTTON, PDF_BUTTON, IMAGE_DOWNLOAD = "map-png", "map-svg", "map-pdf", "map-image-download"
-DEFAULT_INDICATOR = "confidence"
 COLOURINGS = [("value", "Value (continuous)"), ("quintile", "Value (quintiles)"),
               ("significance", "Better / similar / worse than the force"), ("resource", "Resource level")]
-INDICATOR = state_id("indicator", DEFAULT_INDICATOR)
-PERIOD = state_id("period", "latest")
-COLOUR = state_id("colour", "value")
+INDICATOR = state_id("indicator")
+PERIOD = state_id("period")
+COLOUR = state_id("colour")
+
+
+CRIME_UNIT = " per 1,000"
+
+
+def _periods(snapshot, config, choice: str | None = None) -> list[str]:
+    """Periods with results, latest first: of the survey estimates, of the crime rates, or (no
+    choice) of either."""
+    return periods_with_results(snapshot, config, None if choice is None else choice.startswith(CRIME_PREFIX))
 
 
 def _controls(snapshot, config):
-    inds = area_indicators(config)
-    periods = sorted(snapshot.table("estimates")["period"].unique(), reverse=True)
-    default = DEFAULT_INDICATOR if any(i.id == DEFAULT_INDICATOR for i in inds) else (inds[0].id if inds else "")
+    periods = _periods(snapshot, config)
     return html.Div([
-        select("indicator", "Indicator", [(i.id, f"{i.short_name}: {i.name}") for i in inds], default),
+        select("indicator", "Indicator", map_choices(snapshot, config), map_choice(snapshot, config)),
         select("period", "Period", [("latest", f"Latest ({periods[0]})")] + [(p, p) for p in periods], "latest"),
         select("colour", "Colour by", COLOURINGS, "value"),
     ], className="d-flex flex-wrap align-items-end")
 
 
 def _body(snapshot, config):
+    if map_choice(snapshot, config) is None:
+        return absent(NO_MAP_DATA)
     return html.Div([
         _controls(snapshot, config),
         dcc.Store(id=DRAWN),
         html.P([html.Span(id=CAPTION), " ", html.A("Indicator definitions", href="/data#definitions")],
                className="small", **{"aria-live": "polite"}),
         # The rule is the snapshot's, the same for every selection: said once here, not resent on each switch.
-        html.P(f"Better / worse than the force ({significance_policy(snapshot).label}): "
-               f"{significance_policy(snapshot).area_text}", id=RULE, className="small"),
+        html.P(f"Better / worse than the force ({_policy(snapshot).label}): {_policy(snapshot).area_text} "
+               "Crime rates are not tested against the force." if _policy(snapshot) is not None else
+               "Crime rates are shown with their intervals; they are not tested against the force.",
+               id=RULE, className="small"),
         dbc.Row([
             dbc.Col(html.Div(dcc.Graph(id=MAP, config={"topojsonURL": "/assets/topojson/", "displaylogo": False,
                                                        "scrollZoom": False}),
@@ -80,7 +94,7 @@ def _body(snapshot, config):
                              style_cell={"fontFamily": "inherit", "fontSize": "0.9rem", "padding": "4px"},
                              columns=[{"name": n, "id": i} for i, n in (
                                  ("area_name", "Area"), ("division_name", "Division"), ("value", "Value %"),
-                                 ("interval", interval(significance_policy(snapshot).confidence).capitalize()),
+                                 ("interval", interval(config.policy.confidence).capitalize()),
                                  ("base", "Base"), ("flag", "Compared with the force"),
                                  ("resource_level", "Resource level"), ("note", "Note"))]),
     ])
@@ -93,16 +107,31 @@ def layout(**_query):
 def _selection(indicator, period, colour, division, check=checked):
     """The selections checked (``known`` for downloads, which refuses unknown ones) and the values."""
     snapshot, config = live()
-    inds = {i.id for i in area_indicators(config)}
-    estimates = snapshot.table("estimates")
-    latest = latest_period(estimates)
-    indicator = check(indicator, inds, DEFAULT_INDICATOR)
-    period = check(period, set(estimates["period"].unique()) | {"latest"}, "latest")
-    period = latest if period == "latest" else period
+    default = map_choice(snapshot, config)
+    if default is None:  # no area results: the page says so and has no map to update
+        raise PreventUpdate
+    indicator = check(indicator, {c for c, _ in map_choices(snapshot, config)}, default)
+    mine = _periods(snapshot, config, indicator)
+    period = check(period, set(_periods(snapshot, config)) | {"latest"}, "latest")
+    period = (mine[0] if mine else period) if period == "latest" else period
     colour = check(colour, {c for c, _ in COLOURINGS}, "value")
     division = check(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
-    values = area_values(snapshot, config, indicator, period, division)
+    values = _values(snapshot, config, indicator, period, division)
     return snapshot, config, indicator, period, colour, division, values
+
+
+def _values(snapshot, config, indicator, period, division):
+    """One row per area shown: a survey indicator's estimates, or a crime measure's rates."""
+    return (crime_area_values if indicator.startswith(CRIME_PREFIX) else area_values)(
+        snapshot, config, indicator, period, division)
+
+
+def _unit(indicator: str) -> str:
+    return CRIME_UNIT if indicator.startswith(CRIME_PREFIX) else "%"
+
+
+def _name(snapshot, config, indicator: str) -> str:
+    return dict(map_choices(snapshot, config)).get(indicator, indicator)
 
 
 @callback(Output(MAP, "figure"), Output(CAPTION, "children"), Output(DRAWN, "data"),
@@ -113,20 +142,24 @@ def update_map(indicator, period, colour, division, drawn):
     new arrays. The browser says which snapshot's geometry it holds (``drawn``, a few bytes)
     rather than sending its figure back, which at 10,000 areas would be megabytes a click."""
     snapshot, config, indicator, period, colour, division, values = _selection(indicator, period, colour, division)
-    ind = config.indicator(indicator)
-    policy = significance_policy(snapshot)
-    flagged = int(values["flag"].isin(("better", "worse")).sum())
-    caption = (f"{ind.name}, {period}, {division_label(config, division)}: {len(values)} areas; "
-               f"{int(values['suppressed'].sum())} withheld (fewer than {config.suppression_threshold} respondents, "
-               "or to protect another withheld figure); "
-               f"{flagged} differ from the force ({policy.label}). "
-               "Hover for value, interval and base; click an area for its profile.")
+    policy = _policy(snapshot)
+    unit = _unit(indicator)
+    if unit == "%":
+        flagged = int(values["flag"].isin(("better", "worse")).sum())
+        detail = (f"{int(values['suppressed'].sum())} withheld (fewer than {config.suppression_threshold} "
+                  f"respondents, or to protect another withheld figure); {flagged} differ from the force "
+                  f"({policy.label}). ")
+    else:
+        detail = (f"rate per 1,000 residents with its exact Poisson interval; {int(values['value'].isna().sum())} "
+                  "without a rate (population not known); no area is tested against the force. ")
+    caption = (f"{_name(snapshot, config, indicator)}, {period}, {division_label(config, division)}: "
+               f"{len(values)} areas; " + detail + "Hover for value, interval and base; click an area for its profile.")
     if drawn != snapshot.id:  # every area's shape goes once; the division filter then patches locations
         codes = tuple(snapshot.table("areas")["area_code"].sort_values())
         figure = area_map(snapshot_geojson(str(snapshot.path), codes), values, colour, resource_levels(config),
-                          policy)
+                          policy, unit)
         return figure, caption, snapshot.id
-    arrays = trace_arrays(values, colour, resource_levels(config), policy)
+    arrays = trace_arrays(values, colour, resource_levels(config), policy, unit)
     patch = Patch()
     trace = patch["data"][0]
     triggered = {t["prop_id"] for t in ctx.triggered}
@@ -145,6 +178,7 @@ def update_map(indicator, period, colour, division, drawn):
           Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(DIVISION, "value"))
 def update_table(indicator, period, division):
     snapshot, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
+    crime = indicator.startswith(CRIME_PREFIX)
     rows = []
     for r in values.itertuples():
         rows.append({"area_name": r.area_name, "division_name": r.division_name,
@@ -154,19 +188,32 @@ def update_table(indicator, period, division):
                      "flag": f"{FLAG_GLYPH.get(r.flag, '')} {vs_force_phrase(r.flag)}",
                      "resource_level": r.resource_level,
                      "note": withheld_note(config.suppression_threshold) if r.suppressed
-                     else ("small base" if r.small_base else "")})
+                     else ("rate per 1,000; base: recorded crimes" + ("" if r.value == r.value else
+                                                                      ", population not known") if crime
+                           else "small base" if r.small_base else "")})
     return rows, _bars(snapshot, config, indicator, period, values)
 
 
 def _bars(snapshot, config, indicator, period, values):
     """The ranked chart of the areas shown, with the force's value as its reference line."""
-    est = snapshot.table("estimates")
-    force = est[(est["indicator"] == indicator) & (est["period"] == period) & (est["level"] == "force")
-                & (est["subgroup_dimension"] == "all")]
+    if indicator.startswith(CRIME_PREFIX):
+        rates = crime_rates(snapshot)
+        force = rates[(rates["measure"] == indicator.removeprefix(CRIME_PREFIX)) & (rates["period"] == period)
+                      & (rates["level"] == "force")].rename(columns={"rate": "value"}).assign(suppressed=False)
+    else:
+        est = snapshot.table("estimates")
+        force = est[(est["indicator"] == indicator) & (est["period"] == period) & (est["level"] == "force")
+                    & (est["subgroup_dimension"] == "all")]
     force_value = None if force.empty or bool(force["suppressed"].iloc[0]) else float(force["value"].iloc[0])
-    ind = config.indicator(indicator)
-    return ranked_bars(values, force_value, f"{ind.short_name}, {period}: areas ranked",
-                       significance_policy(snapshot))
+    if force_value != force_value:
+        force_value = None
+    return ranked_bars(values, force_value, f"{_name(snapshot, config, indicator)}, {period}: areas ranked",
+                       _policy(snapshot), _unit(indicator))
+
+
+def _policy(snapshot):
+    """The published significance policy; None for a force with no survey results (none is published)."""
+    return significance_policy(snapshot) if optional_table(snapshot, "significance_policy") is not None else None
 
 
 @callback(Output("_pages_location", "pathname"), Input(MAP, "clickData"), prevent_initial_call=True)
@@ -184,9 +231,13 @@ def open_profile(click):
 def _table_export(indicator, period, division):
     """The table as shown (suppression applied), with definition and method columns."""
     snapshot, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
+    stem = f"{indicator.replace(CRIME_PREFIX, 'crime-').replace(' ', '-')}-{period.replace('/', '-')}-{division}"
+    if indicator.startswith(CRIME_PREFIX):
+        return crime_table_export(values, _name(snapshot, config, indicator), period,
+                                  division_label(config, division), config.policy.confidence), stem
     frame = area_table_export(values, config.indicator(indicator), config, period, division_label(config, division),
                               significance_policy(snapshot))
-    return frame, f"{indicator}-{period.replace('/', '-')}-{division}"
+    return frame, stem
 
 
 table_buttons = table_downloads("map", _table_export, [State(INDICATOR, "value"), State(PERIOD, "value"),
@@ -206,10 +257,10 @@ bars_buttons = figure_downloads(BARS, "areas-ranked", _bars_export, [State(INDIC
 
 def map_figure(snapshot, config, indicator, period, colour, division):
     """The map as shown, as a whole figure with its title (for image exports)."""
-    values = area_values(snapshot, config, indicator, period, division)
+    values = _values(snapshot, config, indicator, period, division)
     fig = area_map(snapshot_geojson(str(snapshot.path), tuple(values["area_code"])), values, colour,
-                   resource_levels(config), significance_policy(snapshot))
-    fig.update_layout(title=dict(text=f"{config.indicator(indicator).name}, {period}, "
+                   resource_levels(config), _policy(snapshot), _unit(indicator))
+    fig.update_layout(title=dict(text=f"{_name(snapshot, config, indicator)}, {period}, "
                                       f"{division_label(config, division)}", x=0),
                       margin=dict(l=10, r=10, t=50, b=10))
     return fig

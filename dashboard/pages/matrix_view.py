@@ -6,7 +6,9 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dash_table, dcc, html
+from dash.exceptions import PreventUpdate
 
+from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import matrix_scatter
@@ -24,15 +26,15 @@ from ..views.words import interval
 from .common import DIVISION, division_label, live, page
 
 SCATTER, MAP, TABLE, SUMMARY = "matrix-scatter", "matrix-map", "matrix-table", "matrix-summary"
-PERIOD = state_id("mperiod", "latest")
+PERIOD = state_id("mperiod")
 
 
 def _body(snapshot, config):
     m = optional_table(snapshot, "matrix")
     if m is None or m.empty:
         window = f"{config.matrix.crime_window_months} months" if config.matrix else "a full window"
-        return html.P(f"No crime/worry matrix in this snapshot: it needs {window} of crime, the local survey and "
-                      "area populations.", className="alert alert-info")
+        return absent(f"No crime/worry matrix is published for this force: it needs a [matrix] configuration, "
+                      f"{window} of crime data, respondent-level data of the worry-side survey and area populations.")
     periods = sorted(m["period"].unique(), reverse=True)
     return html.Div([
         select("mperiod", "Period", [("latest", f"Latest ({periods[0]})")] + [(p, p) for p in periods], "latest"),
@@ -63,7 +65,10 @@ def layout(**_query):
 def _table_export(period, division):
     snapshot, config = live()
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
-    period, m, _ = matrix_selection(snapshot, config, period, division)
+    selection = matrix_selection(snapshot, config, period, division)
+    if selection is None:
+        raise PreventUpdate
+    period, m, _ = selection
     return matrix_export(m, significance_policy(snapshot).confidence), f"matrix-{period.replace('/', '-')}-{division}"
 
 
@@ -92,7 +97,10 @@ scatter_buttons = figure_downloads(SCATTER, "crime-worry-matrix", _scatter_expor
 def update(period, division):
     snapshot, config = live()
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
-    period, m, cuts = matrix_selection(snapshot, config, period, division)
+    selection = matrix_selection(snapshot, config, period, division)
+    if selection is None:  # no matrix: the page says so and draws nothing
+        raise PreventUpdate
+    period, m, cuts = selection
     levels = resource_levels(config)
     confidence = significance_policy(snapshot).confidence
     scatter = matrix_scatter(m, levels, cuts, confidence)

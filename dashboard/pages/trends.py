@@ -6,19 +6,23 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import trend_panels
 from ..views.exports import changes_export, estimates_export, geography_names
+from ..views.choices import has_survey_results
 from ..views.select import ALL_DIVISIONS, optional_table, significance_policy
-from ..views.words import interval, percent
+from ..views.words import NO_SURVEY_RESULTS, interval, percent
 from .common import DIVISION, division_label, live, page
 
 GRAPH, CAPTION = "trends-graph", "trends-caption"
-GEOGRAPHY = state_id("area", "none")
+GEOGRAPHY = state_id("area")
 
 
 def _body(snapshot, config):
+    if not has_survey_results(snapshot):
+        return absent(NO_SURVEY_RESULTS)
     areas = snapshot.table("areas").sort_values("area_name")
     return html.Div([
         html.P("Force or division follows the division filter above; pick an area to see one area instead.",
@@ -51,11 +55,13 @@ def _panels(snapshot, config, level, geo):
     est = snapshot.table("estimates")
     series = est[(est.level == level) & (est.geography_code == geo) & (est.subgroup_dimension == "all")]
     inds = [i for i in config.indicators if i.kind != "gap" and (series.indicator == i.id).any()]
-    chg = snapshot.table("changes")
-    chg = chg[(chg.level == level) & (chg.geography_code == geo) & (chg.subgroup_dimension == "all")]
+    chg = optional_table(snapshot, "changes")  # none with a single period
+    chg = (pd.DataFrame(columns=["indicator", "period", "flag", "direction"]) if chg is None else
+           chg[(chg.level == level) & (chg.geography_code == geo) & (chg.subgroup_dimension == "all")])
     msf = optional_table(snapshot, "msf_comparisons") if level == "force" else None
-    trends = optional_table(snapshot, "trends")
-    trends = trends[trends.level == level] if trends is not None else trends
+    trends = optional_table(snapshot, "trends")  # none with too few periods
+    trends = (pd.DataFrame(columns=["indicator", "geography_code", "direction"]) if trends is None else
+              trends[trends.level == level])
     return trend_panels(series, inds, msf, chg, trends, geo, significance_policy(snapshot))
 
 
@@ -88,7 +94,9 @@ def _table_export(division, area):
     names = geography_names(snapshot, config)
     policy = significance_policy(snapshot)
     out = estimates_export(series.sort_values(["indicator", "period"]), config, names, policy)
-    chg = snapshot.table("changes")
+    chg = optional_table(snapshot, "changes")
+    if chg is None:
+        return out.assign(row_type="estimate"), f"trends-{geo}"
     chg = chg[(chg.level == level) & (chg.geography_code == geo) & (chg.subgroup_dimension == "all")]
     changes = changes_export(chg.sort_values(["indicator", "period", "compared_with"]), config, policy)
     changes = changes.rename(columns={"indicator": "indicator_id", "indicator_name": "indicator"})

@@ -35,6 +35,21 @@ def area_table_export(values: pd.DataFrame, indicator, config, period: str, divi
     return out
 
 
+def crime_table_export(values: pd.DataFrame, name: str, period: str, division_label: str,
+                       confidence: float) -> pd.DataFrame:
+    """The map's table for a crime measure: one row per area, the rate per 1,000 residents with
+    its exact Poisson interval and the count (views.select.crime_area_values)."""
+    return pd.DataFrame({
+        "area_code": values["area_code"], "area_name": values["area_name"], "division": values["division_name"],
+        "measure": name, "period": period, "rate_per_1000": values["value"].round(2),
+        "lower": values["lower_95"].round(2), "upper": values["upper_95"].round(2), "crimes": values["base"],
+        "resource_level": values.get("resource_level"),
+        "method": f"recorded crimes per 1,000 residents, exact (Garwood) Poisson {interval(confidence)}; no rate "
+                  "where the area's population is not known; not tested against the force",
+        "geography": division_label,
+    })
+
+
 def to_csv(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, lineterminator="\n")
 
@@ -113,24 +128,26 @@ def matrix_export(m: pd.DataFrame, confidence: float) -> pd.DataFrame:
     return out
 
 
-def gaps_export(gaps: pd.DataFrame, names: dict[str, str], policy) -> pd.DataFrame:
-    """SPI 3b: white and minority-ethnic satisfaction and the gap, with Newcombe intervals and the
+def gaps_export(gaps: pd.DataFrame, names: dict[str, str], policy, config) -> pd.DataFrame:
+    """Gap indicators: each group's value and base and the gap, with Newcombe intervals and the
     published flag ('worse': the gap differs from zero; 'similar': no evidence of a gap;
-    'suppressed': cannot tell)."""
+    'suppressed': cannot tell), with the indicator's definition from the configuration."""
+    inds = {i.id: i for i in config.indicators}
     out = pd.DataFrame({
+        "indicator_id": gaps["indicator"], "indicator": gaps["indicator"].map(lambda i: inds[i].name),
         "level": gaps["level"], "geography_code": gaps["geography_code"],
         "geography": gaps["geography_code"].map(names).fillna(gaps["geography_code"]), "period": gaps["period"],
-        "white_pct": gaps["value_1"].round(1), "white_base": gaps["base_1"],
-        "minority_ethnic_pct": gaps["value_2"].round(1), "minority_ethnic_base": gaps["base_2"],
+        "group_1": gaps["group_1"], "group_1_pct": gaps["value_1"].round(1), "group_1_base": gaps["base_1"],
+        "group_2": gaps["group_2"], "group_2_pct": gaps["value_2"].round(1), "group_2_base": gaps["base_2"],
         "gap_pts": gaps["gap"].round(1), "lower_pts": gaps["lower"].round(1), "upper_pts": gaps["upper"].round(1),
         "confidence": gaps["confidence"], "flag": gaps["flag"], "flag_rule": gaps["flag_rule"],
         "p_value": gaps["p_value"], "suppressed": gaps["suppressed"],
         "suppression_reason": gaps["suppression_reason"],
-        "definition": "Satisfaction with the whole experience, white minus minority-ethnic victims (percentage points)",
-        "polarity": polarity_words("nearer_zero"),
+        "definition": gaps["indicator"].map(lambda i: inds[i].definition),
+        "polarity": gaps["indicator"].map(lambda i: polarity_words(inds[i].polarity)),
         "method": gaps["method"] + "; " + gaps["flag_rule"].where(gaps["level"] == "area", policy.force_text),
     })
-    return out.sort_values(["level", "geography_code", "period"]).reset_index(drop=True)
+    return out.sort_values(["indicator_id", "level", "geography_code", "period"]).reset_index(drop=True)
 
 
 def geography_names(snapshot, config) -> dict[str, str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from .choices import headline_indicators
 from .select import ALL_DIVISIONS, latest_period, optional_table
 from .words import DIRECTION_GLYPH, FLAGGED, base_text, ci, flag_word
 
@@ -25,31 +26,28 @@ class Headline:
     outcome: Any | None
 
 
-def headline_indicators(config) -> list:
-    """The indicators HMIC assessed, and those with a target (gaps have their own view)."""
-    return [i for i in config.indicators if (i.assessed or i.target is not None) and i.kind != "gap"]
-
-
 def headline_rows(snapshot, config, division: str, period: str | None = None) -> list[Headline]:
-    """For the force (``division == "all"``) or a division. An indicator surveyed only at force
+    """For the force (``division == "all"``) or a division, the indicators of
+    :func:`dashboard.views.choices.headline_indicators`. An indicator surveyed only at force
     level shows the force's figure; MSF comparisons and outcomes exist for the force only."""
     est = snapshot.table("estimates")
     period = period or latest_period(est)
-    chg = snapshot.table("changes")
+    chg = optional_table(snapshot, "changes")  # none with a single period
     msf = optional_table(snapshot, "msf_comparisons")
     targets = optional_table(snapshot, "targets")
     outcomes = optional_table(snapshot, "outcomes")
     level, geo = ("force", config.force_code) if division == ALL_DIVISIONS else ("division", division)
     out = []
-    for ind in headline_indicators(config):
+    for ind in headline_indicators(snapshot, config):
         sel = est[(est.indicator == ind.id) & (est.period == period) & (est.subgroup_dimension == "all")]
         row = sel[(sel.level == level) & (sel.geography_code == geo)]
         if row.empty:
             row = sel[sel.level == "force"]
         e = next(row.itertuples(), None)
         e_level, e_geo = (e.level, e.geography_code) if e is not None else (level, geo)
-        c = chg[(chg.indicator == ind.id) & (chg.period == period) & (chg.subgroup_dimension == "all")
-                & (chg.level == e_level) & (chg.geography_code == e_geo)]
+        c = chg.iloc[:0] if chg is None else chg[
+            (chg.indicator == ind.id) & (chg.period == period) & (chg.subgroup_dimension == "all")
+            & (chg.level == e_level) & (chg.geography_code == e_geo)]
         at_force = e_level == "force"
         out.append(Headline(
             indicator=ind, estimate=e,
@@ -126,7 +124,9 @@ def significant_changes(snapshot, config, division: str, period: str | None = No
     force's areas). Returns the rows and the number of area comparisons in the selection that
     the published rule tested (flag better, similar or worse).
     """
-    chg = snapshot.table("changes")
+    chg = optional_table(snapshot, "changes")
+    if chg is None:  # a single period: nothing to compare
+        return pd.DataFrame(columns=["level", "geography", "indicator", "flag"]), 0
     period = period or latest_period(snapshot.table("estimates"))
     inds = {i.id: i for i in config.indicators}
     sel = chg[(chg["period"] == period) & (chg["subgroup_dimension"] == "all") & chg["indicator"].isin(inds)].copy()

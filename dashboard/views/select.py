@@ -48,6 +48,36 @@ def area_values(snapshot, config, indicator: str, period: str, division: str = A
     return out.sort_values("area_code").reset_index(drop=True)
 
 
+CRIME_PREFIX = "crime:"  # a map choice that is a measure of the published crime rates, not an indicator
+
+
+def crime_area_values(snapshot, config, choice: str, period: str, division: str = ALL_DIVISIONS) -> pd.DataFrame:
+    """:func:`area_values` for a crime measure (``crime:MEASURE``): the published rate per 1,000
+    (``crime_rates``) with its exact Poisson interval as value and limits and the count as base;
+    no flag against the force (none is published for crime), and no rate where the area's
+    population is not known."""
+    areas = snapshot.table("areas")[["area_code", "area_name", "division_code", "division_name"]]
+    if division != ALL_DIVISIONS:
+        areas = areas[areas["division_code"] == division]
+    rates = optional_table(snapshot, "crime_rates")
+    cols = ["geography_code", "rate", "lower", "upper", "count"]
+    mine = pd.DataFrame(columns=cols) if rates is None else rates.loc[
+        (rates["level"] == "area") & (rates["period"] == period)
+        & (rates["measure"] == choice.removeprefix(CRIME_PREFIX)), cols]
+    out = areas.merge(mine.rename(columns={"geography_code": "area_code", "rate": "value", "lower": "lower_95",
+                                           "upper": "upper_95", "count": "base"}), on="area_code", how="left")
+    out = out.assign(suppressed=False, small_base=False, flag="not tested", flag_rule="")
+    m = optional_table(snapshot, "matrix")
+    if m is not None and not m.empty:
+        mp = period if period in set(m["period"]) else max(m["period"])
+        out = out.merge(m.loc[m["period"] == mp, ["area_code", "resource_level", "rank"]], on="area_code", how="left")
+    else:
+        out["resource_level"], out["rank"] = "not computed", float("nan")
+    for c in ("value", "lower_95", "upper_95", "base"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    return out.sort_values("area_code").reset_index(drop=True)
+
+
 @lru_cache(maxsize=4)
 def _area_index(snapshot_path: str, variant: str | None) -> dict:
     """A snapshot's area-level results split by (indicator, period) once, so that a map switch
@@ -93,7 +123,7 @@ def _policy(snapshot_path: str, variant: str | None):
 
 
 def optional_table(snapshot, name):
-    """A table that a snapshot may not have (no crime data, no local survey...), or None."""
+    """A table that a snapshot may not have (no crime data, no survey results...), or None."""
     try:
         return snapshot.table(name)
     except StoreError:
@@ -101,7 +131,7 @@ def optional_table(snapshot, name):
 
 
 def respondent_profile(snapshot, config, division: str, period: str, confidence: float) -> pd.DataFrame:
-    """Who answered the local survey against who lives there, by age band, sex and ethnicity:
+    """Who answered the profiled survey (its ``survey`` column) against who lives there, by age band, sex and ethnicity:
     unweighted shares of respondents with Wilson intervals beside residents' shares, from the
     published ``respondent_profile`` counts (no respondent row is published)."""
     from ..stats.proportions import wilson_interval
@@ -171,20 +201,11 @@ def matrix_table_rows(m: pd.DataFrame) -> list[dict]:
         return f"{r.supplied_crime_level} / {r.supplied_worry_level}: {level}"
 
     return [{"area_code": r.area_code, "area_name": r.area_name, "division_name": r.division_name,
-             "crime": f"{r.crime_index:.0f} ({r.crime_lower:.0f}–{r.crime_upper:.0f})",
+             "crime": "population not known" if r.crime_index != r.crime_index else
+             f"{r.crime_index:.0f} ({r.crime_lower:.0f}–{r.crime_upper:.0f})",
              "worry": "suppressed" if r.worry_index != r.worry_index else
              f"{r.worry_index:.0f} ({r.worry_lower:.0f}–{r.worry_upper:.0f}), n = {r.worry_base}",
              "band": f"{r.crime_level} / {r.worry_level}".replace("nd", "not distinguishable"),
              "resource_level": r.resource_level + (" (held)" if r.held else ""), "engagement": r.engagement,
              "frequency": r.frequency, "supplied": supplied(r)}
             for r in m.itertuples()]
-
-
-def gaps_shown(snapshot, division: str):
-    """SPI 3b gaps for the force and every division, or the force and one division; None if none."""
-    gaps = optional_table(snapshot, "gaps")
-    if gaps is None:
-        return None
-    if division == ALL_DIVISIONS:
-        return gaps[gaps["level"].isin(["force", "division"])]
-    return gaps[(gaps["level"] == "force") | (gaps["geography_code"] == division)]

@@ -47,6 +47,19 @@ LEVEL_NAMES = {"force": "force", "division": "division", "area": "area"}
 
 WITHHELD = "withheld"
 
+# What a page or section says where its data is absent: one sentence, never an empty chart.
+NO_SURVEY_RESULTS = "No survey results are published for this force: this page needs survey data."
+NO_AREA_RESULTS = ("No survey results are published for any area of this force: the map needs area-level "
+                   "survey data.")
+NO_MAP_DATA = ("Nothing is published for the areas of this force: the map needs area-level survey results or "
+               "crime rates.")
+NO_CRIME_RATES = ("No crime rates are published for this force: they need police.uk crime data and the "
+                  "population of at least one area.")
+NO_GAP_RESULTS = "No results are published for this gap indicator."
+NO_GAP_INDICATORS = "This force's catalogue has no gap indicator (a difference between two groups)."
+NO_PROFILE = ("No survey with respondent-level data by area is published for this force: who answered cannot be "
+              "set against who lives there.")
+
 
 def polarity_words(polarity: str) -> str:
     """'higher is better', 'lower is better' or 'nearer zero is better'."""

@@ -112,21 +112,29 @@ def test_the_csp_admits_exactly_the_inline_scripts_of_the_index(client):
 
 def _sync_request(app, controls: list[tuple[dict, list]]) -> dict:
     """The URL <-> controls callback's request as the browser sends it when a control changes:
-    every select on the page with its options (the biggest body the pages send)."""
+    every select on the page with its options, and every control's default beside it (the
+    biggest body the pages send)."""
     output, _ = _callback(app, "..url.hash")
     entry = (lambda i, p, v: {"id": i, "property": p, "value": v})
+    selects = [(i, o) for i, o in controls if i["type"] == "state"]
+    defaults = [(i, d) for i, d in controls if i["type"] == "state-default"]
     return {"output": output, "outputs": [{"id": "url", "property": "hash"}, [{"id": i, "property": "value"}
-                                                                            for i, _ in controls]],
-            "inputs": [entry("url", "hash", "#division=HE"), [entry(i, "value", o[0]["value"]) for i, o in controls]],
-            "changedPropIds": [json.dumps(controls[0][0], separators=(",", ":"), sort_keys=True) + ".value"],
-            "state": [[entry(i, "id", i) for i, _ in controls], [entry(i, "options", o) for i, o in controls]]}
+                                                                            for i, _ in selects]],
+            "inputs": [entry("url", "hash", "#division=HE"), [entry(i, "value", o[0]["value"]) for i, o in selects]],
+            "changedPropIds": [json.dumps(selects[0][0], separators=(",", ":"), sort_keys=True) + ".value"],
+            "state": [[entry(i, "id", i) for i, _ in selects], [entry(i, "options", o) for i, o in selects],
+                      [entry(i, "id", i) for i, _ in defaults], [entry(i, "data", d) for i, d in defaults]]}
 
 
-def _controls(node, found: list) -> list[tuple[dict, list]]:
+def _controls(node, found: list) -> list[tuple[dict, object]]:
+    """(id, options) of every URL-state select and (id, data) of every store of a default."""
     if isinstance(node, dict):
         props = node.get("props", {})
-        if isinstance(props.get("id"), dict) and props["id"].get("type") == "state" and props.get("options"):
+        kind = props["id"].get("type") if isinstance(props.get("id"), dict) else None
+        if kind == "state" and props.get("options"):
             found.append((props["id"], props["options"]))
+        elif kind == "state-default":
+            found.append((props["id"], props.get("data")))
         for value in node.values():
             _controls(value, found)
     elif isinstance(node, list):

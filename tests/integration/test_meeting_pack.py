@@ -18,8 +18,8 @@ from tests.localserve import chromium_path
 from tests.conftest import need
 
 pytestmark = pytest.mark.slow
-SECTIONS = ["Headline indicators", "Targets", "Significant changes only", "Crime and worry matrix",
-            "Equality: white and minority-ethnic", "Definitions and methods"]
+SECTIONS = ["Headline indicators", "Targets", "Significant changes only", "Recorded crime", "Crime and worry matrix",
+            "Equality: gaps between groups", "Definitions and methods"]
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +53,7 @@ def test_pack_for_a_division_renders_with_its_name_on_page_one(demo_store, tmp_p
     m = snapshot.table("matrix")
     m = m[(m.period == m.period.max()) & (m.division_code == "NW")]
     names = snapshot.table("areas").set_index("area_code")["area_name"]
-    matrix_text = whole[whole.find("Crime and worry matrix"):whole.find("Equality: white")]
+    matrix_text = whole[whole.find("Crime and worry matrix"):whole.find("Equality: gaps")]
     assert all(names[c] in matrix_text for c in m.area_code)
     # A headline value appears as published, with its interval.
     est = snapshot.table("estimates")

@@ -18,7 +18,7 @@ from dashboard.data.store import Store
 from tests.protocol import download_request, figure_request, state
 from tests.conftest import need
 
-DIVISION = state("division", "all")
+DIVISION = state("division")
 
 
 def _post(client, body, output):
@@ -62,7 +62,7 @@ def test_overview_table_matches_published_estimates(client, snapshot):
 
 
 def test_matrix_table_has_every_area_of_the_division(client, snapshot):
-    frame = _both(client, "matrix", [(state("mperiod", "latest"), "value", "latest"), (DIVISION, "value", "SW")])
+    frame = _both(client, "matrix", [(state("mperiod"), "value", "latest"), (DIVISION, "value", "SW")])
     m = snapshot.table("matrix")
     m = m[(m.period == m.period.max()) & (m.division_code == "SW")].set_index("area_code")
     assert set(frame["area_code"]) == set(m.index)
@@ -73,7 +73,7 @@ def test_matrix_table_has_every_area_of_the_division(client, snapshot):
 
 
 def test_trend_table_holds_estimates_and_changes(client, snapshot):
-    frame = _both(client, "trends", [(DIVISION, "value", "HE"), (state("area", "none"), "value", "none")])
+    frame = _both(client, "trends", [(DIVISION, "value", "HE"), (state("area"), "value", "none")])
     assert set(frame["row_type"]) == {"estimate", "change"}
     est = frame[frame.row_type == "estimate"]
     assert set(est["geography_code"]) == {"HE"} and est["period"].nunique() == 4
@@ -101,7 +101,7 @@ def test_gap_table_and_area_table(client, snapshot):
 
 
 def test_rug_and_definitions(client, snapshot):
-    rug = _both(client, "rug", [(DIVISION, "value", "all"), (state("rug", "divisions"), "value", "areas")])
+    rug = _both(client, "rug", [(DIVISION, "value", "all"), (state("rug"), "value", "areas")])
     comp = snapshot.table("area_comparisons")
     comp = comp[comp.period == comp.period.max()]
     assert len(rug) == comp.indicator.isin(set(rug.indicator_id)).sum() > 1000
@@ -109,7 +109,7 @@ def test_rug_and_definitions(client, snapshot):
     assert (merged["flag_x"] == merged["flag_y"]).all() and (merged["flag_rule_x"] == merged["flag_rule_y"]).all()
     assert merged.loc[merged["suppressed_y"], "value_x"].isna().all()
     assert not {"vs_force_95", "vs_force_998", "bh_significant"} & set(rug.columns)
-    divisions = _both(client, "rug", [(DIVISION, "value", "NW"), (state("rug", "divisions"), "value", "divisions")])
+    divisions = _both(client, "rug", [(DIVISION, "value", "NW"), (state("rug"), "value", "divisions")])
     assert set(divisions["geography_code"]) == {"NW"} and divisions["lower_95"].notna().any()
     published = snapshot.table("division_comparisons").set_index(["indicator", "period", "division_code"])
     for r in divisions.itertuples():
@@ -128,4 +128,4 @@ def test_a_chart_downloads_as_png_svg_and_pdf(client):
     text = base64.b64decode(svg["content"]).decode() if svg.get("base64") else svg["content"]
     assert text.lstrip().startswith("<svg") and "Gap, percentage points" in text
     pdf = _post(client, figure_request("equality-gap", "pdf", states), "equality-gap-image-download")
-    assert base64.b64decode(pdf["content"]).startswith(b"%PDF-") and pdf["filename"] == "spi3b-gap.pdf"
+    assert base64.b64decode(pdf["content"]).startswith(b"%PDF-") and pdf["filename"] == "gaps.pdf"

@@ -1,0 +1,148 @@
+"""What the pages show first, and whether they have anything to show: the one place where the
+force configuration's ``[display]`` choices meet their fallbacks (no Dash imports).
+
+Every rule reads the configuration and the published snapshot only; no indicator, survey or
+period id of any force is written here:
+
+* map indicator: ``display.map_indicator`` if it has area results, else the first area-level
+  indicator (catalogue order) that has; the map also offers the published crime rates, and
+  shows them first where no area has survey results;
+* headline set: ``display.headline``, else the indicators HMIC assessed or given a target that
+  have results, else every indicator (not a gap) that has results, so that a force without SPIs
+  still gets headline cards and a first page in its pack;
+* equality: ``display.equality``, else every gap indicator of the catalogue.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .select import ALL_DIVISIONS, CRIME_PREFIX, area_indicators, optional_table
+
+
+def _snapshot_key(snapshot) -> tuple[str, str | None]:
+    return str(snapshot.path), getattr(snapshot, "variant", None)
+
+
+@lru_cache(maxsize=8)
+def _published(snapshot_path: str, variant: str | None) -> dict[str, frozenset]:
+    """Indicator ids with any published estimate, those with area-level ones, and the periods with
+    survey estimates and with crime rates (snapshots never change: worked out once)."""
+    from ..data.store import snapshot_at
+
+    snapshot = snapshot_at(snapshot_path, variant)
+    rates = crime_rates(snapshot)
+    crime_periods = frozenset() if rates is None else frozenset(rates["period"].unique())
+    est = optional_table(snapshot, "estimates")
+    if est is None or est.empty:
+        return {"any": frozenset(), "area": frozenset(), "survey_periods": frozenset(), "crime_periods": crime_periods}
+    return {"any": frozenset(est["indicator"].unique()),
+            "area": frozenset(est.loc[est["level"] == "area", "indicator"].unique()),
+            "survey_periods": frozenset(est["period"].unique()), "crime_periods": crime_periods}
+
+
+def has_survey_results(snapshot) -> bool:
+    """Whether the snapshot publishes any survey estimate (a crime-only force does not)."""
+    return bool(_published(*_snapshot_key(snapshot))["any"])
+
+
+def periods_with_results(snapshot, config, crime: bool | None = None) -> list[str]:
+    """Periods with survey estimates (``crime`` False), crime rates (True) or either (None),
+    latest first."""
+    published = _published(*_snapshot_key(snapshot))
+    have = set()
+    if crime is not True:
+        have |= published["survey_periods"]
+    if crime is not False:
+        have |= published["crime_periods"]
+    return [p for p in reversed(config.period_labels) if p in have]
+
+
+def with_results(snapshot, indicators) -> list:
+    published = _published(*_snapshot_key(snapshot))["any"]
+    return [i for i in indicators if i.id in published]
+
+
+def map_indicators(snapshot, config) -> list:
+    """The area-level indicators (not gaps) with published area results, in catalogue order."""
+    published = _published(*_snapshot_key(snapshot))["area"]
+    return [i for i in area_indicators(config) if i.id in published]
+
+
+def map_indicator(snapshot, config) -> str | None:
+    """The indicator a map (and an area's funnel plot) shows first; None when no area has results."""
+    offered = [i.id for i in map_indicators(snapshot, config)]
+    configured = config.display.map_indicator
+    if configured in offered:
+        return configured
+    return offered[0] if offered else None
+
+
+def crime_choices(snapshot) -> list[tuple[str, str]]:
+    """(choice, label) of the published crime measures a map can show: baskets first, then types."""
+    return list(_crime_choices(*_snapshot_key(snapshot)))
+
+
+@lru_cache(maxsize=8)
+def _crime_choices(snapshot_path: str, variant: str | None) -> tuple[tuple[str, str], ...]:
+    from ..data.store import snapshot_at
+
+    rates = crime_rates(snapshot_at(snapshot_path, variant))
+    if rates is None:
+        return ()
+    measures = sorted(set(rates["measure"]), key=lambda m: (not m.startswith("basket:"), m))
+    return tuple((CRIME_PREFIX + m, f"Recorded crime: {_measure_name(m)}, per 1,000 residents") for m in measures)
+
+
+def _measure_name(measure: str) -> str:
+    """'Burglary', or a configured basket's name in words: 'basket:all_crime' -> 'all crime (basket)'."""
+    if measure.startswith("basket:"):
+        return measure.removeprefix("basket:").replace("_", " ") + " (basket)"
+    return measure
+
+
+def map_choices(snapshot, config) -> list[tuple[str, str]]:
+    """(choice, label) of everything the map can show: the area-level survey indicators with
+    results, then the crime measures."""
+    return [(i.id, f"{i.short_name}: {i.name}") for i in map_indicators(snapshot, config)] + crime_choices(snapshot)
+
+
+def map_choice(snapshot, config) -> str | None:
+    """What the map shows first: :func:`map_indicator`, else (a force without area survey results)
+    the first crime measure; None when there is neither."""
+    crime = crime_choices(snapshot)
+    return map_indicator(snapshot, config) or (crime[0][0] if crime else None)
+
+
+def headline_indicators(snapshot, config) -> list:
+    """The overview's cards and the pack's first page, in order (see the module docstring)."""
+    if config.display.headline:
+        return [config.indicator(i) for i in config.display.headline]
+    scored = [i for i in config.indicators if i.kind != "gap"]
+    assessed = with_results(snapshot, [i for i in scored if i.assessed or i.target is not None])
+    return assessed or with_results(snapshot, scored)
+
+
+def equality_indicators(config) -> list:
+    """The gap indicators the equality page and the pack show, in order."""
+    if config.display.equality:
+        return [config.indicator(i) for i in config.display.equality]
+    return [i for i in config.indicators if i.kind == "gap"]
+
+
+def crime_rates(snapshot):
+    """The published crime rates, or None (no crime data, or no period with it)."""
+    rates = optional_table(snapshot, "crime_rates")
+    return None if rates is None or rates.empty else rates
+
+
+def gaps_shown(snapshot, config, division: str):
+    """The published results of :func:`equality_indicators` for the force and every division, or
+    the force and one division; None when the snapshot has no gap results."""
+    gaps = optional_table(snapshot, "gaps")
+    if gaps is None:
+        return None
+    gaps = gaps[gaps["indicator"].isin([i.id for i in equality_indicators(config)])]
+    if division == ALL_DIVISIONS:
+        return gaps[gaps["level"].isin(["force", "division"])]
+    return gaps[(gaps["level"] == "force") | (gaps["geography_code"] == division)]
