@@ -98,7 +98,7 @@ def write_eastmoor(out_dir: Path, seed: int = 2024) -> list[Path]:
     files: dict[str, bytes] = {}
     text = CONFIG.read_text(encoding="utf-8")
     files["force.toml"] = (f"# {SYNTHETIC_NOTE}\n# Seed {seed}.\n\n" + text
-                           + f'\n[dataset]\nsynthetic = true\ndescription = "{SYNTHETIC_NOTE}"\n').encode()
+                           + "\n[dataset]\nsynthetic = true\n").encode()
     files["README-SYNTHETIC.txt"] = (SYNTHETIC_NOTE + "\n").encode()
     table = pd.DataFrame({"area_code": [a.code for a in areas], "area_name": [a.name for a in areas],
                           "division_code": [a.division for a in areas], "population": pop["population"],
