@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,70 @@ def quarter_store(tmp_path_factory) -> Path:
     result = run_ingest(source, store)
     assert result.code == 0, result.findings.report_text("quarter-scale demo ingest failed")
     return store
+
+
+@dataclass(frozen=True)
+class PublishedExample:
+    """An example force (`dashboard demo --force NAME`): its source directory, the store it was
+    ingested into, and that ingest's result (None for west-mercia, ingested by ``demo_store``)."""
+
+    name: str
+    source: Path
+    store: Path
+    result: object = None
+
+
+class _OncePerName(dict):
+    """name -> value, made on first use and kept; a failure is kept too and raised again, so a
+    broken example costs one attempt per session, not one per test."""
+
+    def __init__(self, make):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, name):
+        try:
+            value = self._make(name)
+        except (Exception, pytest.skip.Exception, pytest.fail.Exception) as exc:
+            value = exc
+        self[name] = value
+        return value
+
+    def __getitem__(self, name):
+        value = super().__getitem__(name)
+        if isinstance(value, BaseException):
+            raise value
+        return value
+
+
+@pytest.fixture(scope="session")
+def example_sources(request, tmp_path_factory) -> dict[str, Path]:
+    """Each example force's source directory, written on first use (west-mercia: ``demo_source``;
+    west-mercia-wards needs the real public data beside the repository)."""
+    from dashboard.data.examples import write_example
+
+    def make(name: str) -> Path:
+        if name == "west-mercia":
+            return request.getfixturevalue("demo_source")
+        shared = need_shared_data() if name == "west-mercia-wards" else None
+        out = tmp_path_factory.mktemp(f"example-{name}")
+        write_example(name, out, shared=shared)
+        return out
+
+    return _OncePerName(make)
+
+
+@pytest.fixture(scope="session")
+def example_stores(request, example_sources, tmp_path_factory) -> dict[str, PublishedExample]:
+    """Each example force ingested once per session, on first use; the ingest must have no error."""
+    from dashboard.ingest import run_ingest
+
+    def make(name: str) -> PublishedExample:
+        if name == "west-mercia":
+            return PublishedExample(name, example_sources[name], request.getfixturevalue("demo_store"))
+        store = tmp_path_factory.mktemp(f"example-{name}-store")
+        result = run_ingest(example_sources[name], store)
+        assert result.code == 0 and not result.findings.errors, result.findings.report_text(f"{name} ingest failed")
+        return PublishedExample(name, example_sources[name], store, result)
+
+    return _OncePerName(make)
