@@ -21,8 +21,9 @@ quarter alone is below the suppression threshold in an area and the rolling twel
 
 The truth behind the numbers: a force-level level per indicator in 2022 Q1, a shared movement
 over the quarters (a fall through 2022 and 2023 and a partial recovery in 2024, as forces saw),
-divisional and area effects on the logit scale, one division that falls further in 2023, and a
-lower rate for Black and mixed or other respondents on the measures the gaps are built on.
+divisional and area effects on the logit scale, one division that falls further from 2023 on, and a
+lower rate for minority-ethnic respondents (most for Black respondents) on the measures the
+gaps are built on.
 Nothing here is real: every file says it is synthetic.
 """
 
@@ -77,7 +78,7 @@ TRUTH = {
 MOVEMENT = [0.0, -0.03, -0.07, -0.12, -0.18, -0.22, -0.25, -0.26, -0.22, -0.17, -0.13, -0.10]
 # Logit difference of each group from white respondents on the measures a gap is built on.
 GROUP_EFFECTS = {"white": 0.0, "black": -0.55, "asian": -0.15, "mixed_other": -0.35}
-FALLING_DIVISION = "CS"  # falls a further 0.35 on the logit scale through 2023
+FALLING_DIVISION, FALL = "CS", -0.35  # this division is FALL lower on the logit scale from 2023 on
 
 
 def write_eastmoor(out_dir: Path, seed: int = 2024) -> list[Path]:
@@ -146,7 +147,7 @@ def _tables(config: ForceConfig, areas, pop, residents, rng: np.random.Generator
         period = config.periods[q].label
         move = MOVEMENT[q % len(MOVEMENT)]
         year = config.periods[q].start.year
-        falling = np.where((division == FALLING_DIVISION) & (year >= 2023), -0.35, 0.0)
+        falling = np.where((division == FALLING_DIVISION) & (year >= 2023), FALL, 0.0)
         interviews = rng.poisson(INTERVIEWS_PER_AREA, n)
         deff = np.round(rng.uniform(1.15, 1.45, n), 2)
         rows = []

@@ -78,9 +78,8 @@ def write_wards(out_dir: Path, shared: Path = DEFAULT_SHARED) -> list[Path]:
                         for lad in dict.fromkeys(wards["division_code"]))
 
     files: dict[str, bytes] = {
-        "force.toml": (CONFIG.read_text(encoding="utf-8")
-                       + "\n# One division per local authority, written by `dashboard demo --force west-mercia-wards`.\n"
-                       + divisions).encode(),
+        "force.toml": (CONFIG.read_text(encoding="utf-8") + "\n# One division per local authority, written by "
+                       "`dashboard demo --force west-mercia-wards`.\n" + divisions).encode(),
         "ATTRIBUTION.txt": ATTRIBUTION.encode(),
         "areas.csv": csv_bytes(areas),
     }

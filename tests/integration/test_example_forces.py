@@ -49,8 +49,8 @@ def test_an_example_ingests_with_no_error_and_publishes_every_area(name, example
 # -- Eastmoor: aggregated quarterly area rows only -----------------------------------------------
 
 def _eastmoor_inputs(source) -> pd.DataFrame:
-    return pd.concat([pd.read_csv(p, dtype={"period": str}) for p in sorted(glob.glob(str(source / "aggregated/*.csv")))],
-                     ignore_index=True)
+    files = sorted(glob.glob(str(source / "aggregated" / "*.csv")))
+    return pd.concat([pd.read_csv(p, dtype={"period": str}) for p in files], ignore_index=True)
 
 
 def test_eastmoor_has_its_own_shape(example_sources):
@@ -110,7 +110,8 @@ def test_wards_keep_unmatched_populations_blank(example_sources):
     assert int(areas["population"].sum()) == 911_932
     divisions = tomllib.loads((source / "force.toml").read_text(encoding="utf-8"))["divisions"]
     names = {d["code"]: d["name"] for d in divisions}
-    assert set(names) == set(areas["division_code"]) and len(names) == 9 and names["E06000019"] == "Herefordshire, County of"
+    assert set(names) == set(areas["division_code"]) and len(names) == 9
+    assert names["E06000019"] == "Herefordshire, County of"
 
 
 def test_crime_only_force_rate_is_crimes_over_residents_of_areas_with_a_known_population(example_stores):
