@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from ..config import ForceConfig, load_config
+from ..config import DEFAULT_CONFIG, ForceConfig, load_config
 from .demo import SYNTHETIC_NOTE, csv_bytes, geojson_bytes, write_files
 from .demo_geography import build_areas, build_population, split_whole
 
-CONFIG = Path(__file__).resolve().parents[2] / "data" / "forces" / "eastmoor.toml"
+CONFIG = DEFAULT_CONFIG.parent / "eastmoor.toml"
 ORIGIN = (540_000.0, 300_000.0)  # south-west corner, metres (EPSG:27700); nowhere in particular
 # Division outlines (km offsets from ORIGIN, convex), areas, residents. The two city divisions
 # are narrow and dense, the rural ones wide.

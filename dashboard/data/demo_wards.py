@@ -29,9 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..config import DEFAULT_CONFIG
 from .demo import csv_bytes, write_files
 
-CONFIG = Path(__file__).resolve().parents[2] / "data" / "forces" / "west-mercia-wards.toml"
+CONFIG = DEFAULT_CONFIG.parent / "west-mercia-wards.toml"
 DEFAULT_SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 WARDS = "wards-2013-westmercia"
 POPULATION = "population-ward-mid2020/SAPE23DT8a_mid2020_ward_persons.csv"
