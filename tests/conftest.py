@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -42,6 +43,35 @@ def tree_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """A directory that ``build(path)`` fills, made once per test run however many pytest-xdist
+    workers ask for it: the first builds it under a lock in the run's shared temporary
+    directory, the others wait and reuse it (the xdist documentation's recipe for session
+    fixtures, with fcntl in place of a file-lock package). Tests must not change it."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path, done = root / f"shared-{name}", root / f"shared-{name}.done"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not done.exists():
+                if path.exists():
+                    shutil.rmtree(path)  # a build that failed part-way
+                path.mkdir()
+                build(path)
+                done.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return path
+
+
+def _ingested(source: Path, store: Path, what: str) -> None:
+    from dashboard.ingest import run_ingest
+
+    result = run_ingest(source, store)
+    assert result.code == 0, result.findings.report_text(f"{what} ingest failed")
+
+
 def without_panel_tables(source: Path) -> Path:
     """Give the source's force.toml a panel threshold equal to the general one, so the ingest
     publishes no panel variant. The variant is built from the full demo and tested there
@@ -61,28 +91,23 @@ def mini_source(tmp_path_factory) -> Path:
     crime; no panel variant)."""
     from dashboard.data.demo import write_demo
 
-    out = tmp_path_factory.mktemp("mini-source")
-    write_demo(out, seed=7, scale=0.1, crime_months=1)
-    return without_panel_tables(out)
+    def build(out: Path) -> None:
+        write_demo(out, seed=7, scale=0.1, crime_months=1)
+        without_panel_tables(out)
+
+    return built_once(tmp_path_factory, "mini-source", build)
 
 
 @pytest.fixture(scope="session")
 def demo_source(tmp_path_factory) -> Path:
     from dashboard.data.demo import write_demo
 
-    out = tmp_path_factory.mktemp("demo-source")
-    write_demo(out)
-    return out
+    return built_once(tmp_path_factory, "demo-source", write_demo)
 
 
 @pytest.fixture(scope="session")
 def demo_store(demo_source, tmp_path_factory) -> Path:
-    from dashboard.ingest import run_ingest
-
-    store = tmp_path_factory.mktemp("demo-store")
-    result = run_ingest(demo_source, store)
-    assert result.code == 0, result.findings.report_text("demo ingest failed")
-    return store
+    return built_once(tmp_path_factory, "demo-store", lambda store: _ingested(demo_source, store, "demo"))
 
 
 @pytest.fixture(scope="session")
@@ -90,15 +115,13 @@ def null_store(tmp_path_factory) -> Path:
     """The demo's null world (`dashboard demo --null-world`), ingested: every true probability is
     the same in every year, so any change between years that the ingest finds is noise."""
     from dashboard.data.demo import write_demo
-    from dashboard.ingest import run_ingest
 
-    source = tmp_path_factory.mktemp("null-source")
-    write_demo(source, null_world=True)
-    without_panel_tables(source)
-    store = tmp_path_factory.mktemp("null-store")
-    result = run_ingest(source, store)
-    assert result.code == 0, result.findings.report_text("null-world demo ingest failed")
-    return store
+    def build(store: Path) -> None:
+        source = tmp_path_factory.mktemp("null-source")
+        write_demo(source, null_world=True)
+        _ingested(without_panel_tables(source), store, "null-world demo")
+
+    return built_once(tmp_path_factory, "null-store", build)
 
 
 @pytest.fixture()
@@ -114,79 +137,62 @@ def quarter_store(tmp_path_factory) -> Path:
     """The demo at a quarter of the respondents (`dashboard demo --scale 0.25`), ingested: more
     small cells, so more secondary suppression."""
     from dashboard.data.demo import write_demo
-    from dashboard.ingest import run_ingest
 
-    source = tmp_path_factory.mktemp("quarter-source")
-    write_demo(source, scale=0.25)
-    without_panel_tables(source)
-    store = tmp_path_factory.mktemp("quarter-store")
-    result = run_ingest(source, store)
-    assert result.code == 0, result.findings.report_text("quarter-scale demo ingest failed")
-    return store
+    def build(store: Path) -> None:
+        source = tmp_path_factory.mktemp("quarter-source")
+        write_demo(source, scale=0.25)
+        _ingested(without_panel_tables(source), store, "quarter-scale demo")
+
+    return built_once(tmp_path_factory, "quarter-store", build)
 
 
 @dataclass(frozen=True)
 class PublishedExample:
-    """An example force (`dashboard demo --force NAME`): its source directory, the store it was
-    ingested into, and that ingest's result (None for west-mercia, ingested by ``demo_store``)."""
+    """An example force (`dashboard demo --force NAME`) as the tests use it: its source directory
+    and the store it was ingested into with no error."""
 
     name: str
     source: Path
     store: Path
-    result: object = None
 
 
-class _OncePerName(dict):
-    """name -> value, made on first use and kept; a failure is kept too and raised again, so a
-    broken example costs one attempt per session, not one per test."""
+class _ByName:
+    """``fixture[name]``: what ``build(name)`` returns; built_once makes each directory once per run."""
 
-    def __init__(self, make):
-        super().__init__()
-        self._make = make
+    def __init__(self, build):
+        self._build = build
 
-    def __missing__(self, name):
-        try:
-            value = self._make(name)
-        except (Exception, pytest.skip.Exception, pytest.fail.Exception) as exc:
-            value = exc
-        self[name] = value
-        return value
-
-    def __getitem__(self, name):
-        value = super().__getitem__(name)
-        if isinstance(value, BaseException):
-            raise value
-        return value
+    def __getitem__(self, name: str):
+        return self._build(name)
 
 
 @pytest.fixture(scope="session")
-def example_sources(request, tmp_path_factory) -> dict[str, Path]:
-    """Each example force's source directory, written on first use (west-mercia: ``demo_source``;
-    west-mercia-wards needs the real public data beside the repository)."""
+def example_sources(request, tmp_path_factory) -> _ByName:
+    """Each example force's source directory (`dashboard demo --force NAME`), written on first use:
+    west-mercia is ``demo_source``; west-mercia-wards needs the real public data beside the
+    repository."""
     from dashboard.data.examples import write_example
 
-    def make(name: str) -> Path:
+    def source(name: str) -> Path:
         if name == "west-mercia":
             return request.getfixturevalue("demo_source")
         shared = need_shared_data() if name == "west-mercia-wards" else None
-        out = tmp_path_factory.mktemp(f"example-{name}")
-        write_example(name, out, shared=shared)
-        return out
+        return built_once(tmp_path_factory, f"example-{name}-source",
+                          lambda out: write_example(name, out, shared=shared))
 
-    return _OncePerName(make)
+    return _ByName(source)
 
 
 @pytest.fixture(scope="session")
-def example_stores(request, example_sources, tmp_path_factory) -> dict[str, PublishedExample]:
-    """Each example force ingested once per session, on first use; the ingest must have no error."""
-    from dashboard.ingest import run_ingest
+def example_stores(request, example_sources, tmp_path_factory) -> _ByName:
+    """Each example force ingested once per run, on first use; its ingest must have no error (the
+    warnings are in the snapshot's ingest-report.txt)."""
 
-    def make(name: str) -> PublishedExample:
+    def store(name: str) -> PublishedExample:
+        source = example_sources[name]
         if name == "west-mercia":
-            return PublishedExample(name, example_sources[name], request.getfixturevalue("demo_store"))
-        store = tmp_path_factory.mktemp(f"example-{name}-store")
-        result = run_ingest(example_sources[name], store)
-        assert result.code == 0 and not result.findings.errors, result.findings.report_text(f"{name} ingest failed")
-        return PublishedExample(name, example_sources[name], store, result)
+            return PublishedExample(name, source, request.getfixturevalue("demo_store"))
+        return PublishedExample(name, source, built_once(tmp_path_factory, f"example-{name}-store",
+                                                         lambda out: _ingested(source, out, name)))
 
-    return _OncePerName(make)
+    return _ByName(store)

@@ -17,9 +17,10 @@ def msf_specs(config: ForceConfig) -> list[ColumnSpec]:
     return [
         ColumnSpec("force", "text", "Peer force name, as listed in msf.peers (or this force)",
                    allowed=(*config.msf_peers, config.force_name), example=config.msf_peers[0] if config.msf_peers else ""),
-        ColumnSpec("period", "code", "Period label", allowed=config.period_labels, example="2007/08"),
+        ColumnSpec("period", "code", "Period label", allowed=config.period_labels,
+                   example=config.period_labels[-1] if config.period_labels else ""),
         ColumnSpec("indicator", "code", "Indicator id", allowed=tuple(i.id for i in config.indicators),
-                   example="spi1e"),
+                   example=config.indicators[0].id if config.indicators else ""),
         ColumnSpec("value", "float", "The force's published value (percentage)", minimum=0, maximum=100,
                    example="81.7"),
         ColumnSpec("base", "int", "Unweighted base of that value", minimum=1, example="3012"),
@@ -41,7 +42,8 @@ def read_msf(path: Path, config: ForceConfig, findings: Findings) -> pd.DataFram
 def matrix_specs(config: ForceConfig) -> list[ColumnSpec]:
     return [
         ColumnSpec("area_code", "code", "Area code", example="HE01"),
-        ColumnSpec("period", "code", "Period label", allowed=config.period_labels, example="2008/09"),
+        ColumnSpec("period", "code", "Period label", allowed=config.period_labels,
+                   example=config.period_labels[-1] if config.period_labels else ""),
         ColumnSpec("crime_level", "code", "The force's crime level for the area", allowed=MATRIX_LEVELS,
                    example="high"),
         ColumnSpec("worry_level", "code", "The force's worry level for the area", allowed=MATRIX_LEVELS,

@@ -18,12 +18,18 @@ from .tables import ROW, ColumnSpec, check_columns, check_formulas, convert, rea
 COMMON = ["respondent_id", "survey", "fieldwork_date", "area_code", "weight", "age_band", "sex", "ethnicity"]
 
 
+def _first(values, default: str = "") -> str:
+    """The example a column's documentation shows: the configuration's first value."""
+    return str(next(iter(values), default))
+
+
 def respondent_specs(config: ForceConfig, survey: str | None) -> list[ColumnSpec]:
+    code = survey or _first(config.surveys)
     specs = [
         ColumnSpec("respondent_id", "code", "Unique respondent identifier within the survey", unique=True,
-                   example="USS2007-00042"),
+                   example=f"{code}-00042"),
         ColumnSpec("survey", "code", "Survey code, the same in every row", allowed=tuple(config.surveys),
-                   example="USS"),
+                   example=code),
         ColumnSpec("fieldwork_date", "date", "Date of interview (YYYY-MM-DD); gives the period",
                    example="2007-06-14"),
         ColumnSpec("area_code", "code", "Area of the respondent (blank only for force-level surveys)",
@@ -99,9 +105,10 @@ def aggregated_specs(config: ForceConfig) -> list[ColumnSpec]:
     return [
         ColumnSpec("geography_level", "code", "area, division or force", allowed=("area", "division", "force"),
                    example="division"),
-        ColumnSpec("geography_code", "code", "Area code, division code or force code", example="HE"),
-        ColumnSpec("period", "code", "Period label", allowed=config.period_labels, example="2007/08"),
-        ColumnSpec("indicator", "code", "Indicator id from the catalogue", allowed=indicators, example="spi1e"),
+        ColumnSpec("geography_code", "code", "Area code, division code or force code",
+                   example=_first(config.division_codes)),
+        ColumnSpec("period", "code", "Period label", allowed=config.period_labels, example=_first(config.period_labels)),
+        ColumnSpec("indicator", "code", "Indicator id from the catalogue", allowed=indicators, example=_first(indicators)),
         ColumnSpec("subgroup_dimension", "code", "all, age_band, sex, ethnicity or crime_type; blank = all",
                    required=False, nullable=True, allowed=("all", *config.subgroups), example="all"),
         ColumnSpec("subgroup", "code", "Subgroup category; blank = all", required=False, nullable=True,

@@ -11,7 +11,7 @@ EXCEEDING, MEETING, FAILING = "exceeding", "meeting", "failing to meet"
 class Comparison:
     """One significance verdict to weigh: ``difference`` in points (subject minus reference)."""
 
-    label: str  # e.g. "MSF", "2005/06", "2006/07"
+    label: str  # "MSF" or the label of the period compared with
     difference: float
     significant: bool
 

@@ -16,6 +16,18 @@ SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 os.environ.setdefault("DASH_TEST_CHROMEPATH", CHROMIUM)
 
 
+def _own_ports() -> None:
+    """dash.testing numbers its servers' ports from 58050 in every process: under pytest-xdist
+    each worker starts from its own thousand, so two workers never pick the same port."""
+    from dash.testing.application_runners import BaseDashRunner
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    BaseDashRunner._next_port = 58050 + 1000 * int(worker.removeprefix("gw") or 0)
+
+
+_own_ports()
+
+
 def pytest_setup_options():
     """Chromium options for dash.testing: headless, offline, root-safe."""
     from selenium.webdriver.chrome.options import Options

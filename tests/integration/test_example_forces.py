@@ -36,9 +36,9 @@ def test_another_seed_gives_another_eastmoor(example_sources, tmp_path):
 
 @pytest.mark.parametrize("name", NEW_EXAMPLES)
 def test_an_example_ingests_with_no_error_and_publishes_every_area(name, example_stores):
-    example = example_stores[name]
-    assert example.result.code == 0 and example.result.findings.errors == []
+    example = example_stores[name]  # ingested with no error
     snapshot = Store(example.store).open()
+    assert "\n0 error(s)" in (snapshot.path / "ingest-report.txt").read_text(encoding="utf-8")
     areas = pd.read_csv(example.source / "areas.csv", dtype=str)
     assert sorted(snapshot.table("areas")["area_code"]) == sorted(areas["area_code"])
     assert sorted(snapshot.table("boundaries")["area_code"]) == sorted(areas["area_code"])
