@@ -21,7 +21,7 @@ quarter alone is below the suppression threshold in an area and the rolling twel
 
 The truth behind the numbers: a force-level level per indicator in 2022 Q1, a shared movement
 over the quarters (a fall through 2022 and 2023 and a partial recovery in 2024, as forces saw),
-divisional and area effects on the logit scale, one division that falls further from 2023 on, and a
+divisional and area effects on the logit scale, one division that falls further from the fifth quarter on, and a
 lower rate for minority-ethnic respondents (most for Black respondents) on the measures the
 gaps are built on.
 Nothing here is real: every file says it is synthetic.
@@ -74,11 +74,12 @@ TRUTH = {
     "pas_trust": (74.0, 0.04, 0.8, 0.9),
     "pas_worry": (34.0, 0.03, -0.6, -0.8),
 }
-# The shared movement per quarter (logit scale), repeated if there are more quarters.
+# The shared movement per quarter (logit scale); later quarters keep the last.
 MOVEMENT = [0.0, -0.03, -0.07, -0.12, -0.18, -0.22, -0.25, -0.26, -0.22, -0.17, -0.13, -0.10]
 # Logit difference of each group from white respondents on the measures a gap is built on.
 GROUP_EFFECTS = {"white": 0.0, "black": -0.55, "asian": -0.15, "mixed_other": -0.35}
-FALLING_DIVISION, FALL = "CS", -0.35  # this division is FALL lower on the logit scale from 2023 on
+# This division is FALL lower on the logit scale from its FALL_FROM-th quarter (counting from 0) on.
+FALLING_DIVISION, FALL, FALL_FROM = "CS", -0.35, 4
 
 
 def write_eastmoor(out_dir: Path, seed: int = 2024) -> list[Path]:
@@ -145,9 +146,8 @@ def _tables(config: ForceConfig, areas, pop, residents, rng: np.random.Generator
     scored = [ind for ind in config.indicators if ind.kind != "gap"]
     for q in range(len(config.periods)):
         period = config.periods[q].label
-        move = MOVEMENT[q % len(MOVEMENT)]
-        year = config.periods[q].start.year
-        falling = np.where((division == FALLING_DIVISION) & (year >= 2023), FALL, 0.0)
+        move = MOVEMENT[min(q, len(MOVEMENT) - 1)]
+        falling = np.where((division == FALLING_DIVISION) & (q >= FALL_FROM), FALL, 0.0)
         interviews = rng.poisson(INTERVIEWS_PER_AREA, n)
         deff = np.round(rng.uniform(1.15, 1.45, n), 2)
         rows = []
