@@ -1,4 +1,7 @@
-"""Command line: demo | ingest | validate | fetch-policeuk | rollback | activate | pack | serve | audit-disclosure. Argument parsing only.
+"""Command line of the dashboard, one subcommand per task (argument parsing only).
+
+Subcommands: demo | ingest | validate | fetch-policeuk | rollback | activate | pack | serve |
+audit-disclosure | docs.
 
 Exit codes of ingest, validate, rollback and activate: see EXIT_CODES.
 """
@@ -94,10 +97,14 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--out", type=Path, required=True, help="PDF file to write")
     k.add_argument("--store", type=Path, help=f"store directory (default: $DASHBOARD_STORE or {SETTINGS.store})")
 
-    a = sub.add_parser("audit-disclosure", help="attack the live snapshot's published tables (and the panel's); exit 1 if a withheld "
-                       "value can be recovered")
+    a = sub.add_parser("audit-disclosure", help="attack the live snapshot's published tables (and the panel's); "
+                       "exit 1 if a withheld value can be recovered")
     a.add_argument("--store", type=Path, required=True, help="store directory whose live snapshot is audited")
     a.add_argument("--examples", type=int, default=3, help="recovered cells listed per attack")
+
+    g = sub.add_parser("docs", help="regenerate the generated tables of docs/ (config keys, input columns)")
+    g.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 listing the files that differ from what the code generates")
 
     s = sub.add_parser("serve", help="serve the dashboard (development server; use gunicorn in production)")
     s.add_argument("--store", type=Path, help=f"store directory (default: $DASHBOARD_STORE or {SETTINGS.store})")
@@ -132,15 +139,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {result.neighbourhoods} neighbourhoods and {result.crime_rows:,} crime rows to {args.out}; "
               "fill in division_code (and population) in areas.csv before ingesting")
         return 0
-    if args.command in ("rollback", "activate"):
-        return _move_current(args)
-    if args.command == "pack":
-        return _pack(args)
-    if args.command == "serve":
-        return _serve(args)
-    if args.command == "audit-disclosure":
-        return _audit(args)
-    return 2
+    handlers = {"rollback": _move_current, "activate": _move_current, "pack": _pack, "serve": _serve,
+                "audit-disclosure": _audit, "docs": _docs}
+    return handlers[args.command](args)
+
+
+def _docs(args) -> int:
+    from .docsgen import DocsError, generate
+
+    try:
+        changed = generate(check=args.check)
+    except DocsError as exc:
+        print(f"dashboard docs: {exc}", file=sys.stderr)
+        return 1
+    if args.check:
+        for path in changed:
+            print(f"differs from what the code generates: {path} (run `dashboard docs`)", file=sys.stderr)
+        return 1 if changed else 0
+    print("\n".join(f"rewrote {path}" for path in changed) or "the docs were up to date")
+    return 0
 
 
 def _demo(args) -> int:
@@ -209,7 +226,9 @@ def _ingest(args) -> int:
         for p in result.findings.errors:
             print(f"error: {p}", file=sys.stderr)
         where = f"; report: {result.report_path}" if result.report_path else ""
-        print(f"{len(result.findings.errors)} error(s): nothing was published{where}", file=sys.stderr)
+        total, listed = result.findings.count("error"), len(result.findings.errors)
+        shown = f" ({listed:,} listed above)" if listed < total else ""
+        print(f"{total:,} error(s){shown}: nothing was published{where}", file=sys.stderr)
         return INVALID
     if publish:
         print(f"published snapshot {result.snapshot_id} to {args.store}")

@@ -481,7 +481,7 @@ def write_demo(out_dir: Path, seed: int = 2008, scale: float = 1.0, crime_months
     config = DEFAULT_CONFIG.read_text(encoding="utf-8")
     world = " Null world: no true change between years." if null_world else ""
     files["force.toml"] = (f"# {SYNTHETIC_NOTE}\n# Seed {seed}, scale {scale:g}.{world}\n\n" + config
-                           + f'\n[dataset]\nsynthetic = true\ndescription = "{SYNTHETIC_NOTE}"\n').encode()
+                           + '\n[dataset]\nsynthetic = true\n').encode()
     files["README-SYNTHETIC.txt"] = (SYNTHETIC_NOTE + "\n").encode()
     areas = pd.DataFrame({
         "area_code": demo.codes, "area_name": [a.name for a in demo.areas], "division_code": demo.divisions,

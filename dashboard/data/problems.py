@@ -47,11 +47,14 @@ class Findings:
     # Stop listing individual rows of one rule in one file after this many; count the rest.
     per_rule_limit: int = 200
     _counts: dict[tuple[str, str, str | None], int] = field(default_factory=dict)
+    # Every problem found, listed or not, by severity.
+    _totals: dict[str, int] = field(default_factory=dict)
 
     def add(self, file, rule, message, row=None, column=None, value=None, severity="error") -> None:
         key = (str(file), rule, column)
         n = self._counts.get(key, 0) + 1
         self._counts[key] = n
+        self._totals[severity] = self._totals.get(severity, 0) + 1
         if n <= self.per_rule_limit:
             self.problems.append(Problem(str(file), rule, message, row, column,
                                          None if value is None else str(value), severity))
@@ -71,7 +74,9 @@ class Findings:
             for rec in part.head(room).itertuples(index=False):
                 value = getattr(rec, value_column) if value_column else None
                 self.add(rec.source_file, rule, message, int(rec.source_row), column, value, severity)
-            self._counts[key] = self._counts.get(key, 0) + max(len(part) - room, 0)
+            unlisted = max(len(part) - room, 0)
+            self._counts[key] = self._counts.get(key, 0) + unlisted
+            self._totals[severity] = self._totals.get(severity, 0) + unlisted
 
     def warning_summary(self) -> dict[tuple[str, str], int]:
         """Warnings counted by rule (including those past the listing limit)."""
@@ -91,13 +96,18 @@ class Findings:
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
 
+    def count(self, severity: str = "error") -> int:
+        """How many problems of this severity were found, including those past the listing limit."""
+        return self._totals.get(severity, 0)
+
     def omitted(self) -> dict[tuple[str, str, str | None], int]:
         return {k: n - self.per_rule_limit for k, n in self._counts.items() if n > self.per_rule_limit}
 
     def report_text(self, title: str) -> str:
         lines = [title, "=" * len(title), ""]
         errors, warnings = self.errors, self.warnings
-        lines.append(f"{len(errors)} error(s), {len(warnings)} warning(s) listed.")
+        lines.append(f"{self.count('error'):,} error(s), {self.count('warning'):,} warning(s) found; "
+                     f"{len(errors):,} and {len(warnings):,} listed.")
         for (f, rule, col), extra in sorted(self.omitted().items()):
             lines.append(f"  … and {extra} more of rule {rule} in {f}"
                          + (f" column {col!r}" if col else "") + " not listed individually")

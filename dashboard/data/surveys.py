@@ -25,6 +25,7 @@ def _first(values, default: str = "") -> str:
 
 def respondent_specs(config: ForceConfig, survey: str | None) -> list[ColumnSpec]:
     code = survey or _first(config.surveys)
+    weighted = survey is None or config.surveys[survey].weighted
     specs = [
         ColumnSpec("respondent_id", "code", "Unique respondent identifier within the survey", unique=True,
                    example=f"{code}-00042"),
@@ -34,8 +35,11 @@ def respondent_specs(config: ForceConfig, survey: str | None) -> list[ColumnSpec
                    example="2007-06-14"),
         ColumnSpec("area_code", "code", "Area of the respondent (blank only for force-level surveys)",
                    nullable=survey is not None and config.surveys[survey].level == "force", example="HE01"),
-        ColumnSpec("weight", "float", "Survey weight (1 for unweighted surveys)", minimum=0,
-                   minimum_exclusive=True, example="1.13"),
+        # An unweighted survey ([surveys] weighted = false) counts each respondent once: its weights
+        # may be left out, and a weight other than 1 is an error (the disclosure audit relies on it).
+        ColumnSpec("weight", "float", "Survey weight, above 0; for a survey configured with weighted = false it "
+                   "may be left out, and must be 1 where given", required=weighted and survey is not None,
+                   minimum=0, minimum_exclusive=True, allowed=None if weighted else (1.0,), example="1.13"),
         ColumnSpec("age_band", "code", "Age band", allowed=config.subgroups["age_band"], example="25-34"),
         ColumnSpec("sex", "code", "Sex", allowed=config.subgroups["sex"], example="female"),
         ColumnSpec("ethnicity", "code", "Ethnic group", allowed=config.subgroups["ethnicity"], example="white"),
@@ -69,6 +73,11 @@ def read_respondents(path: Path, config: ForceConfig, findings: Findings, known_
         findings.add(path, "not_allowed", f"unknown survey (configured: {', '.join(config.surveys)})",
                      row=int(raw.loc[named.index[0], ROW]), column="survey", value=survey)
         return None
+    if survey not in config.survey_columns:
+        findings.add(path, "not_allowed", "this survey has no [survey_columns] entry in the force configuration, so "
+                     "its respondent-level files cannot be read (list its columns there)",
+                     row=int(raw.loc[named.index[0], ROW]), column="survey", value=survey)
+        return None
     mixed = surveys != survey
     if mixed.any():
         findings.add_rows(path, "mixed_surveys", f"each file holds one survey; this file is {survey}",
@@ -79,6 +88,8 @@ def read_respondents(path: Path, config: ForceConfig, findings: Findings, known_
     check_formulas(raw, path, findings)
     df = convert(raw, specs, path, findings)
     df["survey"] = survey
+    if "weight" not in df.columns:  # an unweighted survey's file without weights
+        df["weight"] = 1.0
     if config.surveys[survey].level != "force":
         unknown = df["area_code"].notna() & ~df["area_code"].isin(known_areas)
         if unknown.any():

@@ -254,12 +254,13 @@ def read_checked(path: Path, specs: list[ColumnSpec], findings: Findings) -> pd.
 
 
 def spec_table_markdown(specs: list[ColumnSpec]) -> str:
-    """The Markdown table of a format, for docs/data-formats.md (a test keeps the doc in step)."""
+    """The Markdown table of a format: ``dashboard docs`` writes it into docs/data-formats.md
+    (dashboard.docsgen), and tests/unit/test_docs.py fails when the committed doc differs."""
     lines = ["| column | type | required | rule | description | example |", "|---|---|---|---|---|---|"]
     for s in specs:
         rule = []
         if s.allowed is not None:
-            rule.append("one of " + ", ".join(map(str, s.allowed)))
+            rule.append("one of " + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in s.allowed))
         if s.minimum is not None:
             rule.append(("> " if s.minimum_exclusive else ">= ") + f"{s.minimum:g}")
         if s.maximum is not None:
@@ -268,6 +269,6 @@ def spec_table_markdown(specs: list[ColumnSpec]) -> str:
             rule.append("unique")
         if s.nullable:
             rule.append("may be blank")
-        lines.append(f"| `{s.name}` | {s.kind} | {'yes' if s.required else 'no'} | {'; '.join(rule)} | "
-                     f"{s.description} | {s.example} |")
+        cells = [f"`{s.name}`", s.kind, "yes" if s.required else "no", "; ".join(rule), s.description, s.example]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
