@@ -251,7 +251,7 @@ class _Demo:
         sat7 = dict(pos_codes=[1, 2, 3], pos_p=[0.3, 0.4, 0.3], neg_codes=[4, 5, 6, 7],
                     neg_p=[0.3, 0.3, 0.2, 0.2], missing_codes=[8, 9])
         type_eff = {"burglary": 0.25, "vehicle": 0.0, "violent": -0.3, "rtc": 0.1}
-        for y, year in enumerate(YEARS):
+        for y in range(len(YEARS)):
             for div in DIVISION_LAYOUT:
                 n = max(1, round(USS_PER_DIVISION * self.scale))
                 idx = np.flatnonzero(self.divisions == div)

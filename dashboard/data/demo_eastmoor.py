@@ -131,7 +131,7 @@ def _tables(config: ForceConfig, areas, pop, residents, rng: np.random.Generator
     division = np.array([a.division for a in areas])
     codes = np.array([a.code for a in areas])
     divisions = list(LAYOUT)
-    div_eff = dict(zip(divisions, rng.normal(0, 0.12, len(divisions))))
+    div_eff = dict(zip(divisions, rng.normal(0, 0.12, len(divisions)), strict=True))
     density = np.log(pop["population"] / pop["area_km2"])
     dens_z = (density - density.mean()) / density.std()
     # Denser areas are a little less positive; every area has its own lasting effect.
@@ -157,7 +157,7 @@ def _tables(config: ForceConfig, areas, pop, residents, rng: np.random.Generator
             centre = logit(level / 100) + follows * (move + falling) + area_load * area_eff
             centre = centre + rng.normal(0, 0.05, n)  # this quarter's own wobble in each area
             if ind.id in split:
-                cells = np.array([rng.multinomial(b, s) for b, s in zip(base, resp_share)])
+                cells = np.array([rng.multinomial(b, s) for b, s in zip(base, resp_share, strict=True)])
                 effects = np.array([GROUP_EFFECTS[g] for g in groups])
                 shares = expit(centre[:, None] + effects[None, :])
                 positives = _weighted_positives(cells, deff[:, None], shares, rng)

@@ -41,7 +41,7 @@ def independent_counts(source: Path) -> tuple[pd.DataFrame, dict[str, int]]:
     wards = pd.concat([gpd.read_file(p) for p in sorted((source / "boundaries").glob("*.geojson"))])
     wards = wards.to_crs("EPSG:27700").sort_values("WD13CD")
     owner = np.full(len(pts), None, dtype=object)
-    for code, poly in zip(wards["WD13CD"], wards.geometry):
+    for code, poly in zip(wards["WD13CD"], wards.geometry, strict=True):
         inside = shapely.covers(poly, pts.values) & (owner == None)  # noqa: E711 (elementwise)
         owner[inside] = code
     joined = owner != None  # noqa: E711
