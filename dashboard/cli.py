@@ -120,8 +120,6 @@ def main(argv: list[str] | None = None) -> int:
     # Our own progress at INFO; libraries (kaleido, choreographer...) only when something is wrong.
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     log.setLevel(logging.WARNING if args.quiet else logging.INFO)
-    if args.command == "demo":
-        return _demo(args)
     if args.command in ("ingest", "validate"):
         if getattr(args, "accept_drop", None) and not (args.reason or "").strip():
             print("dashboard ingest: --accept-drop needs --reason: say why the counts fell", file=sys.stderr)
@@ -139,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {result.neighbourhoods} neighbourhoods and {result.crime_rows:,} crime rows to {args.out}; "
               "fill in division_code (and population) in areas.csv before ingesting")
         return 0
-    handlers = {"rollback": _move_current, "activate": _move_current, "pack": _pack, "serve": _serve,
+    handlers = {"demo": _demo, "rollback": _move_current, "activate": _move_current, "pack": _pack, "serve": _serve,
                 "audit-disclosure": _audit, "docs": _docs}
     return handlers[args.command](args)
 
