@@ -39,14 +39,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="only print warnings and errors")
     sub = p.add_subparsers(dest="command", required=True)
 
-    d = sub.add_parser("demo", help="write the synthetic demonstration input set")
+    from .data.examples import DEFAULT, EXAMPLES
+
+    d = sub.add_parser("demo", help="write an example force's input set (the synthetic demo by default)",
+                       description="Write an example force's complete input set (force.toml and its data) for "
+                                   "`dashboard ingest`. Forces: " + "; ".join(f"{e.name}: {e.summary}"
+                                                                             for e in EXAMPLES.values()))
+    d.add_argument("--force", choices=list(EXAMPLES), default=DEFAULT, help=f"example force (default: {DEFAULT})")
     d.add_argument("--out", type=Path, required=True, help="directory to write into")
-    d.add_argument("--seed", type=int, default=2008, help="random seed (same seed, same bytes)")
-    d.add_argument("--scale", type=float, default=1.0, help="multiply respondents and crimes (benchmarks)")
-    d.add_argument("--crime-months", type=int, default=24, help="months of police.uk-format crime (0-24)")
-    d.add_argument("--areas", type=int, default=None, help="about this many areas instead of 145 (benchmarks)")
+    d.add_argument("--seed", type=int, default=None,
+                   help="random seed of a synthetic force (same seed, same bytes; default: the force's own)")
+    d.add_argument("--data", type=Path, default=None,
+                   help="folder of the real public data for west-mercia-wards (default: ../shared/data beside "
+                        "the repository); its files are copied into --out, never into the repository")
+    d.add_argument("--scale", type=float, help="west-mercia: multiply respondents and crimes (benchmarks)")
+    d.add_argument("--crime-months", type=int, help="west-mercia: months of police.uk-format crime (0-24, default 24)")
+    d.add_argument("--areas", type=int, default=None,
+                   help="west-mercia: about this many areas instead of 145 (benchmarks)")
     d.add_argument("--null-world", action="store_true",
-                   help="no true change between years: every true probability stays at its 2005/06 value")
+                   help="west-mercia: no true change between years: every true probability stays at its 2005/06 value")
 
     for name, text in (("ingest", "validate inputs and publish a new snapshot"),
                        ("validate", "validate inputs without publishing")):
@@ -109,14 +120,6 @@ def main(argv: list[str] | None = None) -> int:
     # Our own progress at INFO; libraries (kaleido, choreographer...) only when something is wrong.
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     log.setLevel(logging.WARNING if args.quiet else logging.INFO)
-    if args.command == "demo":
-        from .data.demo import write_demo
-
-        files = write_demo(args.out, seed=args.seed, scale=args.scale, crime_months=args.crime_months,
-                           progress=lambda m: log.info("demo: %s", m), areas=args.areas,
-                           null_world=args.null_world)
-        print(f"wrote {len(files)} synthetic demonstration files to {args.out}")
-        return 0
     if args.command in ("ingest", "validate"):
         if getattr(args, "accept_drop", None) and not (args.reason or "").strip():
             print("dashboard ingest: --accept-drop needs --reason: say why the counts fell", file=sys.stderr)
@@ -134,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {result.neighbourhoods} neighbourhoods and {result.crime_rows:,} crime rows to {args.out}; "
               "fill in division_code (and population) in areas.csv before ingesting")
         return 0
-    handlers = {"rollback": _move_current, "activate": _move_current, "pack": _pack, "serve": _serve,
+    handlers = {"demo": _demo, "rollback": _move_current, "activate": _move_current, "pack": _pack, "serve": _serve,
                 "audit-disclosure": _audit, "docs": _docs}
     return handlers[args.command](args)
 
@@ -153,6 +156,22 @@ def _docs(args) -> int:
         return 1 if changed else 0
     print("\n".join(f"rewrote {path}" for path in changed) or "the docs were up to date")
     return 0
+
+
+def _demo(args) -> int:
+    from .data.examples import EXAMPLES, write_example
+
+    options = {k: v for k, v in (("scale", args.scale), ("crime_months", args.crime_months), ("areas", args.areas),
+                                 ("null_world", args.null_world or None)) if v is not None}
+    try:
+        files = write_example(args.force, args.out, seed=args.seed, shared=args.data,
+                              progress=lambda m: log.info("demo: %s", m), **options)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"dashboard demo: {exc}", file=sys.stderr)
+        return USAGE
+    kind = "synthetic" if EXAMPLES[args.force].synthetic else "public-data"
+    print(f"wrote {len(files)} {kind} files of the {args.force} example force to {args.out}")
+    return OK
 
 
 def _store_failure(command: str, exc: Exception) -> int:

@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,55 @@ def quarter_store(tmp_path_factory) -> Path:
         _ingested(without_panel_tables(source), store, "quarter-scale demo")
 
     return built_once(tmp_path_factory, "quarter-store", build)
+
+
+@dataclass(frozen=True)
+class PublishedExample:
+    """An example force (`dashboard demo --force NAME`) as the tests use it: its source directory
+    and the store it was ingested into with no error."""
+
+    name: str
+    source: Path
+    store: Path
+
+
+class _ByName:
+    """``fixture[name]``: what ``build(name)`` returns; built_once makes each directory once per run."""
+
+    def __init__(self, build):
+        self._build = build
+
+    def __getitem__(self, name: str):
+        return self._build(name)
+
+
+@pytest.fixture(scope="session")
+def example_sources(request, tmp_path_factory) -> _ByName:
+    """Each example force's source directory (`dashboard demo --force NAME`), written on first use:
+    west-mercia is ``demo_source``; west-mercia-wards needs the real public data beside the
+    repository."""
+    from dashboard.data.examples import write_example
+
+    def source(name: str) -> Path:
+        if name == "west-mercia":
+            return request.getfixturevalue("demo_source")
+        shared = need_shared_data() if name == "west-mercia-wards" else None
+        return built_once(tmp_path_factory, f"example-{name}-source",
+                          lambda out: write_example(name, out, shared=shared))
+
+    return _ByName(source)
+
+
+@pytest.fixture(scope="session")
+def example_stores(request, example_sources, tmp_path_factory) -> _ByName:
+    """Each example force ingested once per run, on first use; its ingest must have no error (the
+    warnings are in the snapshot's ingest-report.txt)."""
+
+    def store(name: str) -> PublishedExample:
+        source = example_sources[name]
+        if name == "west-mercia":
+            return PublishedExample(name, source, request.getfixturevalue("demo_store"))
+        return PublishedExample(name, source, built_once(tmp_path_factory, f"example-{name}-store",
+                                                         lambda out: _ingested(source, out, name)))
+
+    return _ByName(store)

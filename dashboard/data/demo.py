@@ -251,7 +251,7 @@ class _Demo:
         sat7 = dict(pos_codes=[1, 2, 3], pos_p=[0.3, 0.4, 0.3], neg_codes=[4, 5, 6, 7],
                     neg_p=[0.3, 0.3, 0.2, 0.2], missing_codes=[8, 9])
         type_eff = {"burglary": 0.25, "vehicle": 0.0, "violent": -0.3, "rtc": 0.1}
-        for y, year in enumerate(YEARS):
+        for y in range(len(YEARS)):
             for div in DIVISION_LAYOUT:
                 n = max(1, round(USS_PER_DIVISION * self.scale))
                 idx = np.flatnonzero(self.divisions == div)
@@ -443,20 +443,21 @@ class _Demo:
                              "worry_level": worry, "resource_level": resource})
 
 
-def _csv(df: pd.DataFrame) -> bytes:
+def csv_bytes(df: pd.DataFrame) -> bytes:
     buf = io.StringIO()
     df.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     return buf.getvalue().encode("utf-8")
 
 
-def _geojson(areas) -> bytes:
+def geojson_bytes(areas, name: str = "synthetic_demo_areas") -> bytes:
+    """Synthetic areas as a GeoJSON FeatureCollection in EPSG:27700, marked synthetic."""
     features = []
     for a in areas:
         geom = shapely.geometry.mapping(a.geometry)
         coords = [[[float(x), float(y)] for x, y in ring] for ring in geom["coordinates"]]
         features.append({"type": "Feature", "properties": {"area_code": a.code, "area_name": a.name},
                          "geometry": {"type": "Polygon", "coordinates": coords}})
-    doc = {"type": "FeatureCollection", "name": "synthetic_demo_areas",
+    doc = {"type": "FeatureCollection", "name": name,
            "description": SYNTHETIC_NOTE,
            "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}},
            "features": features}
@@ -491,25 +492,30 @@ def write_demo(out_dir: Path, seed: int = 2008, scale: float = 1.0, crime_months
         "pop_eth_minority_ethnic": demo.pop["minority"],
         "pop_eth_white": demo.pop["population"] - demo.pop["minority"],
     })
-    files["areas.csv"] = _csv(areas)
-    files["boundaries.geojson"] = _geojson(demo.areas)
+    files["areas.csv"] = csv_bytes(areas)
+    files["boundaries.geojson"] = geojson_bytes(demo.areas)
     progress("surveys")
     uss = demo.uss()
     for name, df in (("uss", uss), ("bcs", demo.bcs()), ("local", demo.local())):
-        files[f"surveys/{name}-synthetic.csv"] = _csv(df)
+        files[f"surveys/{name}-synthetic.csv"] = csv_bytes(df)
     progress(f"crime: {len(demo.months)} months")
     to_wgs84 = Transformer.from_crs(27700, 4326, always_xy=True)
     for month in demo.months:
-        files[f"crime/{month}-synthetic-street.csv"] = _csv(demo.crime_month(month, to_wgs84))
+        files[f"crime/{month}-synthetic-street.csv"] = csv_bytes(demo.crime_month(month, to_wgs84))
     force_values = {"spi1e": USS_TARGETS["q_whole"], "uss_followup": USS_TARGETS["q_followup"],
                     "spi2a": BCS_TARGETS["q_police_job"], "kdi": BCS_TARGETS["q_deal_asb"], "spi10b": BCS_ASB_HIGH}
     if null_world:
         force_values = {k: [v[0]] * len(YEARS) for k, v in force_values.items()}
-    files["msf.csv"] = _csv(demo.msf(force_values))
-    files["matrix.csv"] = _csv(demo.matrix())
+    files["msf.csv"] = csv_bytes(demo.msf(force_values))
+    files["matrix.csv"] = csv_bytes(demo.matrix())
+    return write_files(out_dir, files)
+
+
+def write_files(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
+    """Write each relative path's bytes under ``out_dir``; returns the paths written."""
     written = []
     for rel, data in files.items():
-        path = out_dir / rel
+        path = Path(out_dir) / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         written.append(path)
