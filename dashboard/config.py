@@ -607,8 +607,9 @@ class ForceConfig(_Model):
         "the periods the force reports in"))
     statistics: StatisticsSection = Field(title="Statistics", description=(
         "disclosure control and the significance policy (docs/methods.md, \"What a colour or a marker means\")"))
-    surveys: dict[str, Survey] = Field(title="Surveys", description=(
-        "one `[surveys.CODE]` table per survey; CODE is the `survey` column of its files"))
+    surveys: dict[str, Survey] = Field({}, title="Surveys", description=(
+        "one `[surveys.CODE]` table per survey; CODE is the `survey` column of its files (none for a force "
+        "that publishes recorded crime only)"))
     answer_scales: dict[str, AnswerScale] = Field({}, title="Answer scales", description=(
         "one `[answer_scales.NAME]` table per answer scale: the codes a question column may hold"))
     questions: dict[str, Question] = Field({}, title="Questions", description=(
@@ -620,9 +621,9 @@ class ForceConfig(_Model):
     subgroup_table: Subgroups | None = Field(None, title="Subgroups", alias="subgroups", description=(
         "the categories allowed in the respondent-level files' subgroup columns, and so the subgroups results "
         "are given for; required when `inputs.surveys` lists respondent-level files"))
-    indicators: tuple[Indicator, ...] = Field(title="The indicator catalogue", min_length=1, description=(
+    indicators: tuple[Indicator, ...] = Field((), title="The indicator catalogue", description=(
         "one `[[indicators]]` table per indicator; keys marked with a kind are required for that kind and "
-        "refused for the others"))
+        "refused for the others (none for a force that publishes recorded crime only)"))
     inputs: Inputs = Field(title="Inputs", description=(
         "where the input files are, relative to the source directory given to `ingest` (absolute paths also "
         "work); globs are allowed, and every input but the areas and boundaries may be left out"))
@@ -630,7 +631,8 @@ class ForceConfig(_Model):
         "each area's crime level against its residents' worry, giving a resource level (docs/methods.md); "
         "without this table no matrix is computed and the three tables below must be left out"))
     crime_baskets: dict[str, tuple[Text, ...]] = Field({}, title="Crime baskets", description=(
-        "`NAME = [...]`: named groups of police.uk crime types (all crime, neighbourhood crime, ASB)"))
+        "`NAME = [...]`: named groups of police.uk crime types (all crime, neighbourhood crime, ASB), published "
+        "as crime rates beside each type (and used by the matrix)"))
     matrix_indicators: tuple[MatrixIndicator, ...] = Field((), title="Matrix indicators", description=(
         "the matrix's measures: police.uk crime types on the `crime` side, indicators of one area-level survey "
         "on the `worry` side; at least one of each"))
@@ -775,7 +777,7 @@ class ForceConfig(_Model):
                                                  "files, whose age_band, sex and ethnicity columns it lists)"))
         if self.matrix_settings is None:
             errors += [_error((name,), "only with a [matrix] table") for name in
-                       ("crime_baskets", "matrix_indicators", "resource_levels") if name in self.model_fields_set]
+                       ("matrix_indicators", "resource_levels") if name in self.model_fields_set]
         else:
             errors += [_error(("matrix_indicators",), f"list at least one {side} indicator")
                        for side in ("crime", "worry") if not any(mi.side == side for mi in self.matrix_indicators)]

@@ -45,8 +45,7 @@ def period_windows(crime_counts: pd.DataFrame, config: ForceConfig) -> list[tupl
 def measures(crime_counts: pd.DataFrame, config: ForceConfig) -> dict[str, tuple[str, ...]]:
     """Every police.uk crime type in the data, and the configured baskets (``basket:NAME``)."""
     out = {t: (t,) for t in sorted(crime_counts["crime_type"].unique())}
-    if config.matrix is not None:
-        out.update({f"basket:{k}": tuple(v) for k, v in config.matrix.baskets.items()})
+    out.update({f"basket:{k}": tuple(v) for k, v in config.crime_baskets.items()})
     return out
 
 

@@ -46,11 +46,8 @@ def matrix_periods(crime_counts: pd.DataFrame | None, config: ForceConfig) -> li
 
 def worry_survey(config: ForceConfig) -> str | None:
     """The survey the worry side reads: that of the matrix's worry-side indicators (the
-    configuration checks they are scored indicators; they come from one survey)."""
-    if config.matrix is None:
-        return None
-    surveys = {config.indicator(mi.indicator).survey for mi in config.matrix.indicators if mi.side == "worry"}
-    return next(iter(sorted(surveys)), None)
+    configuration checks they come from one area-level survey), or None without a matrix."""
+    return config.matrix.worry_survey if config.matrix is not None else None
 
 
 def _crime_index(crime_counts, areas, config, months):
