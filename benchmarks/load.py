@@ -38,10 +38,10 @@ def main() -> int:
     from tests.protocol import map_drawn, map_request, page_request
 
     with demo_store(args.store) as store, gunicorn(store, args.workers) as base:
-        first = requests.post(base + "/_dash-update-component", json=map_request("confidence", None), timeout=60)
+        first = requests.post(base + "/_dash-update-component", json=map_request("confidence_local", None), timeout=60)
         figure = map_drawn(first.json())
         codes = ["HE01", "NW05", "SW10", "SH07", "TW03"]
-        indicators = ["confidence", "worry_burglary", "unsafe_after_dark", "spi2a_local", "kdi_local"]
+        indicators = ["confidence_local", "worry_burglary", "unsafe_after_dark", "spi2a_local", "kdi_local"]
         results: dict[str, list[float]] = defaultdict(list)
         errors: dict[str, int] = defaultdict(int)
         lock = threading.Lock()

@@ -64,7 +64,7 @@ def run(store: Path, repeats: int) -> None:
     n_areas = len(Store(store).open().table("areas"))
     client = create_app(store).server.test_client()
     started = time.perf_counter()
-    first = client.post("/_dash-update-component", json=map_request("confidence", None),
+    first = client.post("/_dash-update-component", json=map_request("confidence_local", None),
                         headers={"Accept-Encoding": "gzip"})
     first_ms = 1000 * (time.perf_counter() - started)
     body = gzip.decompress(first.data) if first.headers.get("Content-Encoding") == "gzip" else first.data
@@ -73,8 +73,8 @@ def run(store: Path, repeats: int) -> None:
     figure = map_drawn(json.loads(body))
     cases = {
         "indicator switch": [map_request(i, figure)
-                             for i in ("worry_burglary", "confidence", "unsafe_after_dark", "spi2a_local")],
-        "division switch": [map_request("confidence", figure, "division", d) for d in ("HE", "NW", "SW", "SH")],
+                             for i in ("worry_burglary", "confidence_local", "unsafe_after_dark", "spi2a_local")],
+        "division switch": [map_request("confidence_local", figure, "division", d) for d in ("HE", "NW", "SW", "SH")],
         "area click (profile page)": [page_request(f"/area/{c}") for c in ("HE01", "NW05", "SW10", "TW03")],
     }
     label = f"interaction ({n_areas:,} areas)"

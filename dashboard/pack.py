@@ -22,6 +22,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from . import periods
 from .figures.charts import gap_chart, matrix_scatter
 from .views.headline import (
     change_text,
@@ -125,7 +126,7 @@ def _overview(snapshot, config, division, period, st) -> list:
         ind = h.indicator
         where = "" if h.estimate is None or division == ALL_DIVISIONS or h.estimate.level != "force" else \
             " (force figure: surveyed at force level only)"
-        comparisons = [change_text(h.previous, ind, "previous year"),
+        comparisons = [change_text(h.previous, ind, periods.previous_phrase(config).removeprefix("the ")),
                        change_text(h.baseline, ind, config.baseline_period)]
         if h.msf is not None:
             comparisons.append(msf_text(h.msf, ind))
@@ -158,7 +159,7 @@ def _targets(snapshot, config, division, period, st) -> list:
 def _changes(snapshot, config, division, period, st) -> list:
     policy = significance_policy(snapshot)
     out = [_p("Significant changes only", st["h1"]),
-           _p(f"Changes in {period} against the previous year and the baseline ({config.baseline_period}) whose "
+           _p(f"Changes in {period} against {periods.previous_phrase(config)} and the baseline ({config.baseline_period}) whose "
               f"published flag is better or worse. {policy.force_text} {policy.change_text} Everything not listed "
               "showed no evidence of a change, or its base was too small to say.", st["small"])]
     sig, area_tests = significant_changes(snapshot, config, division, period)
@@ -167,7 +168,7 @@ def _changes(snapshot, config, division, period, st) -> list:
     if sig.empty:
         out.append(_p("No significant changes.", st["body"]))
     else:
-        labels = {"previous": "previous year", "baseline": f"baseline {config.baseline_period}"}
+        labels = {"previous": periods.previous_phrase(config).removeprefix("the "), "baseline": f"baseline {config.baseline_period}"}
         rows = [[r.geography, r.indicator_name, f"vs {labels.get(r.compared_with, r.compared_with)} "
                  f"({r.reference_period})", f"{r.difference:+.1f} pts ({r.lower:+.1f} to {r.upper:+.1f})",
                  f"significantly {r.flag}", base_text(r.base)] for r in sig.itertuples()]

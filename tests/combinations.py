@@ -49,19 +49,22 @@ labels = {PERIODS!r}
 suppression_threshold = 30
 small_base_flag = 60
 panel_suppression_threshold = 30
+"""
 
+# The survey sections: only a force with survey data has them (a crime-only force has none).
+SURVEY_CONFIG = """
 [surveys.RES]
 name = "Residents' panel"
 level = "area"
 weighted = false
 
 [answer_scales.agree3]
-codes = {{ 1 = "Agree", 2 = "Neither", 3 = "Disagree", 9 = "Don't know" }}
+codes = { 1 = "Agree", 2 = "Neither", 3 = "Disagree", 9 = "Don't know" }
 missing = [9]
 
 [questions]
-q_trust = {{ scale = "agree3", text = "Do you trust the police here?" }}
-q_heard = {{ scale = "agree3", text = "Do the police listen to you?" }}
+q_trust = { scale = "agree3", text = "Do you trust the police here?" }
+q_heard = { scale = "agree3", text = "Do the police listen to you?" }
 
 [survey_columns]
 RES = ["q_trust", "q_heard"]
@@ -81,7 +84,6 @@ kind = "proportion"
 question = "q_trust"
 positive = [1]
 polarity = "higher"
-unit = "%"
 
 [[indicators]]
 id = "heard"
@@ -93,7 +95,6 @@ kind = "proportion"
 question = "q_heard"
 positive = [1]
 polarity = "higher"
-unit = "%"
 
 [[indicators]]
 id = "trust_gap"
@@ -106,7 +107,6 @@ of = "trust"
 subgroup = "ethnicity"
 groups = ["group_a", "group_b"]
 polarity = "nearer_zero"
-unit = "pts"
 """
 
 
@@ -173,6 +173,6 @@ def write_source(source: Path, crime: bool, aggregated: bool) -> Path:
     if aggregated:
         _aggregated_file(source)
         inputs.append('aggregated = ["aggregated/*.csv"]')
-    text = CONFIG_HEAD + "\n[inputs]\n" + "\n".join(inputs) + "\n"
+    text = CONFIG_HEAD + (SURVEY_CONFIG if aggregated else "") + "\n[inputs]\n" + "\n".join(inputs) + "\n"
     (source / "force.toml").write_text(text, encoding="utf-8")
     return source

@@ -13,45 +13,25 @@ from .. import periods
 from ..access import may_see_ingest_reports
 from ..components.downloads import table_downloads
 from ..views.exports import definitions_export
-from ..views.select import significance_policy
-from ..views.words import difference_method, estimate_method, polarity_words
+from ..components.banner import absent
+from ..views.select import optional_table, significance_policy
+from ..views.words import NO_INDICATORS, NO_SURVEY_RESULTS, difference_method, estimate_method, polarity_words
 from .common import live, page
 
 
 def _body(snapshot, config):
     m = snapshot.manifest
-    est = snapshot.table("estimates")
+    est = optional_table(snapshot, "estimates")
     inputs = html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in ("File", "What", "Bytes", "SHA-256")])),
                          html.Tbody([html.Tr([html.Td(_shown(i["file"])), html.Td(i.get("kind", "")),
                                               html.Td(f"{i['bytes']:,}"),
                                               html.Td(html.Code(i["sha256"][:16] + "…", title=i["sha256"]))])
                                      for i in m["inputs"]])],
                         className="table table-sm")
-    by_level = est.groupby("level").agg(cells=("value", "size"), suppressed=("suppressed", "sum")).reset_index()
-    supp = html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Level", "Estimates", "Suppressed")])),
-                       html.Tbody([html.Tr([html.Td(r.level), html.Td(f"{r.cells:,}"), html.Td(f"{int(r.suppressed):,}")])
-                                   for r in by_level.itertuples()])], className="table table-sm w-auto")
+    supp = absent(NO_SURVEY_RESULTS) if est is None else _suppression_table(est)
     rejection = _last_rejection()
     policy = significance_policy(snapshot)
-    defs = []
-    for ind in config.indicators:
-        how = {"proportion": lambda i: f"Question {i.question}: {config.questions[i.question].text} Positive answers: "
-                             + ", ".join(config.allowed_codes(i.question)[c] for c in i.positive) + ".",
-               "strand_score": lambda i: f"Seven strands ({', '.join(i.strands)}), high when the score is "
-                                         f"{i.high_threshold} or more.",
-               "gap": lambda i: f"{i.groups[0]} minus {i.groups[1]} of {i.of}, percentage points."}[ind.kind](ind)
-        defs.append(html.Div([
-            html.H3(f"{ind.short_name}: {ind.name}", className="h6", id=f"def-{ind.id}"),
-            html.P(ind.definition, className="mb-1"),
-            html.P([html.Strong("Source: "), config.surveys[ind.survey].name, ". ", how, " ",
-                    html.Strong("Polarity: "), polarity_words(ind.polarity), ". ",
-                    (f"Target {ind.target.value:g}% in {ind.target.period}. " if ind.target else
-                     "Monitored without a target. " if ind.monitored_only else ""),
-                    html.Strong("Method: "), estimate_method(policy.confidence)
-                    + (f", design effect {config.surveys[ind.survey].design_effect:g}"
-                       if (config.surveys[ind.survey].design_effect or 1) > 1 else "")
-                    + f"; changes and gaps: {difference_method(policy.confidence)}."], className="small"),
-        ], className="mb-3"))
+    defs = [_definition(ind, config, policy) for ind in config.indicators] or [absent(NO_INDICATORS)]
     return html.Div([
         html.H2("Live snapshot", className="h4"),
         html.P(f"Snapshot {m['snapshot_id']}, published {m['created']} by {m['software']} from "
@@ -73,6 +53,42 @@ def _body(snapshot, config):
                   definitions_buttons()]),
         *defs,
     ])
+
+
+def _suppression_table(est):
+    by_level = est.groupby("level").agg(cells=("value", "size"), suppressed=("suppressed", "sum")).reset_index()
+    return html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Level", "Estimates", "Suppressed")])),
+                       html.Tbody([html.Tr([html.Td(r.level), html.Td(f"{r.cells:,}"), html.Td(f"{int(r.suppressed):,}")])
+                                   for r in by_level.itertuples()])], className="table table-sm w-auto")
+
+
+def _definition(ind, config, policy):
+    """One indicator's definition, source question, polarity, target and method."""
+    how = {"proportion": lambda i: _question_text(i, config),
+           "strand_score": lambda i: f"{len(i.strands)} strands ({', '.join(i.strands)}), high when the score is "
+                                     f"{i.high_threshold} or more.",
+           "gap": lambda i: f"{i.groups[0]} minus {i.groups[1]} of {i.of}, percentage points."}[ind.kind](ind)
+    return html.Div([
+        html.H3(f"{ind.short_name}: {ind.name}", className="h6", id=f"def-{ind.id}"),
+        html.P(ind.definition, className="mb-1"),
+        html.P([html.Strong("Source: "), config.surveys[ind.survey].name, ". ", how, " ",
+                html.Strong("Polarity: "), polarity_words(ind.polarity), ". ",
+                (f"Target {ind.target.value:g}% in {ind.target.period}. " if ind.target else
+                 "Monitored without a target. " if ind.monitored_only else ""),
+                html.Strong("Method: "), estimate_method(policy.confidence)
+                + (f", design effect {config.surveys[ind.survey].design_effect:g}"
+                   if (config.surveys[ind.survey].design_effect or 1) > 1 else "")
+                + f"; changes and gaps: {difference_method(policy.confidence)}."], className="small"),
+    ], className="mb-3")
+
+
+def _question_text(ind, config) -> str:
+    """The question and its positive answers; for a survey given only as tables, the codes."""
+    if ind.question not in config.questions:
+        return f"Question {ind.question}: answers {', '.join(map(str, ind.positive))} count as positive."
+    codes = config.allowed_codes(ind.question)
+    return (f"Question {ind.question}: {config.questions[ind.question].text} Positive answers: "
+            + ", ".join(codes.get(c, str(c)) for c in ind.positive) + ".")
 
 
 def _shown(file: str) -> str:

@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from .. import periods
 from ..components.banner import absent
 from ..components.downloads import table_downloads
 from ..components.estimate_table import estimate_table
@@ -64,7 +65,7 @@ def layout(**_query):
     return page("Force overview", _body)
 
 
-def _card(h: Headline, baseline: str, confidence: float):
+def _card(h: Headline, previous: str, baseline: str, confidence: float):
     ind, est = h.indicator, h.estimate
     if est is None or est.suppressed:
         value = html.P("suppressed" if est is not None else "no data", className="fs-4")
@@ -72,7 +73,7 @@ def _card(h: Headline, baseline: str, confidence: float):
         value = html.P([html.Span(f"{est.value:.1f}%", className="fs-3 fw-semibold"),
                         html.Span(f"  {ci(confidence)} {est.lower_95:.1f}–{est.upper_95:.1f}, "
                                   f"n = {base_text(est.base)}", className="small ms-2")])
-    lines = [change_text(h.previous, ind, "previous year"), change_text(h.baseline, ind, baseline)]
+    lines = [change_text(h.previous, ind, previous), change_text(h.baseline, ind, baseline)]
     if h.msf is not None:
         lines.append(msf_text(h.msf, ind))
     if h.target is not None:
@@ -93,7 +94,7 @@ def cards(division, _ready=True):
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
     period = latest_period(snapshot.table("estimates"))
     policy = significance_policy(snapshot)
-    cols = [_card(h, config.baseline_period, policy.confidence)
+    cols = [_card(h, periods.previous_phrase(config).removeprefix("the "), config.baseline_period, policy.confidence)
             for h in headline_rows(snapshot, config, division, period)]
     overall = overall_outcome(snapshot)
     note = html.P([f"Showing {division_label(config, division)}, {period}. {policy.force_text} ",

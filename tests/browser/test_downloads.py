@@ -72,7 +72,7 @@ def test_map_png_and_table_xlsx_download_and_open(started, demo_store):
     areas = snapshot.table("areas")
     assert set(xlsx["area_code"]) == set(areas.loc[areas.division_code == "TW", "area_code"])
     est = snapshot.table("estimates")
-    est = est[(est.indicator == "confidence") & (est.period == est.period.max()) & (est.level == "area")
+    est = est[(est.indicator == "confidence_local") & (est.period == est.period.max()) & (est.level == "area")
               & (est.subgroup_dimension == "all")].set_index("geography_code")
     for r in xlsx.itertuples():
         if est.loc[r.area_code, "suppressed"]:

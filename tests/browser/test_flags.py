@@ -18,7 +18,7 @@ from dashboard.live import snapshot_config
 from dashboard.pack import area_flag_rows
 
 pytestmark = pytest.mark.browser
-INDICATOR = "confidence"
+INDICATOR = "confidence_local"
 FLAGGED = ("better", "worse")
 
 MAP_DRAWN = """var gd = document.querySelector('#map-graph .js-plotly-plot');

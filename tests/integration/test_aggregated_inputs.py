@@ -53,16 +53,16 @@ def agg_store(tmp_path_factory):
     gpd.GeoDataFrame({"area_code": [a for a, _ in AREAS]},
                      geometry=[box(380000 + 1000 * i, 250000, 380999 + 1000 * i, 251000) for i in range(len(AREAS))],
                      crs="EPSG:27700").to_file(src / "boundaries.geojson", driver="GeoJSON")
-    rows = [{"geography_level": "area", "geography_code": a, "period": q, "indicator": "confidence",
+    rows = [{"geography_level": "area", "geography_code": a, "period": q, "indicator": "confidence_local",
              "positives": _positives(i, k), "estimate": "", "base": 100}
             for k, q in enumerate(QUARTERS) for i, (a, _) in enumerate(AREAS)
             if (a, q) != ("H2", "2023 Q1")]  # H2 has no row in 2023 Q1
     rows += [
         # HE in 2023 Q2: its areas sum to 117 of 200 (58.5%); this row says 70.0% of 200.
-        {"geography_level": "division", "geography_code": "HE", "period": "2023 Q2", "indicator": "confidence",
+        {"geography_level": "division", "geography_code": "HE", "period": "2023 Q2", "indicator": "confidence_local",
          "positives": "", "estimate": "70.0", "base": 200},
         # NW in 2023 Q3: its areas sum to 141 of 300 = 47.0%, as this row says.
-        {"geography_level": "division", "geography_code": "NW", "period": "2023 Q3", "indicator": "confidence",
+        {"geography_level": "division", "geography_code": "NW", "period": "2023 Q3", "indicator": "confidence_local",
          "positives": "", "estimate": "47.0", "base": 300},
     ]
     (src / "aggregated").mkdir()

@@ -138,7 +138,7 @@ def test_areas_genuinely_differ(demo_store):
     """Some areas' confidence lies outside the force's 99.8% funnel limits: real signal exists."""
     snap = Store(demo_store).open()
     r = snap.table("survey_results")
-    sel = r[(r.indicator == "confidence") & (r.period == "2008/09") & (r.subgroup == "all")]
+    sel = r[(r.indicator == "confidence_local") & (r.period == "2008/09") & (r.subgroup == "all")]
     force = sel[sel.level == "force"]
     p0 = float(force.weighted_positives.iloc[0] / force.sum_weights.iloc[0])
     area = sel[sel.level == "area"]

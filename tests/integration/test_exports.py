@@ -24,7 +24,7 @@ def _post(client, body, output):
 
 def _download(client, button: str, division="all"):
     body = button_request("map-download", ("map-csv", "map-xlsx"), button,
-                          selections(indicator="confidence", period="latest", division=division))
+                          selections(indicator="confidence_local", period="latest", division=division))
     return _post(client, body, "map-download")
 
 
@@ -34,7 +34,7 @@ def test_csv_and_xlsx_match_the_published_estimates(demo_store):
     csv = pd.read_csv(io.StringIO(csv_data["content"]))
     assert csv_data["filename"] == "confidence-2008-09-HE.csv"
     est = Store(demo_store).open().table("estimates")
-    est = est[(est.indicator == "confidence") & (est.period == "2008/09") & (est.level == "area")
+    est = est[(est.indicator == "confidence_local") & (est.period == "2008/09") & (est.level == "area")
               & (est.subgroup_dimension == "all")].set_index("geography_code")
     assert len(csv) == (Store(demo_store).open().table("areas").division_code == "HE").sum()
     for r in csv.itertuples():
@@ -57,11 +57,11 @@ def test_suppressed_values_never_reach_an_export(demo_store):
 
     snap = Store(demo_store).open()
     config = snapshot_config(snap)
-    values = area_values(snap, config, "confidence", "2008/09")
+    values = area_values(snap, config, "confidence_local", "2008/09")
     values.loc[values.index[:3], "suppressed"] = True  # as the disclosure function marks small bases
     values.loc[values.index[:2], "base"] = float("nan")  # ...and withholds their bases too
     policy = significance_policy(snap)
-    frame = area_table_export(values, config.indicator("confidence"), config, "2008/09", "force", policy)
+    frame = area_table_export(values, config.indicator("confidence_local"), config, "2008/09", "force", policy)
     assert frame.loc[frame.index[:3], ["value_pct", "lower_95_pct", "upper_95_pct"]].isna().all().all()
     reason = "withheld: fewer than 50 respondents, or withheld so that another withheld figure cannot be worked out"
     assert (frame.loc[frame.index[:3], "suppression_reason"] == reason).all()
@@ -76,7 +76,7 @@ def test_the_area_export_carries_the_published_flag_and_its_rule(demo_store):
     csv = pd.read_csv(io.StringIO(_download(client, "map-csv")["content"]))
     snap = Store(demo_store).open()
     ac = snap.table("area_comparisons")
-    ac = ac[(ac.indicator == "confidence") & (ac.period == "2008/09")].set_index("area_code")
+    ac = ac[(ac.indicator == "confidence_local") & (ac.period == "2008/09")].set_index("area_code")
     assert (csv.set_index("area_code")["flag"] == ac.loc[csv["area_code"], "flag"]).all()
     assert set(csv["flag"]) <= {"better", "similar", "worse", "not tested", "suppressed"}
     assert csv["flag_rule"].notna().all()
@@ -87,7 +87,7 @@ def test_the_area_export_carries_the_published_flag_and_its_rule(demo_store):
 
 def _image(client, button: str, division="all"):
     body = button_request("map-image-download", ("map-png", "map-svg", "map-pdf"), button,
-                          selections(indicator="confidence", period="latest", colour="significance",
+                          selections(indicator="confidence_local", period="latest", colour="significance",
                                      division=division))
     return _post(client, body, "map-image-download")
 

@@ -215,7 +215,7 @@ def test_malformed_callbacks_answer_400_without_a_traceback(app, client, caplog)
     cards, _ = _callback(app, "overview-cards")
     valid = client.post("/_dash-update-component", json=_body(app, cards, ["HE", True]))
     assert valid.status_code == 200 and "overview-cards" in valid.get_json()["response"]  # real calls pass
-    assert client.post("/_dash-update-component", json=map_request("confidence", None)).status_code == 200
+    assert client.post("/_dash-update-component", json=map_request("confidence_local", None)).status_code == 200
     cases = _malformed(app)
     with caplog.at_level(logging.INFO):
         for name, (body, content_type) in cases.items():

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -63,14 +62,7 @@ def _text(node) -> str:
     return ""
 
 
-# pages/data.py (not part of this change) reads the estimates table unconditionally.
-DATA_PAGE_NEEDS_SURVEYS = pytest.mark.xfail(strict=True, reason="pages/data.py reads 'estimates' for a crime-only "
-                                                                "force; remove this mark when it uses optional_table")
-
-
-@pytest.mark.parametrize("shape, path", [
-    pytest.param(shape, path, marks=DATA_PAGE_NEEDS_SURVEYS if (shape, path) == ("crime", "/data") else ())
-    for shape in SHAPES for path in page_paths(AREA)])
+@pytest.mark.parametrize("shape, path", [(shape, path) for shape in SHAPES for path in page_paths(AREA)])
 def test_every_page_and_every_callback_answers(drivers, shape, path):
     answers = drivers[shape].open(path)
     failed = {out: (status, _text(body)[:300]) for out, (status, body) in answers.items() if status != 200}
@@ -124,12 +116,15 @@ def test_display_choices_follow_the_configuration_then_the_fallbacks(stores):
     snapshot = Store(stores["aggregated"]).open()
     config = snapshot_config(snapshot)
     assert choices.map_indicator(snapshot, config) == "trust"
-    assert choices.map_indicator(snapshot, replace(config, display=Display(map_indicator="heard"))) == "heard"
+    def shown(**display):
+        return config.model_copy(update={"display": Display(**display)})
+
+    assert choices.map_indicator(snapshot, shown(map_indicator="heard")) == "heard"
     # A configured indicator without area results is not drawn on an empty map.
-    assert choices.map_indicator(snapshot, replace(config, display=Display(map_indicator="trust_gap"))) == "trust"
+    assert choices.map_indicator(snapshot, shown(map_indicator="trust_gap")) == "trust"
     assert [i.id for i in choices.headline_indicators(snapshot, config)] == ["trust", "heard"]
     assert [i.id for i in choices.headline_indicators(
-        snapshot, replace(config, display=Display(headline=("heard",))))] == ["heard"]
+        snapshot, shown(headline=("heard",)))] == ["heard"]
     assert [i.id for i in choices.equality_indicators(config)] == ["trust_gap"]
     crime = Store(stores["crime"]).open()
     assert choices.map_indicator(crime, config) is None and not choices.has_survey_results(crime)

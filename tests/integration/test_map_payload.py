@@ -11,7 +11,7 @@ from tests.protocol import map_drawn, map_request
 
 def test_indicator_switch_is_a_small_patch(demo_store, capsys):
     client = create_app(demo_store).server.test_client()
-    first = client.post("/_dash-update-component", json=map_request("confidence", None))
+    first = client.post("/_dash-update-component", json=map_request("confidence_local", None))
     assert first.status_code == 200
     figure = first.get_json()["response"]["map-graph"]["figure"]
     assert len(figure["data"][0]["geojson"]["features"]) == 145  # geometry goes once, with the first render

@@ -63,7 +63,7 @@ def test_ethnicity_gap(snap):
 
 def test_targets_are_judged_on_intervals(snap):
     t = snap.table("targets")
-    assert set(t["indicator"]) == {"spi1e", "uss_followup", "confidence"}
+    assert set(t["indicator"]) == {"spi1e", "uss_followup", "confidence_local"}
     assert set(t["verdict"]) <= {"met", "missed", "not distinguishable from target"}
     for r in t.itertuples():
         if r.verdict == "met":
@@ -76,7 +76,7 @@ def test_targets_are_judged_on_intervals(snap):
 
 def test_area_comparisons(snap):
     ac = snap.table("area_comparisons")
-    latest = ac[(ac.period == "2008/09") & (ac.indicator == "confidence")]
+    latest = ac[(ac.period == "2008/09") & (ac.indicator == "confidence_local")]
     assert len(latest) == 145
     shown = latest[~latest["suppressed"]]
     assert shown["shrunk_value"].notna().all()
@@ -107,7 +107,7 @@ def test_area_flags_are_benjamini_hochberg_within_indicator_and_period(snap):
         z = (g["value"] / 100 - p0) / np.sqrt(p0 * (1 - p0) / g["effective_base"])
         reject = multipletests(2 * norm.sf(np.abs(z)), 0.05, method="fdr_bh")[0]
         assert (reject == g["flag"].isin(["better", "worse"]).to_numpy()).all(), (ind, period)
-    latest = ac[(ac.indicator == "confidence") & (ac.period == "2008/09")]
+    latest = ac[(ac.indicator == "confidence_local") & (ac.period == "2008/09")]
     assert latest["flag"].isin(["better", "worse"]).sum() <= 5  # unadjusted 95% coloured 23
     assert latest["flag_rule"].iloc[0].startswith("Benjamini-Hochberg FDR 5% within indicator x period over 145")
 

@@ -154,14 +154,14 @@ def test_sign_in_maps_the_role_and_sets_a_safe_cookie(iam, dashboard):
     assert raw and "SameSite=Lax" in raw[-1].headers["Set-Cookie"]
     assert "Secure" not in raw[-1].headers["Set-Cookie"]  # plain HTTP here; behind TLS the proxy makes it Secure
     r = session.post(dashboard["base"] + "/_dash-update-component",
-                     json=download_request("map", "csv", selections(indicator="confidence", period="latest",
+                     json=download_request("map", "csv", selections(indicator="confidence_local", period="latest",
                                                                     division="all")), timeout=60)
     assert r.status_code == 200 and r.json()["response"]["map-download"]["data"]["filename"].endswith(".csv")
     events = audit_lines(dashboard)
     assert any(e["event"] == "sign-in" and e["user"] == "ana" and e["role"] == "analyst" for e in events)
     export = [e for e in events if e["event"] == "export" and e["user"] == "ana"]
     assert export and export[-1]["what"] == "map-download" and export[-1]["role"] == "analyst"
-    assert [s["value"] for s in export[-1]["selections"]] == ["confidence", "latest", "all"]  # what was asked for
+    assert [s["value"] for s in export[-1]["selections"]] == ["confidence_local", "latest", "all"]  # what was asked for
     pack = session.get(dashboard["base"] + "/pack/SH.pdf", timeout=120)
     assert pack.status_code == 200 and pack.content.startswith(b"%PDF")
     assert any(e["event"] == "pack" and e["division"] == "SH" and e["user"] == "ana" for e in audit_lines(dashboard))
@@ -194,7 +194,7 @@ def test_a_user_with_no_role_is_refused(iam, dashboard):
     session, response = sign_in(iam, dashboard, "nobody", None)
     assert response.status_code == 403 and "no role" in response.text
     r = session.post(dashboard["base"] + "/_dash-update-component",
-                     json=download_request("map", "csv", selections(indicator="confidence", period="latest",
+                     json=download_request("map", "csv", selections(indicator="confidence_local", period="latest",
                                                                     division="all")), timeout=30)
     assert r.status_code == 403
     assert session.get(dashboard["base"] + "/", headers={"Accept": "text/html"}, timeout=30).status_code == 403
@@ -222,7 +222,7 @@ def test_an_expired_session_is_refused(dashboard):
                                "signed_in_at": old.timestamp(), "_permanent": True})
     fresh = serializer.dumps({"user": {"sub": "x", "name": "new"}, "role": "analyst",
                               "signed_in_at": dt.datetime.now(dt.UTC).timestamp(), "_permanent": True})
-    body = download_request("map", "csv", selections(indicator="confidence", period="latest", division="all"))
+    body = download_request("map", "csv", selections(indicator="confidence_local", period="latest", division="all"))
     for value, expected in ((cookie, 401), (fresh, 200)):
         r = requests.post(dashboard["base"] + "/_dash-update-component", json=body,
                           cookies={"dashboard_session": value}, timeout=60)

@@ -30,7 +30,7 @@ def test_default_config_describes_west_mercia():
     assert len(c.msf_peers) == 7
     assert c.suppression_threshold == 50 and c.policy.confidence == 0.95 and c.policy.area_rule == "fdr"
     targets = {i.id: i.target.value for i in c.indicators if i.target}
-    assert targets == {"spi1e": 84.0, "uss_followup": 70.0, "confidence": 53.0}
+    assert targets == {"spi1e": 84.0, "uss_followup": 70.0, "confidence_local": 53.0}
     assert c.indicator("spi10b").polarity == "lower" and c.indicator("spi10b").high_threshold == 11
     assert c.indicator("spi10b").monitored_only
     assert c.indicator("spi3b").kind == "gap" and c.indicator("spi3b").groups == ("white", "minority_ethnic")
@@ -123,7 +123,7 @@ def test_default_config_describes_west_mercia():
      "resource_levels: no level for crime 'low' and worry 'low'"),
     ('worry = "low"\nlevel = "Maintain"', 'worry = "middle"\nlevel = "Maintain"',
      "resource_levels[8].worry: Input should be 'high', 'nd' or 'low'"),
-    ('map_indicator = "confidence"', 'map_indicator = "confidance"',
+    ('map_indicator = "confidence_local"', 'map_indicator = "confidance"',
      "display.map_indicator: 'confidance' is not an indicator id"),
     ('equality = ["spi3b"]', 'equality = ["spi1e"]', "display.equality[0]: 'spi1e' is not a gap indicator"),
     ('headline = ["spi1e"', 'headline = ["spi1x"', "display.headline[0]: 'spi1x' is not an indicator id"),

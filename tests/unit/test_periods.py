@@ -21,7 +21,7 @@ def config_with(tmp_path, kind: str, labels: list[str], rolling: int = 1, baseli
     financial-year periods would not be labels of the other kinds)."""
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
     table = (f'[periods]\nkind = "{kind}"\nlabels = [{", ".join(repr(x).replace(chr(39), chr(34)) for x in labels)}]\n'
-             f'baseline = "{baseline or labels[0]}"\nrolling = {rolling}\n\n')
+             f'baseline = "{baseline or labels[rolling - 1]}"\nrolling = {rolling}\n\n')
     text, n = re.subn(r"^\[periods\]\n.*?\n\n", table, text, count=1, flags=re.DOTALL | re.MULTILINE)
     assert n == 1
     text = re.sub(r"^target = .*\n", "", text, flags=re.MULTILINE)
@@ -154,7 +154,7 @@ def test_changes_and_trend_points_of_rolling_windows_do_not_overlap(tmp_path):
     months = [f"2024-{m:02d}" for m in range(1, 9)]
     c = config_with(tmp_path, "month", months, rolling=2, baseline="2024-02")
     # Published two-month windows 2024-02 to 2024-08, each 200 respondents (unweighted) at the force.
-    rows = [_row(m, 200, 100 + 10 * k, 200.0, 100.0 + 10 * k, 200.0, 200.0, indicator="confidence",
+    rows = [_row(m, 200, 100 + 10 * k, 200.0, 100.0 + 10 * k, 200.0, 200.0, indicator="confidence_local",
                  survey="LOCAL") for k, m in enumerate(months) if k >= 1]
     results = pd.DataFrame(rows, columns=RESULT_COLUMNS).assign(hidden=False)
     chg = changes(results, c)
