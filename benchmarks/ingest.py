@@ -17,6 +17,12 @@ import time
 from pathlib import Path
 
 
+def _rows(path: Path) -> int:
+    """Data rows of a CSV file (its lines but the header)."""
+    with open(path, encoding="utf-8") as fh:
+        return sum(1 for _ in fh) - 1
+
+
 def run(cmd: list[str]) -> tuple[float, float]:
     """(wall seconds, peak RSS MiB) of a child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -40,8 +46,8 @@ def main() -> int:
             gen_s, _ = run([sys.executable, "-m", "dashboard", "-q", "demo", "--out", str(src),
                             "--scale", str(scale)])
             size = sum(p.stat().st_size for p in src.rglob("*") if p.is_file()) / 1e6
-            crime_rows = sum(sum(1 for _ in open(p)) - 1 for p in (src / "crime").glob("*.csv"))
-            respondents = sum(sum(1 for _ in open(p)) - 1 for p in (src / "surveys").glob("*.csv"))
+            crime_rows = sum(_rows(p) for p in (src / "crime").glob("*.csv"))
+            respondents = sum(_rows(p) for p in (src / "surveys").glob("*.csv"))
             wall, peak = run([sys.executable, "-m", "dashboard", "-q", "ingest", str(src), "--store", str(store)])
             print(f"{scale:>6g} {size:>9.1f} {crime_rows:>11,} {respondents:>12,} {gen_s:>11.1f} "
                   f"{wall:>9.1f} {peak:>9.0f}", flush=True)

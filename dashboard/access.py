@@ -36,6 +36,7 @@ References: OpenID Connect Core 1.0 (authorization code flow, ``nonce``); RP-Ini
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -375,10 +376,8 @@ def auth_callback():
         return jsonify(error="sign-in failed; start again at /login"), 400
     claims = dict(token.get("userinfo") or {})
     if settings.role_claim not in claims:
-        try:
+        with contextlib.suppress(Exception):  # a provider without a userinfo endpoint: the ID token is all
             claims.update(idp.userinfo(token=token))
-        except Exception:  # noqa: BLE001 - a provider without a userinfo endpoint: the ID token is all
-            pass
     role = settings.role_from_claims(claims)
     name = claims.get("preferred_username") or claims.get("email") or claims.get("name") or claims.get("sub")
     target = session.get("next", "/")

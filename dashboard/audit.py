@@ -249,7 +249,7 @@ class _World:
                 t += [False] * len(members) + [True]
                 offset += 1
             # Pooled force = sum of pooled areas.
-            for (ind, window), grp in pooled.groupby(["indicator", "window"]):
+            for (_ind, _window), grp in pooled.groupby(["indicator", "window"]):
                 force = grp[grp["level"] == "force"]
                 areas = grp[grp["level"] == "area"]
                 if force.empty or areas.empty:

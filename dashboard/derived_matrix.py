@@ -117,7 +117,7 @@ def worry_measures(results: pd.DataFrame, config: ForceConfig, period: str, wind
     out["shrunk_value"] = np.nan
     out["shrunk_lower"] = np.nan
     out["shrunk_upper"] = np.nan
-    for ind, grp in out[out["level"] == "area"].groupby("indicator"):
+    for _ind, grp in out[out["level"] == "area"].groupby("indicator"):
         if len(grp) >= config.policy.shrinkage_min_areas:
             s = shrink(grp["value"] / 100 * grp["effective_base"], grp["effective_base"], config.policy.confidence)
             out.loc[grp.index, ["shrunk_value", "shrunk_lower", "shrunk_upper"]] = np.c_[s.value, s.lower, s.upper]

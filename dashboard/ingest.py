@@ -99,17 +99,7 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
 
     _progress(2, steps, "respondent-level surveys")
     survey_files = _files(source_dir, inp.surveys, findings, "survey", required=False)
-    frames = []
-    for path in survey_files:
-        df = surveys.read_respondents(path, config, findings, known)
-        if df is not None:
-            frames.append(df)
-    surveys.duplicate_respondents(frames, findings)
-    respondents = {}
-    for code in config.surveys:
-        mine = [f for f in frames if f["survey"].iat[0] == code]
-        if mine:
-            respondents[code] = pd.concat(mine, ignore_index=True)
+    frames, respondents = _respondents(survey_files, config, findings, known)
 
     _progress(3, steps, "aggregated survey tables")
     agg_files = _files(source_dir, inp.aggregated, findings, "aggregated survey", required=False)
@@ -144,22 +134,7 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
 
     results = aggregate.survey_results(respondents, areas, config)
     if agg_frames:
-        raw_agg = pd.concat(agg_frames, ignore_index=True)
-        agg = aggregate.aggregated_results(raw_agg, config)  # keeps raw_agg's index
-        key = ["indicator", "level", "geography_code", "period", "subgroup_dimension", "subgroup"]
-        clash = agg.reset_index().merge(results[key], on=key, how="inner")["index"]
-        twice = agg.index[agg.duplicated(key, keep="first")]
-        for i, message in [(i, "is also computed from respondent-level data; give each result one source")
-                           for i in clash] + [(i, "appears twice in the aggregated tables") for i in twice]:
-            rec = raw_agg.loc[i]
-            findings.add(rec["source_file"], "conflicts_with_respondents" if i in set(clash) else "duplicate",
-                         f"{rec['indicator']} {rec['geography_level']} {rec['geography_code']} {rec['period']} "
-                         + message, row=int(rec[ROW]), column="indicator", value=rec["indicator"])
-        if not findings.errors:  # division and force rows from the area rows, where not supplied
-            rolled = aggregate.roll_up(agg, raw_agg, areas, config, findings)
-            known_keys = pd.MultiIndex.from_frame(results[key])
-            agg = pd.concat([agg, rolled[~pd.MultiIndex.from_frame(rolled[key]).isin(known_keys)]])
-        results = pd.concat([results, agg], ignore_index=True)
+        results = _with_aggregated(results, agg_frames, areas, config, findings)
     if findings.errors:  # conflicting sources: stop before any statistic is computed from them
         return None
     per_period = results  # the matrix pools its own survey window from single periods
@@ -205,6 +180,41 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
     return tables
 
 
+def _respondents(paths: list[Path], config: ForceConfig, findings: Findings, known: set[str]):
+    """The respondent-level files, read and checked: (every file's rows, {survey: its rows})."""
+    frames = [df for df in (surveys.read_respondents(p, config, findings, known) for p in paths) if df is not None]
+    surveys.duplicate_respondents(frames, findings)
+    respondents = {}
+    for code in config.surveys:
+        mine = [f for f in frames if f["survey"].iat[0] == code]
+        if mine:
+            respondents[code] = pd.concat(mine, ignore_index=True)
+    return frames, respondents
+
+
+def _with_aggregated(results: pd.DataFrame, agg_frames: list[pd.DataFrame], areas: pd.DataFrame,
+                     config: ForceConfig, findings: Findings) -> pd.DataFrame:
+    """The results from respondent rows with those of the aggregated tables beside them, each
+    result from one source (a clash or a repeated row is an error naming the file and row), and
+    division and force rows summed from the area rows where they are not supplied."""
+    raw_agg = pd.concat(agg_frames, ignore_index=True)
+    agg = aggregate.aggregated_results(raw_agg, config)  # keeps raw_agg's index
+    key = ["indicator", "level", "geography_code", "period", "subgroup_dimension", "subgroup"]
+    clash = agg.reset_index().merge(results[key], on=key, how="inner")["index"]
+    twice = agg.index[agg.duplicated(key, keep="first")]
+    for i, message in [(i, "is also computed from respondent-level data; give each result one source")
+                       for i in clash] + [(i, "appears twice in the aggregated tables") for i in twice]:
+        rec = raw_agg.loc[i]
+        findings.add(rec["source_file"], "conflicts_with_respondents" if i in set(clash) else "duplicate",
+                     f"{rec['indicator']} {rec['geography_level']} {rec['geography_code']} {rec['period']} "
+                     + message, row=int(rec[ROW]), column="indicator", value=rec["indicator"])
+    if not findings.errors:
+        rolled = aggregate.roll_up(agg, raw_agg, areas, config, findings)
+        known_keys = pd.MultiIndex.from_frame(results[key])
+        agg = pd.concat([agg, rolled[~pd.MultiIndex.from_frame(rolled[key]).isin(known_keys)]])
+    return pd.concat([results, agg], ignore_index=True)
+
+
 def _panel_tables(raw_results, per_period, msf, matrix, respondents, tables, config,
                   names) -> dict[str, pd.DataFrame]:
     """The panel's own disclosure-controlled tables (``dashboard/access.py``): the same derivation
@@ -244,7 +254,7 @@ def check_control_totals(store: Store, counts: pd.DataFrame, config: ForceConfig
                 "aggregated_bases": tuple(str(source_dir / p) for p in inp.aggregated),
                 "crime_rows": tuple(str(source_dir / p) for p in inp.crime)}
     accepted, used = [], set()
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     for fall in control.falls(live, counts, inp.max_count_drop, fallback):
         files = ", ".join(fall.files) or str(source_dir)
         by = fall.accepted_by(accept)
@@ -314,7 +324,7 @@ def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = Non
             write_table(frame, staged, name)
         manifest = {
             "snapshot_id": snapshot_id,
-            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "software": f"confidence-dashboard {__version__}",
             "force_code": config.force_code, "force_name": config.force_name,
             "synthetic": config.synthetic,

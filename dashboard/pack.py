@@ -24,6 +24,8 @@ from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, S
 
 from . import periods
 from .figures.charts import gap_chart, matrix_scatter
+from .figures.images import figure_image
+from .views.choices import crime_rates, equality_indicators, gaps_shown, has_survey_results
 from .views.headline import (
     change_text,
     estimate_text,
@@ -34,8 +36,6 @@ from .views.headline import (
     significant_changes,
     target_text,
 )
-from .figures.images import figure_image
-from .views.choices import crime_rates, equality_indicators, gaps_shown, has_survey_results
 from .views.select import (
     ALL_DIVISIONS,
     latest_period,
@@ -46,8 +46,8 @@ from .views.select import (
     significance_policy,
 )
 from .views.words import (
-    NO_GAP_INDICATORS,
     NO_CRIME_RATES,
+    NO_GAP_INDICATORS,
     NO_GAP_RESULTS,
     NO_SURVEY_RESULTS,
     base_text,
@@ -323,7 +323,7 @@ def build_pack(snapshot, config, division: str, now: dt.datetime | None = None) 
     surveyed = has_survey_results(snapshot)
     period = latest_period(snapshot.table("estimates")) if surveyed else None
     names = {d.code: d.name for d in config.divisions}
-    title_geo = names[division] if division in names else f"{config.force_name} (whole force)"
+    title_geo = names.get(division, f"{config.force_name} (whole force)")
     now = now or dt.datetime.now(dt.UTC)
     story = [_p("Public confidence and victim satisfaction: meeting pack", st["title"]),
              _p(title_geo if division == ALL_DIVISIONS else f"{title_geo} division", st["division"]),

@@ -15,7 +15,6 @@ import logging
 import threading
 from collections import OrderedDict
 
-
 logger = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/_dash-update-component"

@@ -20,8 +20,8 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from ..views.exports import to_csv, to_xlsx
 from ..figures.images import FORMATS, figure_image
+from ..views.exports import to_csv, to_xlsx
 
 DEFAULT_HEIGHT = 700
 MAX_HEIGHT = 4000  # a chart with a height per row (areas, indicators) stops growing here

@@ -148,7 +148,7 @@ def fetch_policeuk(force: str, first_month: str, last_month: str, out_dir: Path,
     total = 0
     for month in months:
         seen, rows = set(), []
-        for code, _, ring in placemarks:
+        for _code, _, ring in placemarks:
             poly = ":".join(f"{lat},{lon}" for lat, lon in ring)
             crimes = _call(http, "POST", f"{base}/crimes-street/all-crime", timeout, data={"poly": poly, "date": month})
             for c in crimes:

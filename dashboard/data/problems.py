@@ -82,7 +82,7 @@ class Findings:
         """Warnings counted by rule (including those past the listing limit)."""
         out: dict[tuple[str, str], int] = {}
         messages = {(p.rule, p.column): p.message for p in self.warnings}
-        for (file, rule, column), n in self._counts.items():
+        for (_file, rule, column), n in self._counts.items():
             if (rule, column) in messages:
                 key = (rule, messages[(rule, column)])
                 out[key] = out.get(key, 0) + n

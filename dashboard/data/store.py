@@ -139,7 +139,7 @@ def respondent_level_files(snapshot_dir: Path) -> list[Path]:
 
 
 def new_snapshot_id(now: dt.datetime | None = None) -> str:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return now.strftime("%Y%m%dT%H%M%S%fZ")
 
 
@@ -320,7 +320,7 @@ class Store:
         _fsync_dir(self.root)
 
     def _history(self, line: str) -> None:
-        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         fd = os.open(self.root / "HISTORY.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         with os.fdopen(fd, "a", encoding="utf-8") as fh:
             fh.write(f"{stamp} {line}\n")

@@ -12,7 +12,6 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .common import base_layout
 from ..views.words import (
     BETTER,
     DIRECTION_SYMBOL,
@@ -28,6 +27,7 @@ from ..views.words import (
     percent,
     vs_force_phrase,
 )
+from .common import base_layout
 
 
 def ranked_bars(values: pd.DataFrame, force_value: float | None, title: str, policy, unit: str = "%") -> go.Figure:
@@ -100,7 +100,7 @@ def trend_panels(series: pd.DataFrame, indicators: list, msf: pd.DataFrame | Non
             hovertemplate="%{x}: %{y:.1f}% (%{customdata[0]:.1f}–%{customdata[1]:.1f}), n = %{customdata[2]}"
                           "<br>%{customdata[3]}<extra></extra>"), row=r, col=c)
         # The change markers: only the published better / worse flags, never a 'similar' one.
-        marked = s[s["period"].map(lambda p: p in ch.index and ch.loc[p, "flag"] in FLAGGED)]
+        marked = s[s["period"].isin([p for p in ch.index if ch.loc[p, "flag"] in FLAGGED])]
         if len(marked):
             flags = [ch.loc[p, "flag"] for p in marked["period"]]
             directions = [ch.loc[p, "direction"] for p in marked["period"]]

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .common import FONT, SEQUENTIAL
 from ..views.words import FLAG_FILL, FLAG_WORD, FLAGS, base_text, vs_force_phrase
+from .common import FONT, SEQUENTIAL
 
 # The published flag as a code (its place in FLAGS) on a stepped scale: one band per flag.
 FLAG_CODE = {f: i for i, f in enumerate(FLAGS)}
@@ -104,7 +104,7 @@ def map_values(values: pd.DataFrame, mode: str, levels=None, policy=None, unit: 
         ranks = values["rank"].to_numpy(float)
         n = len(levels)
         scale = []
-        for i, (name, colour) in enumerate(levels):
+        for i, (_name, colour) in enumerate(levels):
             scale += [[i / n, colour], [(i + 1) / n, colour]]
         return dict(z=ranks.tolist(), zmin=-0.5, zmax=n - 0.5, colorscale=scale, text=values["resource_level"].tolist(),
                     colorbar=dict(tickvals=list(range(n)), ticktext=[name for name, _ in levels],

@@ -14,11 +14,11 @@ from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import crime_by_type, funnel_plot, spine_chart
+from ..stats.areas import flag_limits
 from ..views.choices import crime_rates, map_indicator, map_indicators
 from ..views.exports import estimates_export, geography_names
 from ..views.select import area_indicators, latest_period, optional_table, significance_policy
-from ..views.words import NO_AREA_RESULTS, NO_CRIME_RATES, FLAG_GLYPH, base_text, ci, vs_force_phrase, withheld_note
-from ..stats.areas import flag_limits
+from ..views.words import FLAG_GLYPH, NO_AREA_RESULTS, NO_CRIME_RATES, base_text, ci, vs_force_phrase, withheld_note
 from .common import info_link, live, page
 
 FUNNEL, SPINE, CRIME = "area-funnel", "area-spine", "area-crime"

@@ -11,9 +11,9 @@ from flask import current_app
 
 from .. import periods
 from ..access import may_see_ingest_reports
+from ..components.banner import absent
 from ..components.downloads import table_downloads
 from ..views.exports import definitions_export
-from ..components.banner import absent
 from ..views.select import optional_table, significance_policy
 from ..views.words import NO_INDICATORS, NO_SURVEY_RESULTS, difference_method, estimate_method, polarity_words
 from .common import live, page

@@ -12,8 +12,8 @@ from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known
 from ..figures.charts import gap_chart, profile_bars
-from ..views.exports import gaps_export, geography_names
 from ..views.choices import equality_indicators, gaps_shown, has_survey_results
+from ..views.exports import gaps_export, geography_names
 from ..views.select import ALL_DIVISIONS, optional_table, respondent_profile, significance_policy
 from ..views.words import (
     NO_GAP_INDICATORS,

@@ -11,14 +11,14 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from ..components.downloads import FIGURE_EXPORTS, FigureExport, figure_downloads, table_downloads
 from ..components.banner import absent
+from ..components.downloads import FIGURE_EXPORTS, FigureExport, figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import ranked_bars
-from ..views.exports import area_table_export, crime_table_export
 from ..figures.images import figure_image
 from ..figures.maps import area_map, snapshot_geojson, trace_arrays
 from ..views.choices import crime_rates, map_choice, map_choices, periods_with_results
+from ..views.exports import area_table_export, crime_table_export
 from ..views.select import (
     ALL_DIVISIONS,
     CRIME_PREFIX,
@@ -28,7 +28,7 @@ from ..views.select import (
     resource_levels,
     significance_policy,
 )
-from ..views.words import NO_MAP_DATA, FLAG_GLYPH, base_text, interval, vs_force_phrase, withheld_note
+from ..views.words import FLAG_GLYPH, NO_MAP_DATA, base_text, interval, vs_force_phrase, withheld_note
 from .common import DIVISION, division_label, live, page
 
 MAP = "map-graph"

@@ -12,8 +12,8 @@ from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import matrix_scatter
-from ..views.exports import matrix_export
 from ..figures.maps import area_map, snapshot_geojson
+from ..views.exports import matrix_export
 from ..views.select import (
     ALL_DIVISIONS,
     matrix_selection,

@@ -13,12 +13,12 @@ from ..components.banner import absent
 from ..components.downloads import table_downloads
 from ..components.estimate_table import estimate_table
 from ..components.state import checked, select, state_id
-from ..views.exports import comparisons_export, estimates_export, geography_names
 from ..views.choices import has_survey_results
+from ..views.exports import comparisons_export, estimates_export, geography_names
 from ..views.headline import Headline, change_text, headline_rows, msf_text, overall_outcome, target_text
 from ..views.overview import overview_frame
 from ..views.select import ALL_DIVISIONS, area_indicators, latest_period, optional_table, significance_policy
-from ..views.words import NO_SURVEY_RESULTS, FLAG_GLYPH, base_text, ci, flag_word, level_name
+from ..views.words import FLAG_GLYPH, NO_SURVEY_RESULTS, base_text, ci, flag_word, level_name
 from .common import DIVISION, division_label, info_link, live, page
 
 CARDS = "overview-cards"

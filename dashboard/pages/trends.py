@@ -10,8 +10,8 @@ from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import trend_panels
-from ..views.exports import changes_export, estimates_export, geography_names
 from ..views.choices import has_survey_results
+from ..views.exports import changes_export, estimates_export, geography_names
 from ..views.select import ALL_DIVISIONS, optional_table, significance_policy
 from ..views.words import NO_SURVEY_RESULTS, interval, percent
 from .common import DIVISION, division_label, live, page

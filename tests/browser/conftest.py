@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.localserve import CHROMIUM_FLAGS, chromium_path
 from tests.conftest import REPO, need
+from tests.localserve import CHROMIUM_FLAGS, chromium_path
 
 CHROMIUM = chromium_path()
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"

@@ -39,7 +39,7 @@ def test_no_serious_or_critical_violations(dash_duo, demo_store, axe_source):
         dash_duo.driver.get(dash_duo.server_url + path)
         dash_duo.wait_for_element(ready, timeout=30)
         if not ready.endswith((".card", "spi1e")):
-            WebDriverWait(dash_duo.driver, 30).until(lambda d: d.execute_script(GRAPH_DRAWN, ready))
+            WebDriverWait(dash_duo.driver, 30).until(lambda d, ready=ready: d.execute_script(GRAPH_DRAWN, ready))
         dash_duo.driver.execute_script(axe_source)
         found = [v for v in dash_duo.driver.execute_async_script(RUN)
                  if v["impact"] in ("serious", "critical") and v["id"] not in KNOWN]

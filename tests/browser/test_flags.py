@@ -13,9 +13,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard.app import create_app
 from dashboard.data.store import Store
-from dashboard.views.words import FLAG_COLOUR, FLAG_FILL, FLAG_SYMBOL, FLAG_TINT
 from dashboard.live import snapshot_config
 from dashboard.pack import area_flag_rows
+from dashboard.views.words import FLAG_COLOUR, FLAG_FILL, FLAG_SYMBOL, FLAG_TINT
 
 pytestmark = pytest.mark.browser
 INDICATOR = "confidence_local"

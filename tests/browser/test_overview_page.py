@@ -7,8 +7,8 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.data.store import Store
-from dashboard.views.overview import overview_frame
 from dashboard.live import snapshot_config
+from dashboard.views.overview import overview_frame
 
 pytestmark = pytest.mark.browser
 

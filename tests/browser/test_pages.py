@@ -54,7 +54,7 @@ def test_every_page_loads_without_errors(dash_duo, app_url, screenshots):
         dash_duo.driver.get(app_url + path)
         dash_duo.wait_for_element(ready, timeout=30)
         if not ready.endswith((".card", "spi1e")):
-            _wait(dash_duo, lambda: dash_duo.driver.execute_script(GRAPH_DRAWN, ready), timeout=30)
+            _wait(dash_duo, lambda ready=ready: dash_duo.driver.execute_script(GRAPH_DRAWN, ready), timeout=30)
         assert "Synthetic demonstration data" in dash_duo.find_element("#synthetic-banner").text
         dash_duo.driver.save_screenshot(str(screenshots / f"page{path.replace('/', '_') or '_'}.png"))
         logs = dash_duo.get_logs()

@@ -112,7 +112,7 @@ def test_window_differencing_is_caught(leaky, baseline):
     est = pd.read_parquet(snap / "estimates.parquet")
     visible = set(map(tuple, est.loc[est["value"].notna() & (est["subgroup_dimension"] == "all"),
                                      ["indicator", "level", "geography_code", "period"]].to_numpy()))
-    for i, row in wm[wm["value"].isna()].iterrows():
+    for i, row in wm[wm["value"].isna()].iterrows():  # noqa: B007 (i names the row in the messages below)
         periods = row["window"].split(" + ")
         seen = [(row["indicator"], row["level"], row["geography_code"], p) in visible for p in periods]
         if len(periods) == 2 and sum(seen) == 1:

@@ -21,8 +21,8 @@ import pytest
 from dashboard.app import create_app
 from dashboard.components.downloads import FIGURE_EXPORTS, MAX_HEIGHT
 from dashboard.data.store import Store
-from tests.protocol import button_request
 from tests.conftest import need
+from tests.protocol import button_request
 
 UNKNOWN = "no-such-selection"
 

@@ -12,8 +12,8 @@ import pandas as pd
 
 from dashboard.app import create_app
 from dashboard.data.store import Store
-from tests.protocol import button_request, selections
 from tests.conftest import need
+from tests.protocol import button_request, selections
 
 
 def _post(client, body, output):
@@ -51,9 +51,9 @@ def test_csv_and_xlsx_match_the_published_estimates(demo_store):
 
 
 def test_suppressed_values_never_reach_an_export(demo_store):
+    from dashboard.live import snapshot_config
     from dashboard.views.exports import area_table_export, to_csv
     from dashboard.views.select import area_values, significance_policy
-    from dashboard.live import snapshot_config
 
     snap = Store(demo_store).open()
     config = snapshot_config(snap)

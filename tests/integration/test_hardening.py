@@ -66,7 +66,8 @@ def _body(app, output: str, values: list, changed: int | None = 0, state: list |
     inputs = [{"id": i, "property": spec["property"], "value": v} for i, spec, v in zip(ids, cb["inputs"], values)]
     outputs = [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]}
                for o in (output[2:-2].split("...") if output.startswith("..") else [output])]
-    key = (lambda i: json.dumps(i, separators=(",", ":"), sort_keys=True) if isinstance(i, dict) else i)
+    def key(i):
+        return (json.dumps(i, separators=(",", ":"), sort_keys=True) if isinstance(i, dict) else i)
     return {"output": output, "outputs": outputs if output.startswith("..") else outputs[0], "inputs": inputs,
             "changedPropIds": [] if changed is None else [f"{key(ids[changed])}.{cb['inputs'][changed]['property']}"],
             "state": state or []}
@@ -115,7 +116,8 @@ def _sync_request(app, controls: list[tuple[dict, list]]) -> dict:
     every select on the page with its options, and every control's default beside it (the
     biggest body the pages send)."""
     output, _ = _callback(app, "..url.hash")
-    entry = (lambda i, p, v: {"id": i, "property": p, "value": v})
+    def entry(i, p, v):
+        return ({"id": i, "property": p, "value": v})
     selects = [(i, o) for i, o in controls if i["type"] == "state"]
     defaults = [(i, d) for i, d in controls if i["type"] == "state-default"]
     return {"output": output, "outputs": [{"id": "url", "property": "hash"}, [{"id": i, "property": "value"}
@@ -159,7 +161,7 @@ def test_the_body_limit_leaves_a_clear_margin_over_the_largest_callback(app, cli
     with capsys.disabled():
         print(f"\nlargest callback body (URL callback, demo, 145 areas): {largest:,} bytes on {max(sizes, key=sizes.get)}; "
               f"limit {serving.MAX_CONTENT_LENGTH:,} ({serving.MAX_CONTENT_LENGTH / largest:.0f}x)")
-    assert 5_000 < largest and largest * 50 < serving.MAX_CONTENT_LENGTH, sizes
+    assert largest > 5_000 and largest * 50 < serving.MAX_CONTENT_LENGTH, sizes
     under = client.post("/_dash-update-component", data=b" " * (serving.MAX_CONTENT_LENGTH - 10) + b"[]",
                         content_type="application/json")
     assert under.status_code == 400  # read and refused for its content, not its size

@@ -16,7 +16,7 @@ def snap(demo_store):
 def test_every_area_is_in_a_band_in_every_period(snap):
     m = snap.table("matrix")
     assert set(m["period"]) == {"2007/08", "2008/09"}  # the periods with 12 months of crime
-    for period, part in m.groupby("period"):
+    for _period, part in m.groupby("period"):
         assert len(part) == 145 and part["area_code"].is_unique
         assert part["crime_level"].isin(["high", "nd", "low"]).all()
         assert part["worry_level"].isin(["high", "nd", "low"]).all()

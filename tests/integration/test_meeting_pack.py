@@ -12,10 +12,10 @@ import pytest
 from dashboard.app import create_app
 from dashboard.cli import main
 from dashboard.data.store import Store
-from dashboard.views.headline import significant_changes
 from dashboard.live import snapshot_config
-from tests.localserve import chromium_path
+from dashboard.views.headline import significant_changes
 from tests.conftest import need
+from tests.localserve import chromium_path
 
 pytestmark = pytest.mark.slow
 SECTIONS = ["Headline indicators", "Targets", "Significant changes only", "Recorded crime", "Crime and worry matrix",

@@ -15,8 +15,8 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.data.store import Store
-from tests.protocol import download_request, figure_request, state
 from tests.conftest import need
+from tests.protocol import download_request, figure_request, state
 
 DIVISION = state("division")
 

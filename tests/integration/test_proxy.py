@@ -22,10 +22,10 @@ import pytest
 import requests
 
 from dashboard import serving
-from tests.localserve import free_port
-from tests.protocol import page_request
 from dashboard.proxy import render_site, serve
 from tests.conftest import need
+from tests.localserve import free_port
+from tests.protocol import page_request
 
 SLOW_CLIENTS = 30
 BODY = 100_000

@@ -12,8 +12,8 @@ import requests
 
 from dashboard.app import create_app, page_paths
 from dashboard.data.store import Store
-from dashboard.views.overview import overview_frame
 from dashboard.live import snapshot_config
+from dashboard.views.overview import overview_frame
 from tests.localserve import gunicorn
 from tests.protocol import page_request
 

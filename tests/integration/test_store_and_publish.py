@@ -171,10 +171,8 @@ def test_open_without_a_snapshot_says_what_to_do(store):
 
 def test_second_ingest_into_a_locked_store_is_refused(mini_source, store):
     s = Store(store)
-    with s.lock():
-        with pytest.raises(StoreError, match="another ingest or rollback"):
-            with s.lock():
-                pass
+    with s.lock(), pytest.raises(StoreError, match="another ingest or rollback"), s.lock():
+        pass
 
 
 def _ingest_cmd(source: Path, store: Path) -> list[str]:

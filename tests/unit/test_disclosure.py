@@ -6,8 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.stats.disclosure import additive_relations, cell_suppression, suppress, window_suppression, \
-    withheld_reason
+from dashboard.stats.disclosure import (
+    additive_relations,
+    cell_suppression,
+    suppress,
+    window_suppression,
+    withheld_reason,
+)
 
 PARENT = {"A1": "D1", "A2": "D1", "A3": "D1", "D1": "F"}
 

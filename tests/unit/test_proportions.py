@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 
-from dashboard.stats.disclosure import suppress
 from dashboard.data.aggregate import effective_base
+from dashboard.stats.disclosure import suppress
 from dashboard.stats.proportions import weighted_proportion, wilson_interval
 
 

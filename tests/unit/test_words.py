@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.config import load_config
+from dashboard.pack import definition_rows, method_sentences
 from dashboard.views.words import (
     FLAG_COLOUR,
     FLAG_FILL,
@@ -24,7 +25,6 @@ from dashboard.views.words import (
     percent,
     polarity_words,
 )
-from dashboard.pack import definition_rows, method_sentences
 
 
 @pytest.mark.parametrize(("level", "text"), [(0.95, "95%"), (0.998, "99.8%"), (0.05, "5%"), (0.9, "90%"),
