@@ -16,7 +16,7 @@ from .data.aggregate import effective_base
 from .stats import areas as area_stats
 from .stats.benchmark import compare_to_msf, msf_average
 from .stats.differences import newcombe_difference
-from .stats.disclosure import cell_suppression, geography_parents, suppress
+from .stats.disclosure import cell_suppression, geography_parents, rolling_differences, suppress
 from .stats.outcomes import Comparison, hmic_outcome, overall_outcome
 from .stats.proportions import weighted_proportion
 from .stats.shrinkage import shrink
@@ -45,12 +45,19 @@ def _hidden(results: pd.DataFrame) -> np.ndarray:
     return results["hidden"].to_numpy(bool)
 
 
-def with_disclosure(results: pd.DataFrame, areas: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
+def with_disclosure(results: pd.DataFrame, areas: pd.DataFrame, config: ForceConfig,
+                    singles: pd.DataFrame | None = None) -> pd.DataFrame:
     """``results`` with ``hidden``: the cells withheld from every published table, primary (base
     below the threshold) and secondary (so that no withheld cell can be worked out by
-    subtracting published figures: :func:`dashboard.stats.disclosure.cell_suppression`)."""
+    subtracting published figures: :func:`dashboard.stats.disclosure.cell_suppression`).
+    With rolling windows, ``singles`` (the single periods pooled into them) decides which
+    windows two published windows would give away by difference
+    (:func:`dashboard.stats.disclosure.rolling_differences`): those are primary too."""
     parent_of = geography_parents(areas, config.force_code)
-    decision = cell_suppression(results, parent_of, config.suppression_threshold)
+    also = (rolling_differences(results, singles, config.period_labels, config.rolling_periods,
+                                config.suppression_threshold)
+            if singles is not None and config.rolling_periods > 1 else None)
+    decision = cell_suppression(results, parent_of, config.suppression_threshold, also_primary=also)
     return results.assign(hidden=decision["hidden"].to_numpy())
 
 

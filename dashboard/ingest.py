@@ -142,7 +142,8 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
     tables["survey_results"] = results
     _progress(7, STEPS, "statistics: intervals, changes, MSF, outcomes, targets, area comparisons, trends")
     raw_results = results
-    results = derived.with_disclosure(results, tables["areas"], config)  # one decision for every table
+    results = derived.with_disclosure(results, tables["areas"], config,  # one decision for every table
+                                      singles=per_period)
     published = derived.build(results, msf, tables["areas"], config)
     tables.update(published)
     # Respondent rows stay here: the pages read only aggregates (the store refuses respondent rows).
@@ -223,7 +224,7 @@ def _panel_tables(raw_results, per_period, msf, matrix, respondents, tables, con
     manifest, so a table the panel's set lacks (all of it withheld) is never read from the
     published set instead."""
     panel_config = config.for_panel()
-    results = derived.with_disclosure(raw_results, tables["areas"], panel_config)
+    results = derived.with_disclosure(raw_results, tables["areas"], panel_config, singles=per_period)
     out = derived.build(results, msf, tables["areas"], panel_config)
     single = results if per_period is raw_results else derived.with_disclosure(per_period, tables["areas"],
                                                                                panel_config)

@@ -10,7 +10,7 @@ a table: values, limits, tests, verdicts and the base of every hidden row are wi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -231,7 +231,8 @@ def protect(base: np.ndarray, positives: np.ndarray, primary: np.ndarray, relati
     raise RuntimeError(f"secondary suppression did not reach a fixed point in {_MAX_ROUNDS} rounds")
 
 
-def cell_suppression(cells: pd.DataFrame, parent_of: Mapping[str, str], threshold: int) -> pd.DataFrame:
+def cell_suppression(cells: pd.DataFrame, parent_of: Mapping[str, str], threshold: int,
+                     also_primary: np.ndarray | None = None) -> pd.DataFrame:
     """Primary and secondary cell suppression for tables linked by additive relations.
 
     Parameters
@@ -244,6 +245,9 @@ def cell_suppression(cells: pd.DataFrame, parent_of: Mapping[str, str], threshol
         Area code -> division code and division code -> force code.
     threshold : int
         Minimum unweighted base (``statistics.suppression_threshold``).
+    also_primary : array of bool, optional
+        More cells to withhold as primary ones (e.g. :func:`rolling_differences`), before the
+        secondary cells are chosen.
 
     Returns
     -------
@@ -317,11 +321,62 @@ def cell_suppression(cells: pd.DataFrame, parent_of: Mapping[str, str], threshol
     positives = (cells["positives_unweighted"].to_numpy(float) if "positives_unweighted" in cells.columns
                  else np.full(len(cells), np.nan))
     primary = base < threshold
+    if also_primary is not None:
+        primary = primary | np.asarray(also_primary, bool)
     rel, pos, tot, kind = additive_relations(cells, parent_of)
     closed = np.zeros(int(rel.max()) + 1 if len(rel) else 0, bool)
     closed[rel[kind == "dimension"]] = True
     hidden, _rounds = protect(base, positives, primary, rel, pos, tot, closed=closed)
     return pd.DataFrame({"primary": primary, "hidden": hidden}, index=cells.index)
+
+
+def rolling_differences(windows: pd.DataFrame, singles: pd.DataFrame, labels: Sequence[str], n: int,
+                        threshold: int) -> np.ndarray:
+    """Rolling windows to withhold so that no two published windows differ by a small group.
+
+    With ``[periods] rolling = n``, each published result pools the ``n`` periods ending at its
+    period, and the periods alone are never published. Two overlapping windows of one cell, W(a)
+    and W(b) with a < b < a + n, differ by the periods only W(b) holds minus those only W(a)
+    holds: when one side had no respondents at all, the difference *is* the other side's
+    respondents (Hundepool et al. 2012, §4.2, differencing). So W(b) is withheld (as a primary
+    cell, before secondary suppression) whenever, against a window W(a) still published, one
+    side has no respondents and the other has between 1 and ``threshold - 1``. Windows are
+    taken in order, so the earliest of two is kept.
+
+    ``windows`` and ``singles`` are ``survey_results`` rows (pooled windows, single periods);
+    ``labels`` are the configured periods in order. Returns a boolean per row of ``windows``.
+    """
+    keys = ["indicator", "survey", "level", "geography_code", "subgroup_dimension", "subgroup"]
+    out = np.zeros(len(windows), bool)
+    if n <= 1 or windows.empty:
+        return out
+    position = {label: k for k, label in enumerate(labels)}
+    per_period = singles.pivot_table(index=keys, columns="period", values="n_unweighted", aggfunc="sum",
+                                     fill_value=0, dropna=False)
+    per_period = per_period.reindex(columns=list(labels), fill_value=0)
+    cell = pd.MultiIndex.from_frame(windows[keys])
+    row_of = per_period.index.get_indexer(cell)
+    counts = per_period.to_numpy(float)[np.where(row_of < 0, 0, row_of)]
+    counts[row_of < 0] = np.nan  # a window without its periods' rows: nothing to compare
+    at = windows["period"].map(position).to_numpy()
+    base = windows["n_unweighted"].to_numpy(float)
+    # One row per (cell, window end): the windows of a cell are compared in order.
+    frame = pd.DataFrame({"row": np.arange(len(windows)), "cell": pd.factorize(cell)[0], "at": at})
+    frame = frame.sort_values(["cell", "at"])
+    published: dict[tuple[int, int], bool] = {}
+    for row, c, b in frame.itertuples(index=False):
+        withhold = False
+        for a in range(b - n + 1, b):
+            if not published.get((c, a)):
+                continue
+            only_a = np.nansum(counts[row, a - n + 1: b - n + 1])  # periods in W(a) only
+            only_b = np.nansum(counts[row, a + 1: b + 1])  # periods in W(b) only
+            if (only_a == 0 and 0 < only_b < threshold) or (only_b == 0 and 0 < only_a < threshold):
+                withhold = True
+                break
+        out[row] = withhold
+        published[(c, b)] = not withhold and base[row] >= threshold
+    return out
 
 
 def window_suppression(pooled: pd.DataFrame, cells: pd.DataFrame, hidden: Iterable[bool], threshold: int,

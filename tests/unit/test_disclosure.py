@@ -181,3 +181,22 @@ def test_no_relation_is_left_with_one_hidden_cell(sizes):
     out = cell_suppression(df, PARENT, 50)
     assert (out["hidden"] | ~out["primary"]).all()
     assert no_relation_with_one_hidden(df, out)
+
+
+def test_two_rolling_windows_never_differ_by_a_small_group():
+    """Rolling 2 periods, threshold 50: W(Q2) = Q1 + Q2 = 0 + 60 and W(Q3) = Q2 + Q3 = 60 + 20
+    are both above the threshold, but W(Q3) - W(Q2) = Q3 - Q1 = the 20 respondents of Q3
+    alone, so W(Q3) is withheld. W(Q4) = Q3 + Q4 = 20 + 70 differs from W(Q2), still
+    published, by Q3 + Q4 - Q1 - Q2 (both sides have respondents): it stays."""
+    from dashboard.stats.disclosure import rolling_differences
+
+    labels = ["2024 Q1", "2024 Q2", "2024 Q3", "2024 Q4"]
+    cell = {"indicator": "trust", "survey": "S", "level": "area", "geography_code": "A1",
+            "subgroup_dimension": "all", "subgroup": "all"}
+    singles = pd.DataFrame([{**cell, "period": p, "n_unweighted": n} for p, n in zip(labels, [0, 60, 20, 70])])
+    windows = pd.DataFrame([{**cell, "period": p, "n_unweighted": n}
+                            for p, n in zip(labels[1:], [60, 80, 90])])
+    assert rolling_differences(windows, singles, labels, 2, 50).tolist() == [False, True, False]
+    # Without the empty first quarter nothing is given away.
+    singles.loc[0, "n_unweighted"] = 5
+    assert rolling_differences(windows, singles, labels, 2, 50).tolist() == [False, False, False]
