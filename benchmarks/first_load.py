@@ -64,8 +64,9 @@ def main() -> int:
             finally:
                 driver.quit()
         ms = [r["elapsed"] for r in rows]
-        print(f"first load of /map, {args.repeats} fresh browsers: map drawn after median {statistics.median(ms):,.0f} ms "
-              f"(max {max(ms):,.0f} ms); {statistics.median(r['transfer'] for r in rows) / 1024:,.0f} KiB over the "
+        print(f"first load of /map, {args.repeats} fresh browsers: map drawn after median "
+              f"{statistics.median(ms):,.0f} ms (max {max(ms):,.0f} ms); "
+              f"{statistics.median(r['transfer'] for r in rows) / 1024:,.0f} KiB over the "
               f"wire in {rows[0]['requests']} requests")
     return 0
 

@@ -107,11 +107,13 @@ def main() -> int:
         if not (work / "boundaries.gpkg").exists():
             started = time.perf_counter()
             generate(work, args.rows, args.areas)
-            print(f"generated {args.areas:,} areas and {args.rows:,} crime rows in {time.perf_counter() - started:.0f} s")
+            print(f"generated {args.areas:,} areas and {args.rows:,} crime rows in "
+                  f"{time.perf_counter() - started:.0f} s")
         size = sum(p.stat().st_size for p in (work / "crime").glob("*.csv")) / 1e6
         files = len(list((work / "crime").glob("*.csv")))
         started = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", CHILD, str(work), str(repo / "data" / "forces" / "west-mercia.toml")],
+        out = subprocess.run([sys.executable, "-c", CHILD, str(work),
+                              str(repo / "data" / "forces" / "west-mercia.toml")],
                              check=True, capture_output=True, text=True).stdout.split()
         wall = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -103,9 +103,9 @@ class AuditReport:
             lines.append(f"({r.attack}) {r.name}: examined {r.examined:,} {r.what}; recovered {len(r.recovered):,}")
             lines += [f"      e.g. {e}" for e in r.recovered[:examples]]
             if r.bounded_secondary:
-                lines.append(f"      and {len(r.bounded_secondary):,} secondary cells (each with at least the threshold "
-                             f"of respondents, withheld only to protect another) bounded near their published "
-                             f"total: reported, not a disclosure")
+                lines.append(f"      and {len(r.bounded_secondary):,} secondary cells (each with at least the "
+                             f"threshold of respondents, withheld only to protect another) bounded near their "
+                             f"published total: reported, not a disclosure")
                 lines += [f"      e.g. {e}" for e in r.bounded_secondary[:examples]]
         lines.append(f"exports checked: {', '.join(self.exports_checked) or 'none'}")
         lines.append(f"FAIL: {self.recovered:,} withheld values recovered" if self.recovered

@@ -202,8 +202,8 @@ class PeriodsSection(_Model):
             errors.append(_error(("baseline",), f"{self.baseline!r} is not one of periods.labels", self.baseline))
         elif self.baseline is not None and self.labels.index(self.baseline) < self.rolling - 1:
             errors.append(_error(("baseline",), f"{self.baseline!r} has no full window of {self.rolling} periods "
-                                                f"(rolling = {self.rolling}): use label number {self.rolling} or a later "
-                                                "one", self.baseline))
+                                                f"(rolling = {self.rolling}): use label number {self.rolling} or a "
+                                                "later one", self.baseline))
         if self.rolling > len(self.labels):
             errors.append(_error(("rolling",), f"a window of {self.rolling} periods is longer than the "
                                                f"{len(self.labels)} labels", self.rolling))

@@ -193,7 +193,8 @@ def build_matrix(crime_counts: pd.DataFrame | None, respondents: dict[str, pd.Da
         tables["matrix_agreement"] = (
             m[has].groupby("period").agg(areas=("area_code", "size"), crime_agree=("crime_agrees", "sum"),
                                          worry_agree=("worry_agrees", "sum"),
-                                         both_agree=("crime_agrees", lambda s: int((s & m.loc[s.index, "worry_agrees"]).sum())))
+                                         both_agree=("crime_agrees",
+                                                     lambda s: int((s & m.loc[s.index, "worry_agrees"]).sum())))
             .reset_index())
     tables["matrix"] = m.reset_index(drop=True)
     tables["worry_measures"] = pd.concat(worry_parts, ignore_index=True)

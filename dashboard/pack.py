@@ -159,8 +159,9 @@ def _targets(snapshot, config, division, period, st) -> list:
 def _changes(snapshot, config, division, period, st) -> list:
     policy = significance_policy(snapshot)
     out = [_p("Significant changes only", st["h1"]),
-           _p(f"Changes in {period} against {periods.previous_phrase(config)} and the baseline ({config.baseline_period}) whose "
-              f"published flag is better or worse. {policy.force_text} {policy.change_text} Everything not listed "
+           _p(f"Changes in {period} against {periods.previous_phrase(config)} and the baseline "
+              f"({config.baseline_period}) whose published flag is better or worse. "
+              f"{policy.force_text} {policy.change_text} Everything not listed "
               "showed no evidence of a change, or its base was too small to say.", st["small"])]
     sig, area_tests = significant_changes(snapshot, config, division, period)
     out.append(_p(f"Area changes the published rule tested here: {area_tests:,}; flagged better or worse "
@@ -168,7 +169,8 @@ def _changes(snapshot, config, division, period, st) -> list:
     if sig.empty:
         out.append(_p("No significant changes.", st["body"]))
     else:
-        labels = {"previous": periods.previous_phrase(config).removeprefix("the "), "baseline": f"baseline {config.baseline_period}"}
+        labels = {"previous": periods.previous_phrase(config).removeprefix("the "),
+                  "baseline": f"baseline {config.baseline_period}"}
         rows = [[r.geography, r.indicator_name, f"vs {labels.get(r.compared_with, r.compared_with)} "
                  f"({r.reference_period})", f"{r.difference:+.1f} pts ({r.lower:+.1f} to {r.upper:+.1f})",
                  f"significantly {r.flag}", base_text(r.base)] for r in sig.itertuples()]
@@ -350,7 +352,8 @@ def build_pack(snapshot, config, division: str, now: dt.datetime | None = None) 
         canvas.saveState()
         canvas.setFont("Helvetica", 7.5)
         canvas.drawString(15 * mm, 10 * mm, f"{title_geo} · {config.force_short_name or config.force_name} · "
-                                            f"snapshot {snapshot.id}" + (" · SYNTHETIC DATA" if snapshot.synthetic else ""))
+                                            f"snapshot {snapshot.id}"
+                                            + (" · SYNTHETIC DATA" if snapshot.synthetic else ""))
         canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, f"page {doc.page}")
         canvas.restoreState()
 

@@ -217,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     # A service manager stops with SIGTERM: leave through the context managers, which stop
     # nginx and gunicorn, as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
-    with serve(args.store, args.prefix, args.https_port, args.http_port, args.cert, args.key, workers=None) as (base, _, _):
+    with serve(args.store, args.prefix, args.https_port, args.http_port, args.cert, args.key,
+               workers=None) as (base, _, _):
         print(f"serving {args.store} at {base}/ (Ctrl-C or SIGTERM stops)", file=sys.stderr)
         with contextlib.suppress(KeyboardInterrupt):
             while True:

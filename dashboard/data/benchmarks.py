@@ -16,7 +16,8 @@ MATRIX_LEVELS = ("low", "medium", "high")
 def msf_specs(config: ForceConfig) -> list[ColumnSpec]:
     return [
         ColumnSpec("force", "text", "Peer force name, as listed in msf.peers (or this force)",
-                   allowed=(*config.msf_peers, config.force_name), example=config.msf_peers[0] if config.msf_peers else ""),
+                   allowed=(*config.msf_peers, config.force_name),
+                   example=config.msf_peers[0] if config.msf_peers else ""),
         ColumnSpec("period", "code", "Period label", allowed=config.period_labels,
                    example=config.period_labels[-1] if config.period_labels else ""),
         ColumnSpec("indicator", "code", "Indicator id", allowed=tuple(i.id for i in config.indicators),
@@ -32,7 +33,8 @@ def read_msf(path: Path, config: ForceConfig, findings: Findings) -> pd.DataFram
     df = read_checked(path, specs, findings)
     if df is None:
         return None
-    dup = df.duplicated(["force", "period", "indicator"], keep=False) & df[["force", "period", "indicator"]].notna().all(axis=1)
+    dup = (df.duplicated(["force", "period", "indicator"], keep=False)
+           & df[["force", "period", "indicator"]].notna().all(axis=1))
     if dup.any():
         findings.add_rows(path, "duplicate", "force, period and indicator appear together more than once",
                           df.loc[dup, ROW], "force", df.loc[dup, "force"])

@@ -96,7 +96,8 @@ class Fall:
         """The first of ``names`` (``SURVEY:PERIOD``, ``SURVEY`` or ``all``, any case) that covers this fall."""
         for n in names:
             group, _, period = n.partition(":")
-            if n.casefold() == ACCEPT_ALL or (group.casefold() == self.group.casefold() and period in ("", self.period)):
+            if n.casefold() == ACCEPT_ALL or (group.casefold() == self.group.casefold()
+                                              and period in ("", self.period)):
                 return n
         return None
 

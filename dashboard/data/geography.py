@@ -91,7 +91,8 @@ def long_population(areas: pd.DataFrame, config: ForceConfig) -> pd.DataFrame:
     if not cols:
         return pd.DataFrame({"area_code": pd.Series(dtype="str"), "dimension": pd.Series(dtype="str"),
                              "category": pd.Series(dtype="str"), "population": pd.Series(dtype="Int64")})
-    long = areas[["area_code", *cols]].melt(id_vars="area_code", value_vars=cols, var_name="column", value_name="population")
+    long = areas[["area_code", *cols]].melt(id_vars="area_code", value_vars=cols, var_name="column",
+                                            value_name="population")
     mapping = population_columns(config)
     long["dimension"] = long["column"].map(lambda c: mapping[c][0])
     long["category"] = long["column"].map(lambda c: mapping[c][1])
@@ -159,8 +160,8 @@ def _check_geometry(gdf: gpd.GeoDataFrame, config: ForceConfig, findings: Findin
     geoms = gdf.geometry.values
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for rec in gdf.loc[empty].itertuples():
-        findings.add(rec.source_file, "empty_geometry", "the feature has no geometry", row=rec.source_row, column="geometry",
-                     value=rec.area_code)
+        findings.add(rec.source_file, "empty_geometry", "the feature has no geometry", row=rec.source_row,
+                     column="geometry", value=rec.area_code)
     kinds = gdf.geometry.geom_type
     bad_kind = ~empty & ~kinds.isin(["Polygon", "MultiPolygon"])
     for rec, kind in zip(gdf.loc[bad_kind].itertuples(), kinds[bad_kind]):

@@ -48,7 +48,8 @@ def base_map(geo: dict, codes: list[str], names: list[str], divisions: list[str]
     fig = go.Figure(go.Choropleth(
         geojson=geo, featureidkey="properties.area_code", locations=codes, z=[0.0] * len(codes),
         customdata=list(zip(names, divisions)), marker_line_color="#444444", marker_line_width=0.6,
-        colorscale=[[i / (len(SEQUENTIAL) - 1), c] for i, c in enumerate(SEQUENTIAL)], showscale=True, colorbar=dict(thickness=12, len=0.8),
+        colorscale=[[i / (len(SEQUENTIAL) - 1), c] for i, c in enumerate(SEQUENTIAL)], showscale=True,
+        colorbar=dict(thickness=12, len=0.8),
     ))
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator")
     fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), height=560, font=FONT, dragmode=False,
@@ -116,7 +117,8 @@ def map_values(values: pd.DataFrame, mode: str, levels=None, policy=None, unit: 
             q[shown] = pd.qcut(v[shown], 5, labels=False, duplicates="drop")
         return dict(z=[None if np.isnan(x) else int(x) for x in q], zmin=-0.5, zmax=4.5,
                     colorscale=[[i / 5, SEQUENTIAL[2 * i]] for i in range(5)] + [[1, SEQUENTIAL[8]]], text=hover,
-                    colorbar=dict(tickvals=list(range(5)), ticktext=["Lowest fifth", "2nd", "3rd", "4th", "Highest fifth"],
+                    colorbar=dict(tickvals=list(range(5)),
+                                  ticktext=["Lowest fifth", "2nd", "3rd", "4th", "Highest fifth"],
                                   title=dict(text="Quintile")))
     finite = v[~np.isnan(v)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)

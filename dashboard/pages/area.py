@@ -170,7 +170,8 @@ def _body_for(code):
                            f"{mm.crime_index:.0f} ({mm.crime_lower:.0f}–{mm.crime_upper:.0f})")
             matrix_block = html.Div([
                 html.P([html.Span("■ ", style={"color": mm.colour}), html.Strong(mm.resource_level),
-                        f" ({mm.period}): crime {mm.crime_level}, worry {mm.worry_level}".replace("nd", "not distinguishable"),
+                        (f" ({mm.period}): crime {mm.crime_level}, worry {mm.worry_level}"
+                         .replace("nd", "not distinguishable")),
                         " (held from an earlier period)" if mm.held else ""]),
                 html.P(f"Crime index {crime_index}; worry index "
                        + ("suppressed" if mm.worry_index != mm.worry_index else
@@ -272,8 +273,8 @@ def _spine_export(code):
     """The area's charts rebuilt on the server from its code (and the funnel's indicator)."""
     snapshot, config = live()
     code = _area(snapshot, code)
-    return None if code is None or map_indicator(snapshot, config) is None else spine_chart(pd.DataFrame(_indicator_rows(snapshot, config, code)),
-                                                  significance_policy(snapshot))
+    return (None if code is None or map_indicator(snapshot, config) is None
+            else spine_chart(pd.DataFrame(_indicator_rows(snapshot, config, code)), significance_policy(snapshot)))
 
 
 def _funnel_export(indicator, code):
@@ -297,4 +298,5 @@ crime_buttons = figure_downloads(CRIME, "area-crime-by-type", _crime_export, [St
                                  label="Crime chart")
 
 
-dash.register_page(__name__, path_template="/area/<code>", name="Area profile", title="Area profile", order=6, layout=layout)
+dash.register_page(__name__, path_template="/area/<code>", name="Area profile", title="Area profile", order=6,
+                   layout=layout)

@@ -58,7 +58,8 @@ def _body(snapshot, config):
 def _suppression_table(est):
     by_level = est.groupby("level").agg(cells=("value", "size"), suppressed=("suppressed", "sum")).reset_index()
     return html.Table([html.Thead(html.Tr([html.Th(h, scope="col") for h in ("Level", "Estimates", "Suppressed")])),
-                       html.Tbody([html.Tr([html.Td(r.level), html.Td(f"{r.cells:,}"), html.Td(f"{int(r.suppressed):,}")])
+                       html.Tbody([html.Tr([html.Td(r.level), html.Td(f"{r.cells:,}"),
+                                            html.Td(f"{int(r.suppressed):,}")])
                                    for r in by_level.itertuples()])], className="table table-sm w-auto")
 
 
@@ -122,4 +123,5 @@ def _definitions_export():
 definitions_buttons = table_downloads("definitions", _definitions_export, [], what="indicator definitions")
 
 
-dash.register_page(__name__, path="/data", name="Data and definitions", title="Data and definitions", order=5, nav="Data and definitions", layout=layout)
+dash.register_page(__name__, path="/data", name="Data and definitions", title="Data and definitions", order=5,
+                   nav="Data and definitions", layout=layout)

@@ -187,4 +187,5 @@ profile_buttons = figure_downloads(PROFILE, "survey-respondents", _profile_figur
                                    label="Respondents chart")
 
 
-dash.register_page(__name__, path="/equality", name="Equality", title="Equality", order=4, nav="Equality", layout=layout)
+dash.register_page(__name__, path="/equality", name="Equality", title="Equality", order=4, nav="Equality",
+                   layout=layout)

@@ -114,8 +114,8 @@ def update(period, division):
     agree_text = ""
     if agree is not None and (agree["period"] == period).any():
         a = agree[agree["period"] == period].iloc[0]
-        agree_text = (f" Agreement with the force's own matrix (whole force): crime level {a.crime_agree} of {a.areas}, "
-                      f"worry level {a.worry_agree} of {a.areas}.")
+        agree_text = (f" Agreement with the force's own matrix (whole force): crime level {a.crime_agree} of "
+                      f"{a.areas}, worry level {a.worry_agree} of {a.areas}.")
     summary = (f"{period}, {division_label(config, division)}: " +
                ", ".join(f"{counts.get(name, 0)} {name}" for name, _ in levels[::-1]) +
                f". High or low only when the whole {interval(confidence)} clears the line (100 = force average); "
@@ -123,4 +123,5 @@ def update(period, division):
     return scatter, fig, rows, summary
 
 
-dash.register_page(__name__, path="/matrix", name="Crime and worry", title="Crime and worry matrix", order=2, nav="Crime and worry", layout=layout)
+dash.register_page(__name__, path="/matrix", name="Crime and worry", title="Crime and worry matrix", order=2,
+                   nav="Crime and worry", layout=layout)

@@ -201,4 +201,5 @@ rug_buttons = table_downloads("rug", _rug_export, [State(DIVISION, "value"), Sta
                               what="table of indicators by geography")
 
 
-dash.register_page(__name__, path="/", name="Force overview", title="Force overview", order=0, nav="Overview", layout=layout)
+dash.register_page(__name__, path="/", name="Force overview", title="Force overview", order=0, nav="Overview",
+                   layout=layout)

@@ -162,7 +162,8 @@ def respondent_profile(snapshot, config, division: str, period: str, confidence:
             rows.append({"dimension": dim, "category": cat.replace("_", " "), "respondents": k, "base": total,
                          "respondents_pct": 100 * k / total, "respondents_lower": 100 * float(lo),
                          "respondents_upper": 100 * float(hi),
-                         "residents_pct": 100 * residents.get(cat, 0) / residents.sum() if residents.sum() else float("nan")})
+                         "residents_pct": (100 * residents.get(cat, 0) / residents.sum() if residents.sum()
+                                           else float("nan"))})
     return pd.DataFrame(rows)
 
 

@@ -31,7 +31,8 @@ def _downloaded(folder: Path, suffix: str, timeout: float = 90) -> Path:
         if done and done[0].stat().st_size > 0:
             return done[0]
         time.sleep(0.2)
-    raise AssertionError(f"no {suffix} file in {folder} after {timeout:g} s: {sorted(p.name for p in folder.iterdir())}")
+    raise AssertionError(f"no {suffix} file in {folder} after {timeout:g} s: "
+                         f"{sorted(p.name for p in folder.iterdir())}")
 
 
 def _press(dash_duo, selector):

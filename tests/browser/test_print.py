@@ -35,7 +35,8 @@ def _print(dash_duo, tmp_path, name):
     ("/#division=SH", "#overview-cards .card", ["Force overview", "Shropshire", "Headline indicators"]),
 ])
 def test_a_printed_page_fits_a4_and_keeps_its_figures(dash_duo, demo_store, tmp_path, path, ready, expected):
-    need(bool(shutil.which("pdftotext")), "poppler-utils is needed to read the printout (apt-get install poppler-utils)")
+    need(bool(shutil.which("pdftotext")), "poppler-utils is needed to read the printout "
+                                          "(apt-get install poppler-utils)")
     dash_duo.start_server(create_app(demo_store))
     dash_duo.driver.get(dash_duo.server_url + path)
     dash_duo.wait_for_element(ready, timeout=30)

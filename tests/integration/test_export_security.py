@@ -84,8 +84,8 @@ def image_callbacks(app):
 
 def _valid_values(demo_store) -> dict[str, str]:
     area = Store(demo_store).open().table("areas")["area_code"].sort_values().iloc[0]
-    return {"division": "SH", "mperiod": "latest", "indicator": "confidence_local", "period": "latest", "colour": "value",
-            "area": "none", "funnel": "confidence_local", "area-code": area}
+    return {"division": "SH", "mperiod": "latest", "indicator": "confidence_local", "period": "latest",
+            "colour": "value", "area": "none", "funnel": "confidence_local", "area-code": area}
 
 
 def _states(cb, values: dict[str, str]) -> list[tuple[object, str, object]]:

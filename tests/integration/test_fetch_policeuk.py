@@ -95,7 +95,8 @@ def test_fetch_writes_files_the_ingest_reads(api, tmp_path):
     crime = pd.read_csv(crime_file, dtype=str, keep_default_na=False)
     assert list(crime.columns) == HEADER
     assert len(crime) == 6  # 3 + 3 returned, one on the shared boundary counted once, plus 1 without location
-    assert (crime["Crime ID"] == "").sum() == 1 and crime.loc[crime["Crime type"] == "Anti-social behaviour", "Crime ID"].eq("").all()
+    assert (crime["Crime ID"] == "").sum() == 1 and crime.loc[crime["Crime type"] == "Anti-social behaviour",
+                                                              "Crime ID"].eq("").all()
     assert (crime["Location"] == "No Location").sum() == 1
     assert set(crime["Crime type"]) <= {"Anti-social behaviour", "Burglary", "Violence and sexual offences",
                                         "Vehicle crime", "Criminal damage and arson", "Other crime"}

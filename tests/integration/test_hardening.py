@@ -159,7 +159,8 @@ def test_the_body_limit_leaves_a_clear_margin_over_the_largest_callback(app, cli
         assert response.status_code == 200, (path, response.data[:200])
     largest = max(sizes.values())
     with capsys.disabled():
-        print(f"\nlargest callback body (URL callback, demo, 145 areas): {largest:,} bytes on {max(sizes, key=sizes.get)}; "
+        print(f"\nlargest callback body (URL callback, demo, 145 areas): {largest:,} bytes on "
+              f"{max(sizes, key=sizes.get)}; "
               f"limit {serving.MAX_CONTENT_LENGTH:,} ({serving.MAX_CONTENT_LENGTH / largest:.0f}x)")
     assert largest > 5_000 and largest * 50 < serving.MAX_CONTENT_LENGTH, sizes
     under = client.post("/_dash-update-component", data=b" " * (serving.MAX_CONTENT_LENGTH - 10) + b"[]",

@@ -198,9 +198,11 @@ def test_the_proxy_cache_serves_bundles_only_to_signed_in_users(demo_store, tmp_
     signer = Flask("signer")
     signer.secret_key = secret
     cookie = signer.session_interface.get_signing_serializer(signer).dumps(
-        {"user": {"sub": "u1", "name": "analyst"}, "role": "analyst", "signed_in_at": dt.datetime.now(dt.UTC).timestamp()})
+        {"user": {"sub": "u1", "name": "analyst"}, "role": "analyst",
+         "signed_in_at": dt.datetime.now(dt.UTC).timestamp()})
     prefix = tmp_path_factory.mktemp("nginx-oidc")
-    with serve(demo_store, prefix, https_port=free_port(), http_port=free_port(), workers=1, env=env) as (base, _, cert):
+    with serve(demo_store, prefix, https_port=free_port(), http_port=free_port(), workers=1,
+               env=env) as (base, _, cert):
         signed_in = requests.Session()
         signed_in.cookies.set("dashboard_session", cookie)
         index = signed_in.get(base + "/", timeout=10, verify=str(cert))

@@ -98,7 +98,8 @@ def _user(iam, dashboard, name: str, group: str | None):
     return user
 
 
-def sign_in(iam, dashboard, name: str, group: str | None, start: str = "/map") -> tuple[requests.Session, requests.Response]:
+def sign_in(iam, dashboard, name: str, group: str | None,
+            start: str = "/map") -> tuple[requests.Session, requests.Response]:
     """The browser's journey: a page, the redirect to the provider (already signed in there and
     consented), the code back to the dashboard, the page."""
     user = _user(iam, dashboard, name, group)
@@ -280,7 +281,8 @@ def test_the_panel_never_receives_a_value_on_a_base_below_its_threshold(iam, das
             if base not in (None, ""):
                 assert float(base) >= threshold, (ind.id, row)
         below_for_analyst += sum(1 for row in _map_table(analyst, dashboard, ind.id)
-                                 if row["value"] is not None and isinstance(row["base"], int) and row["base"] < threshold)
+                                 if row["value"] is not None and isinstance(row["base"], int)
+                                 and row["base"] < threshold)
     assert below_for_analyst > 0  # the same requests as the analyst do carry such values: the check can fail
     assert f"fewer than {threshold} respondents" in _data_page(panel, dashboard)  # described by its own threshold
 

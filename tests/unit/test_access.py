@@ -77,7 +77,8 @@ def test_the_page_after_sign_in_is_always_on_this_site(target, expected):
 
 def test_gunicorn_refuses_bad_sign_in_settings_in_one_line():
     env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}
-    proc = subprocess.run([sys.executable, "-m", "gunicorn", "-c", "dashboard/gunicorn_conf.py", "dashboard.app:server"],
+    proc = subprocess.run([sys.executable, "-m", "gunicorn", "-c", "dashboard/gunicorn_conf.py",
+                           "dashboard.app:server"],
                           cwd=REPO, env={**env, "DASHBOARD_AUTH": "oidc"}, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert proc.stderr.strip() == "dashboard: DASHBOARD_OIDC_ISSUER: required with DASHBOARD_AUTH=oidc"

@@ -23,7 +23,8 @@ def _force_ids() -> set[str]:
 
 def test_no_indicator_survey_division_or_period_id_in_the_code():
     ids = _force_ids()
-    pattern = re.compile(r"""["'](%s)["']""" % "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True)))
+    alternatives = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+    pattern = re.compile(rf"""["']({alternatives})["']""")
     found = []
     for path in sorted((REPO / "dashboard").rglob("*.py")):
         if path.stem.startswith(GENERATORS):
