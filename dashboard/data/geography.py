@@ -8,7 +8,6 @@ counter-clockwise rings as "the globe minus the polygon").
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,8 +18,6 @@ import shapely
 from ..config import ForceConfig
 from .problems import Findings
 from .tables import ROW, ColumnSpec, read_checked
-
-log = logging.getLogger(__name__)
 
 JOIN_CRS = "EPSG:27700"
 DISPLAY_CRS = "EPSG:4326"

@@ -11,7 +11,6 @@ number of such ties is reported.
 from __future__ import annotations
 
 import csv
-import logging
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,8 +24,6 @@ from pyproj import Transformer
 from ..config import ForceConfig
 from .problems import Findings
 from .tables import ROW, ColumnSpec, check_formulas, convert, read_table
-
-log = logging.getLogger(__name__)
 
 CRIME_TYPES = (
     "Anti-social behaviour", "Bicycle theft", "Burglary", "Criminal damage and arson", "Drugs",

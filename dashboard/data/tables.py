@@ -84,7 +84,7 @@ def _decode(path: Path, data: bytes, findings: Findings) -> str | None:
 
 
 def read_table(path: Path, findings: Findings, expected: list[str], *, sheet=0) -> pd.DataFrame | None:
-    """Read a CSV or Excel file as text cells with a ``_row`` column; None when unreadable.
+    """Read a CSV or Excel file as text cells with a ``source_row`` column (ROW); None when unreadable.
 
     ``expected`` are the column names the format requires; they are used to tell a title row
     above the header from a header that is simply wrong.
@@ -177,7 +177,7 @@ def check_formulas(frame: pd.DataFrame, path, findings: Findings) -> None:
 def convert(frame: pd.DataFrame, specs: list[ColumnSpec], path, findings: Findings) -> pd.DataFrame:
     """Convert text cells to each column's kind, then run the pandera schema; report every failure.
 
-    Returns the typed frame (failed cells become missing) with ``_row`` kept.
+    Returns the typed frame (failed cells become missing) with ``source_row`` (ROW) kept.
     """
     frame = frame.reset_index(drop=True)
     out = pd.DataFrame({ROW: frame[ROW].to_numpy()})
