@@ -186,3 +186,34 @@ def test_matrix_crime_index_is_against_the_rate_of_areas_with_a_known_population
     index, lower, upper, _, _ = _crime_index(counts, areas, config, ["2024-04"])
     assert index[:2] == pytest.approx([100 * 1000.5 / 1000, 100 * 2000.5 / 2000], rel=1e-9)
     assert lower[0] < 100 < upper[0] and np.isnan(index[2])
+
+
+@pytest.fixture(scope="module")
+def respondents_only(mini_source, tmp_path_factory) -> PageDriver:
+    """The mini demo with its respondent-level surveys only: no aggregated tables, crime, MSF or
+    supplied matrix (so no matrix either)."""
+    base = tmp_path_factory.mktemp("combo-respondents")
+    source = base / "source"
+    shutil.copytree(mini_source, source)
+    config = source / "force.toml"
+    text = config.read_text(encoding="utf-8")
+    head, inputs = text.split("\n[inputs]\n", 1)
+    inputs, rest = inputs.split("\n[", 1)
+    inputs = "\n".join(line for line in inputs.splitlines()
+                       if not line.startswith(("aggregated = ", "crime = ", "msf = ", "matrix = ")))
+    config.write_text(f"{head}\n[inputs]\n{inputs}\n\n[{rest}", encoding="utf-8")
+    result = run_ingest(source, base / "store")
+    assert result.code == 0, result.findings.report_text("respondent-level only")
+    snapshot = Store(base / "store").open()
+    assert "crime_rates" not in snapshot.manifest["tables"] and "matrix" not in snapshot.manifest["tables"]
+    app = create_app(base / "store")
+    return PageDriver(app, app.server.test_client(), click_location="HE01")
+
+
+@pytest.mark.parametrize("path", page_paths("HE01"))
+def test_respondent_level_only_serves_every_page(respondents_only, path):
+    answers = respondents_only.open(path)
+    failed = {out: (status, _text(body)[:300]) for out, (status, body) in answers.items() if status != 200}
+    assert not failed, failed
+    if path == "/matrix":
+        assert "No crime/worry matrix is published for this force" in _text(answers["page"][1])
