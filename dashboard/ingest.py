@@ -338,7 +338,7 @@ def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = Non
             "control_totals": control.as_manifest(counts),
             "max_count_drop": config.inputs.max_count_drop,
             "accepted_drops": accepted,
-            "warnings": len(findings.warnings),
+            "warnings": findings.count("warning"),
             "ingest_seconds": round(time.monotonic() - started, 2),
         }
         write_text(staged / "manifest.json", json.dumps(manifest, indent=2))

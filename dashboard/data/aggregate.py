@@ -251,7 +251,8 @@ def roll_up(agg: pd.DataFrame, raw: pd.DataFrame, areas: pd.DataFrame, config: F
                "force": {config.force_code: set(config.division_codes)}}
     cell = ["indicator", "survey", "period", "subgroup_dimension", "subgroup"]
     work = agg.assign(rounding=_rounding_pp(raw.loc[agg.index]), raw_index=agg.index)
-    files = ", ".join(sorted(set(raw["source_file"])))
+    # A warning names the files that hold the period's rows, not every file given.
+    files = raw.groupby(raw["period"].astype(str))["source_file"].agg(lambda f: ", ".join(sorted(set(f)))).to_dict()
     added = []
     for level, below in (("division", "area"), ("force", "division")):
         rows = work[work["level"] == below]
@@ -271,7 +272,7 @@ def roll_up(agg: pd.DataFrame, raw: pd.DataFrame, areas: pd.DataFrame, config: F
                              - have[(rec.indicator, rec.survey, rec.period, rec.subgroup_dimension,
                                      rec.subgroup, rec.geography_code)])
             if missing:
-                findings.add(files, "rolled_up_partly",
+                findings.add(files.get(str(rec.period), ""), "rolled_up_partly",
                              f"{rec.indicator} {rec.period} {rec.subgroup_dimension}={rec.subgroup}: the {level} "
                              f"{rec.geography_code} is summed from the {below} rows given; none for "
                              + ", ".join(missing), column="geography_code", value=rec.geography_code,

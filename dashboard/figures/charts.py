@@ -39,8 +39,11 @@ def ranked_bars(values: pd.DataFrame, force_value: float | None, title: str, pol
     rule = f" ({policy.label})" if policy is not None else ""
     count = "n" if unit == "%" else "crimes"
     flags = shown["flag"].tolist()
+    # Two areas may share a name (wards called "Central" in two districts): a row for each.
+    twice = shown["area_name"].duplicated(keep=False)
+    labels = shown["area_name"].where(~twice, shown["area_name"] + " (" + shown["area_code"] + ")")
     fig = go.Figure(go.Scatter(
-        x=shown["value"], y=shown["area_name"], mode="markers",
+        x=shown["value"], y=labels, mode="markers",
         marker=dict(symbol=[FLAG_SYMBOL.get(f, "circle") for f in flags], size=9,
                     color=[FLAG_COLOUR.get(f, "#777777") for f in flags]),
         error_x=dict(type="data", symmetric=False, array=shown["upper_95"] - shown["value"],
@@ -65,9 +68,11 @@ def ranked_bars(values: pd.DataFrame, force_value: float | None, title: str, pol
 
 
 def trend_panels(series: pd.DataFrame, indicators: list, msf: pd.DataFrame | None, changes: pd.DataFrame,
-                 trends: pd.DataFrame, geography: str, policy, columns: int = 3) -> go.Figure:
+                 trends: pd.DataFrame, geography: str, policy, columns: int = 3,
+                 previous: str = "the previous period") -> go.Figure:
     """Small multiples: estimate with its interval band, MSF average, target line, and a marker
-    on each point whose published change from the previous period is flagged better or worse
+    on each point whose published change from ``previous`` (``dashboard.periods.previous_phrase``:
+    with rolling windows, the window before, not overlapping) is flagged better or worse
     (``changes.flag``): ▲ / ▼ for the direction, colour and hover words for better or worse.
     Points whose change is 'similar' carry no marker."""
     rows = math.ceil(len(indicators) / columns)
@@ -105,7 +110,7 @@ def trend_panels(series: pd.DataFrame, indicators: list, msf: pd.DataFrame | Non
             flags = [ch.loc[p, "flag"] for p in marked["period"]]
             directions = [ch.loc[p, "direction"] for p in marked["period"]]
             fig.add_trace(go.Scatter(
-                x=marked["period"], y=marked["value"], mode="markers", name="Flagged change from previous period",
+                x=marked["period"], y=marked["value"], mode="markers", name=f"Flagged change from {previous}",
                 legendgroup="change", showlegend=not any(t.legendgroup == "change" for t in fig.data),
                 marker=dict(symbol=[DIRECTION_SYMBOL[d] for d in directions], size=13,
                             color=[FLAG_COLOUR[f] for f in flags], line=dict(color="#222222", width=1)),

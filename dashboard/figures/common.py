@@ -11,6 +11,8 @@ pio.templates.default = "plotly_white"
 
 # Paul Tol's colour-blind-safe palettes (https://personal.sron.nl/~pault/); the flag colours,
 # words and shapes are in .words.
+# An area drawn without a value (suppressed, or no population for a rate): a neutral grey.
+NO_VALUE = "#BDBDBD"
 SEQUENTIAL = ["#FFFFE5", "#FFF7BC", "#FEE391", "#FEC44F", "#FB9A29", "#EC7014", "#CC4C02", "#993404", "#662506"]
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif", size=13)
 

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..views.words import FLAG_FILL, FLAG_WORD, FLAGS, base_text, vs_force_phrase
-from .common import FONT, SEQUENTIAL
+from .common import FONT, NO_VALUE, SEQUENTIAL
 
 # The published flag as a code (its place in FLAGS) on a stepped scale: one band per flag.
 FLAG_CODE = {f: i for i, f in enumerate(FLAGS)}
@@ -107,21 +107,39 @@ def map_values(values: pd.DataFrame, mode: str, levels=None, policy=None, unit: 
         scale = []
         for i, (_name, colour) in enumerate(levels):
             scale += [[i / n, colour], [(i + 1) / n, colour]]
-        return dict(z=ranks.tolist(), zmin=-0.5, zmax=n - 0.5, colorscale=scale, text=values["resource_level"].tolist(),
-                    colorbar=dict(tickvals=list(range(n)), ticktext=[name for name, _ in levels],
-                                  title=dict(text="Resource level")))
+        return _drawn_without_value(dict(
+            z=[None if np.isnan(r) else float(r) for r in ranks], zmin=-0.5, zmax=n - 0.5, colorscale=scale,
+            text=values["resource_level"].tolist(),
+            colorbar=dict(tickvals=list(range(n)), ticktext=[name for name, _ in levels],
+                          title=dict(text="Resource level"))), step=1.0)
     if mode == "quintile":
         shown = ~np.isnan(v)
         q = np.full(len(v), np.nan)
         if shown.sum() >= 5:
             q[shown] = pd.qcut(v[shown], 5, labels=False, duplicates="drop")
-        return dict(z=[None if np.isnan(x) else int(x) for x in q], zmin=-0.5, zmax=4.5,
-                    colorscale=[[i / 5, SEQUENTIAL[2 * i]] for i in range(5)] + [[1, SEQUENTIAL[8]]], text=hover,
-                    colorbar=dict(tickvals=list(range(5)),
-                                  ticktext=["Lowest fifth", "2nd", "3rd", "4th", "Highest fifth"],
-                                  title=dict(text="Quintile")))
+        return _drawn_without_value(dict(
+            z=[None if np.isnan(x) else int(x) for x in q], zmin=-0.5, zmax=4.5,
+            colorscale=[[i / 5, SEQUENTIAL[2 * i]] for i in range(5)] + [[1, SEQUENTIAL[8]]], text=hover,
+            colorbar=dict(tickvals=list(range(5)), ticktext=["Lowest fifth", "2nd", "3rd", "4th", "Highest fifth"],
+                          title=dict(text="Quintile"))), step=1.0)
     finite = v[~np.isnan(v)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     scale = [[i / (len(SEQUENTIAL) - 1), c] for i, c in enumerate(SEQUENTIAL)]
-    return dict(z=[None if np.isnan(x) else round(float(x), 1) for x in v], zmin=lo, zmax=hi, colorscale=scale,
-                text=hover, colorbar=dict(tickvals=None, ticktext=None, title=dict(text=unit.strip())))
+    return _drawn_without_value(dict(z=[None if np.isnan(x) else round(float(x), 1) for x in v], zmin=lo, zmax=hi,
+                                     colorscale=scale, text=hover,
+                                     colorbar=dict(tickvals=None, ticktext=None, title=dict(text=unit.strip()))),
+                                step=max(hi - lo, 1.0) * 0.02)
+
+
+def _drawn_without_value(arrays: dict, step: float) -> dict:
+    """Every area is drawn: plotly leaves out a shape whose value is missing, so an area with no
+    value (suppressed, or a crime rate without a population) gets a value ``step`` below the
+    scale, coloured NO_VALUE grey in a band the colour scale gains at its foot (its hover text
+    says why it has none)."""
+    z = arrays["z"]
+    if all(x is not None for x in z):
+        return arrays
+    lo, hi = arrays["zmin"] - step, arrays["zmax"]
+    foot = step / (hi - lo)
+    scale = [[0.0, NO_VALUE], [foot, NO_VALUE]] + [[foot + (1 - foot) * f, c] for f, c in arrays["colorscale"]]
+    return {**arrays, "z": [lo if x is None else x for x in z], "zmin": lo, "colorscale": scale}

@@ -10,6 +10,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
+from .. import periods
 from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
@@ -128,7 +129,7 @@ def _survey_block(snapshot, config, code):
     ]) for r in rows]
     suppressed = [r["label"] for r in rows if r["suppressed"]]
     return html.Div([
-        html.P(f"Latest survey period {period}.", className="small"),
+        html.P(f"Latest survey period: {periods.period_phrase(config, period)}.", className="small"),
         dbc.Row([
             dbc.Col([html.H3("Every indicator against the division and the force", className="h5"),
                      spine_buttons(),

@@ -8,6 +8,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from .. import periods
 from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known
@@ -144,7 +145,8 @@ def update_profile(division, _ready=True):
     if profile is None or profile.empty:
         return {}, NO_PROFILE
     confidence = significance_policy(snapshot).confidence
-    note = f"{period}, {division_label(config, division)}: {int(profile['base'].iat[0]):,} respondents. "
+    note = (f"{periods.period_phrase(config, period)}, {division_label(config, division)}: "
+            f"{int(profile['base'].iat[0]):,} respondents. ")
     ages = profile[profile["dimension"] == "age_band"]
     if len(ages):
         y = ages.iloc[0]  # the youngest band, as the configuration lists them

@@ -11,6 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, callback, ctx, dash_table, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from .. import periods
 from ..components.banner import absent
 from ..components.downloads import FIGURE_EXPORTS, FigureExport, figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
@@ -92,11 +93,7 @@ def _body(snapshot, config):
                   bars_buttons()]),
         dash_table.DataTable(id=TABLE, sort_action="native", page_action="none", style_table={"overflowX": "auto"},
                              style_cell={"fontFamily": "inherit", "fontSize": "0.9rem", "padding": "4px"},
-                             columns=[{"name": n, "id": i} for i, n in (
-                                 ("area_name", "Area"), ("division_name", "Division"), ("value", "Value %"),
-                                 ("interval", interval(config.policy.confidence).capitalize()),
-                                 ("base", "Base"), ("flag", "Compared with the force"),
-                                 ("resource_level", "Resource level"), ("note", "Note"))]),
+                             columns=_columns(config, crime=False)),
     ])
 
 
@@ -152,7 +149,8 @@ def update_map(indicator, period, colour, division, drawn):
     else:
         detail = (f"rate per 1,000 residents with its exact Poisson interval; {int(values['value'].isna().sum())} "
                   "without a rate (population not known); no area is tested against the force. ")
-    caption = (f"{_name(snapshot, config, indicator)}, {period}, {division_label(config, division)}: "
+    caption = (f"{_name(snapshot, config, indicator)}, {periods.period_phrase(config, period)}, "
+               f"{division_label(config, division)}: "
                f"{len(values)} areas; " + detail + "Hover for value, interval and base; click an area for its profile.")
     if drawn != snapshot.id:  # every area's shape goes once; the division filter then patches locations
         codes = tuple(snapshot.table("areas")["area_code"].sort_values())
@@ -174,16 +172,28 @@ def update_map(indicator, period, colour, division, drawn):
     return patch, caption, no_update
 
 
-@callback(Output(TABLE, "data"), Output(BARS, "figure"),
+def _columns(config, crime: bool) -> list[dict]:
+    """The table's columns: a survey estimate's (%, respondents) or a crime rate's (per 1,000
+    residents, recorded crimes)."""
+    return [{"name": n, "id": i} for i, n in (
+        ("area_name", "Area"), ("division_name", "Division"),
+        ("value", "Rate per 1,000" if crime else "Value %"),
+        ("interval", interval(config.policy.confidence).capitalize()),
+        ("base", "Recorded crimes" if crime else "Base (respondents)"), ("flag", "Compared with the force"),
+        ("resource_level", "Resource level"), ("note", "Note"))]
+
+
+@callback(Output(TABLE, "data"), Output(BARS, "figure"), Output(TABLE, "columns"),
           Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(DIVISION, "value"))
 def update_table(indicator, period, division):
     snapshot, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
     crime = indicator.startswith(CRIME_PREFIX)
     rows = []
     for r in values.itertuples():
+        shown = not r.suppressed and r.value == r.value
         rows.append({"area_name": r.area_name, "division_name": r.division_name,
-                     "value": None if r.suppressed else round(r.value, 1),
-                     "interval": "" if r.suppressed else f"{r.lower_95:.1f}–{r.upper_95:.1f}",
+                     "value": round(r.value, 1) if shown else None,
+                     "interval": f"{r.lower_95:.1f}–{r.upper_95:.1f}" if shown else "",
                      "base": int(r.base) if r.base == r.base else base_text(r.base),
                      "flag": f"{FLAG_GLYPH.get(r.flag, '')} {vs_force_phrase(r.flag)}",
                      "resource_level": r.resource_level,
@@ -191,7 +201,7 @@ def update_table(indicator, period, division):
                      else ("rate per 1,000; base: recorded crimes" + ("" if r.value == r.value else
                                                                       ", population not known") if crime
                            else "small base" if r.small_base else "")})
-    return rows, _bars(snapshot, config, indicator, period, values)
+    return rows, _bars(snapshot, config, indicator, period, values), _columns(config, crime)
 
 
 def _bars(snapshot, config, indicator, period, values):
@@ -207,8 +217,8 @@ def _bars(snapshot, config, indicator, period, values):
     force_value = None if force.empty or bool(force["suppressed"].iloc[0]) else float(force["value"].iloc[0])
     if force_value != force_value:
         force_value = None
-    return ranked_bars(values, force_value, f"{_name(snapshot, config, indicator)}, {period}: areas ranked",
-                       _policy(snapshot), _unit(indicator))
+    title = f"{_name(snapshot, config, indicator)}, {periods.period_phrase(config, period)}: areas ranked"
+    return ranked_bars(values, force_value, title, _policy(snapshot), _unit(indicator))
 
 
 def _policy(snapshot):
@@ -260,7 +270,7 @@ def map_figure(snapshot, config, indicator, period, colour, division):
     values = _values(snapshot, config, indicator, period, division)
     fig = area_map(snapshot_geojson(str(snapshot.path), tuple(values["area_code"])), values, colour,
                    resource_levels(config), _policy(snapshot), _unit(indicator))
-    fig.update_layout(title=dict(text=f"{_name(snapshot, config, indicator)}, {period}, "
+    fig.update_layout(title=dict(text=f"{_name(snapshot, config, indicator)}, {periods.period_phrase(config, period)}, "
                                       f"{division_label(config, division)}", x=0),
                       margin=dict(l=10, r=10, t=50, b=10))
     return fig

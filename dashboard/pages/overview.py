@@ -13,7 +13,7 @@ from ..components.banner import absent
 from ..components.downloads import table_downloads
 from ..components.estimate_table import estimate_table
 from ..components.state import checked, select, state_id
-from ..views.choices import has_survey_results
+from ..views.choices import crime_summary, has_survey_results
 from ..views.exports import comparisons_export, estimates_export, geography_names
 from ..views.headline import Headline, change_text, headline_rows, msf_text, overall_outcome, target_text
 from ..views.overview import overview_frame
@@ -30,8 +30,9 @@ RUG_NOTE = "overview-rug-note"
 
 
 def _body(snapshot, config):
+    crime = _crime_section(snapshot, config)
     if not has_survey_results(snapshot):
-        return absent(NO_SURVEY_RESULTS)
+        return html.Div([absent(NO_SURVEY_RESULTS), crime])
     return html.Div([
         dcc.Store(id=READY, data=True),
         html.H2("Headline indicators", className="h4"),
@@ -48,6 +49,32 @@ def _body(snapshot, config):
         html.Div(id="overview-table-holder", children=estimate_table(
             overview_frame(snapshot.table("estimates"), config), config, table_id=OVERVIEW_TABLE,
             confidence=significance_policy(snapshot).confidence)),
+        crime,
+    ])
+
+
+def _crime_section(snapshot, config):
+    """Recorded crime for the force and each division, latest period; nothing without crime data."""
+    rows = crime_summary(snapshot, config)
+    if rows is None:
+        return html.Div()
+    first = rows.iloc[0]
+    left_out = rows[rows["level"] == "force"]["areas_left_out"].max()
+    return html.Div([
+        html.H2(f"Recorded crime, {periods.period_phrase(config, first.period)}", className="h4 mt-4"),
+        html.P(f"police.uk crime per 1,000 residents ({first.window}), with its exact Poisson 95% interval; "
+               "rates are not tested against each other or the force."
+               + (f" {int(left_out)} areas have no known population: their crimes and residents are left out of "
+                  "every rate." if left_out else ""), className="small"),
+        html.Div(html.Table([
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in
+                                ("Geography", "Measure", "Crimes", "Residents", "Rate per 1,000 (95% interval)")])),
+            html.Tbody([html.Tr([html.Td(r.geography), html.Td(r.measure_name), html.Td(f"{int(r['count']):,}"),
+                                 html.Td(f"{int(r.population):,}" if r.population == r.population else "not known"),
+                                 html.Td(f"{r.rate:.2f} ({r.lower:.2f}–{r.upper:.2f})" if r.rate == r.rate
+                                         else "not calculated")])
+                        for _, r in rows.iterrows()])], className="table table-sm w-auto", id="overview-crime"),
+            className="table-responsive"),
     ])
 
 
@@ -97,7 +124,8 @@ def cards(division, _ready=True):
     cols = [_card(h, periods.previous_phrase(config).removeprefix("the "), config.baseline_period, policy.confidence)
             for h in headline_rows(snapshot, config, division, period)]
     overall = overall_outcome(snapshot)
-    note = html.P([f"Showing {division_label(config, division)}, {period}. {policy.force_text} ",
+    note = html.P([f"Showing {division_label(config, division)}, {periods.period_phrase(config, period)}. "
+                   f"{policy.force_text} ",
                    html.Strong(f"Overall indicative outcome (force): {overall.verdict} ({overall.reasons}). ")
                    if overall is not None else "",
                    "Indicative: the statistical part of HMIC's assessment only."], className="small")

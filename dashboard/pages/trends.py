@@ -6,6 +6,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from .. import periods
 from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
@@ -62,7 +63,8 @@ def _panels(snapshot, config, level, geo):
     trends = optional_table(snapshot, "trends")  # none with too few periods
     trends = (pd.DataFrame(columns=["indicator", "geography_code", "direction"]) if trends is None else
               trends[trends.level == level])
-    return trend_panels(series, inds, msf, chg, trends, geo, significance_policy(snapshot))
+    return trend_panels(series, inds, msf, chg, trends, geo, significance_policy(snapshot),
+                        previous=periods.previous_phrase(config))
 
 
 @callback(Output(GRAPH, "figure"), Output(CAPTION, "children"), Input(DIVISION, "value"), Input(GEOGRAPHY, "value"))

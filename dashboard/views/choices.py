@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import pandas as pd
+
 from .select import ALL_DIVISIONS, CRIME_PREFIX, area_indicators, optional_table
 
 
@@ -92,6 +94,24 @@ def _crime_choices(snapshot_path: str, variant: str | None) -> tuple[tuple[str, 
         return ()
     measures = sorted(set(rates["measure"]), key=lambda m: (not m.startswith("basket:"), m))
     return tuple((CRIME_PREFIX + m, f"Recorded crime: {_measure_name(m)}, per 1,000 residents") for m in measures)
+
+
+def crime_summary(snapshot, config) -> pd.DataFrame | None:
+    """The latest period's recorded crime for the force and each division: the configured
+    baskets (every crime type when there are none), with count, residents, rate per 1,000 and its
+    exact interval, and the areas left out for want of a population. None without crime rates."""
+    rates = crime_rates(snapshot)
+    if rates is None:
+        return None
+    latest = max(rates["period"].unique(), key=list(config.period_labels).index)
+    rows = rates[(rates["period"] == latest) & rates["level"].isin(["force", "division"])]
+    baskets = rows["measure"].str.startswith("basket:")
+    rows = rows[baskets] if baskets.any() else rows
+    names = {config.force_code: config.force_name} | {d.code: d.name for d in config.divisions}
+    order = {code: k for k, code in enumerate(names)}
+    return rows.assign(geography=rows["geography_code"].map(names), measure_name=rows["measure"].map(_measure_name),
+                       _order=rows["geography_code"].map(order)).sort_values(["_order", "measure"]).drop(
+                           columns="_order")
 
 
 def _measure_name(measure: str) -> str:

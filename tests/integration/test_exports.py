@@ -32,7 +32,7 @@ def test_csv_and_xlsx_match_the_published_estimates(demo_store):
     client = create_app(demo_store).server.test_client()
     csv_data = _download(client, "map-csv", "HE")
     csv = pd.read_csv(io.StringIO(csv_data["content"]))
-    assert csv_data["filename"] == "confidence-2008-09-HE.csv"
+    assert csv_data["filename"] == "confidence_local-2008-09-HE.csv"
     est = Store(demo_store).open().table("estimates")
     est = est[(est.indicator == "confidence_local") & (est.period == "2008/09") & (est.level == "area")
               & (est.subgroup_dimension == "all")].set_index("geography_code")
@@ -102,7 +102,7 @@ def test_map_exports_as_png_and_svg_offline(demo_store):
     assert (width, height) == (1200, 800) and len(png) > 20_000
     svg_data = _image(client, "map-svg", "SH")
     svg = base64.b64decode(svg_data["content"]).decode() if svg_data.get("base64") else svg_data["content"]
-    assert svg_data["filename"] == "map-confidence-2008-09-SH.svg" and svg.lstrip().startswith("<svg")
+    assert svg_data["filename"] == "map-confidence_local-2008-09-SH.svg" and svg.lstrip().startswith("<svg")
     shropshire = (Store(demo_store).open().table("areas").division_code == "SH").sum()
     assert svg.count("choroplethlocation") == shropshire  # every area of the division drawn
     pdf = base64.b64decode(_image(client, "map-pdf", "SH")["content"])

@@ -20,6 +20,7 @@ from dashboard.app import create_app, page_paths
 from dashboard.config import Display, load_config
 from dashboard.data.store import Store
 from dashboard.derived_matrix import _crime_index
+from dashboard.figures.common import NO_VALUE
 from dashboard.ingest import run_ingest
 from dashboard.live import snapshot_config
 from dashboard.views import choices, words
@@ -74,14 +75,22 @@ def test_crime_only_pages_say_what_is_absent_and_draw_the_crime(drivers):
     driver = drivers["crime"]
     for path in ("/", "/trends", "/equality"):
         assert words.NO_SURVEY_RESULTS in _text(driver.open(path)["page"][1]), path
+    # The overview gives the force's and each division's recorded crime, with the areas left out.
+    overview = _text(driver.open("/")["page"][1])
+    assert "overview-crime" in overview and "Testshire Police" in overview and "Northshire" in overview
+    assert "2 areas have no known population" in overview
     # The map shows the crime rates instead: every area, none for an area without a population.
     answers = driver.open("/map")
     assert driver.components['{"key":"indicator","type":"state-default"}'][1]["data"] == "crime:Burglary"
     drawn = answers["..map-graph.figure...map-caption.children...map-drawn.data.."][1]["response"]["map-graph"]
     trace = drawn["figure"]["data"][0]
     z = dict(zip(trace["locations"], trace["z"]))
-    assert len(z) == 6 and z["NO2"] is None and z["NO1"] == pytest.approx(4.0)
-    rows = answers["..map-table.data...map-bars.figure.."][1]["response"]["map-table"]["data"]
+    assert len(z) == 6 and z["NO1"] == pytest.approx(4.0)
+    # An area without a rate is still drawn, in the grey foot of the colour scale, below every rate.
+    assert z["NO2"] == trace["zmin"] < min(v for k, v in z.items() if k not in ("NO2", "SO2"))
+    assert trace["colorscale"][0][1] == trace["colorscale"][1][1] == NO_VALUE
+    assert "no value" in dict(zip(trace["locations"], trace["text"]))["NO2"]
+    rows = answers["..map-table.data...map-bars.figure...map-table.columns.."][1]["response"]["map-table"]["data"]
     notes = {r["area_name"]: r["note"] for r in rows}
     assert "population not known" in notes["Northfield"] and "population not known" not in notes["Northgate"]
     area = _text(driver.open(f"/area/{AREA}")["page"][1])

@@ -234,14 +234,15 @@ def test_an_expired_session_is_refused(dashboard):
 
 
 def _map_table(session, dashboard, indicator: str, division: str = "all") -> list[dict]:
-    cb = dashboard["app"].callback_map["..map-table.data...map-bars.figure.."]
+    cb = dashboard["app"].callback_map["..map-table.data...map-bars.figure...map-table.columns.."]
     values = {"indicator": indicator, "period": "latest", "division": division}
     inputs = []
     for i in cb["inputs"]:
         component = json.loads(i["id"])
         inputs.append({"id": component, "property": "value", "value": values[component["key"]]})
-    body = {"output": "..map-table.data...map-bars.figure..",
-            "outputs": [{"id": "map-table", "property": "data"}, {"id": "map-bars", "property": "figure"}],
+    body = {"output": "..map-table.data...map-bars.figure...map-table.columns..",
+            "outputs": [{"id": "map-table", "property": "data"}, {"id": "map-bars", "property": "figure"},
+                        {"id": "map-table", "property": "columns"}],
             "inputs": inputs, "changedPropIds": [], "state": []}
     r = session.post(dashboard["base"] + "/_dash-update-component", json=body, timeout=60)
     assert r.status_code == 200
