@@ -132,8 +132,11 @@ def _overview(snapshot, config, division, period, st) -> list:
             comparisons.append(msf_text(h.msf, ind))
         rows.append([f"{ind.short_name}: {ind.name}", estimate_text(h.estimate, conf) + where, "; ".join(comparisons),
                      f"{h.outcome.verdict}: {h.outcome.reasons}" if h.outcome is not None else "not assessed here"])
-    out.append(_table(["Indicator", f"{period}: value ({ci(conf)}, base)", f"Changes and MSF ({ci(conf)})",
-                       "Indicative outcome (force)"], rows, [0.22, 0.22, 0.34, 0.22], st))
+    header = ["Indicator", f"{periods.period_phrase(config, period)}: value ({ci(conf)}, base)",
+              f"Changes and MSF ({ci(conf)})", "Indicative outcome (force)"]
+    if not any(i.assessed for i in config.indicators):  # no indicator of the HMIC outcome: no such column
+        header, rows = header[:3], [r[:3] for r in rows]
+    out.append(_table(header, rows, [0.26, 0.26, 0.48] if len(header) == 3 else [0.22, 0.22, 0.34, 0.22], st))
     overall = overall_outcome(snapshot)
     if overall is not None:
         out.append(_p(f"Overall indicative outcome for the force: {overall.verdict} ({overall.reasons}). "

@@ -128,7 +128,8 @@ def cards(division, _ready=True):
                    f"{policy.force_text} ",
                    html.Strong(f"Overall indicative outcome (force): {overall.verdict} ({overall.reasons}). ")
                    if overall is not None else "",
-                   "Indicative: the statistical part of HMIC's assessment only."], className="small")
+                   "Indicative: the statistical part of HMIC's assessment only."
+                   if any(i.assessed for i in config.indicators) else ""], className="small")
     return [note, dbc.Row(cols)]
 
 
