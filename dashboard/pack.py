@@ -25,7 +25,7 @@ from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, S
 from . import periods
 from .figures.charts import gap_chart, matrix_scatter
 from .figures.images import figure_image
-from .views.choices import crime_rates, equality_indicators, gaps_shown, has_survey_results
+from .views.choices import crime_rates, equality_indicators, gaps_shown, has_survey_results, measure_name
 from .views.headline import (
     change_text,
     estimate_text,
@@ -245,7 +245,8 @@ def _crime(snapshot, config, division, st) -> list:
     conf = significance_policy(snapshot).confidence
     f = force.iloc[0]
     left_out = int(mine["areas_left_out"].iat[0])
-    out.append(_p(f"{period}: {int(f.months)} month(s) of crime data ({f.window}). Rates per 1,000 residents with "
+    out.append(_p(f"{periods.period_phrase(config, period)}: {int(f.months)} month(s) of crime data ({f.window}). "
+                  "Rates per 1,000 residents with "
                   f"exact Poisson {interval(conf)}s, over the areas with a known population only"
                   + (f": {left_out} area(s) here have no known population and are left out, their crimes with them."
                      if left_out else "."), st["small"]))
@@ -253,10 +254,16 @@ def _crime(snapshot, config, division, st) -> list:
     def rate(r) -> str:
         if r["rate"] != r["rate"]:
             return "population not known"
-        return f"{r['rate']:.1f} ({r['lower']:.1f}–{r['upper']:.1f}), {int(r['count']):,} crimes"
+        # Monthly rates of rarer crimes are small: two decimals keep them from reading 0.0.
+        d = 1 if r["rate"] >= 1 else 2
+        return f"{r['rate']:.{d}f} ({r['lower']:.{d}f}–{r['upper']:.{d}f}), {int(r['count']):,} crimes"
 
-    rows = [[m, rate(mine.loc[m]), rate(force.loc[m])] for m in mine.index]
-    return out + [_table(["Measure", "Here: rate per 1,000 (interval), count", "Force"], rows, [0.4, 0.3, 0.3], st)]
+    if division == ALL_DIVISIONS:  # the force is "here": one column
+        rows = [[measure_name(m), rate(force.loc[m])] for m in force.index]
+        return out + [_table(["Measure", "Force: rate per 1,000 (interval), count"], rows, [0.5, 0.5], st)]
+    rows = [[measure_name(m), rate(mine.loc[m]), rate(force.loc[m])] for m in mine.index]
+    return out + [_table(["Measure", "Division: rate per 1,000 (interval), count", "Force"], rows, [0.4, 0.3, 0.3],
+                         st)]
 
 
 def _equality(snapshot, config, division, st) -> list:

@@ -93,7 +93,7 @@ def _crime_choices(snapshot_path: str, variant: str | None) -> tuple[tuple[str, 
     if rates is None:
         return ()
     measures = sorted(set(rates["measure"]), key=lambda m: (not m.startswith("basket:"), m))
-    return tuple((CRIME_PREFIX + m, f"Recorded crime: {_measure_name(m)}, per 1,000 residents") for m in measures)
+    return tuple((CRIME_PREFIX + m, f"Recorded crime: {measure_name(m)}, per 1,000 residents") for m in measures)
 
 
 def crime_summary(snapshot, config) -> pd.DataFrame | None:
@@ -109,12 +109,12 @@ def crime_summary(snapshot, config) -> pd.DataFrame | None:
     rows = rows[baskets] if baskets.any() else rows
     names = {config.force_code: config.force_name} | {d.code: d.name for d in config.divisions}
     order = {code: k for k, code in enumerate(names)}
-    return rows.assign(geography=rows["geography_code"].map(names), measure_name=rows["measure"].map(_measure_name),
+    return rows.assign(geography=rows["geography_code"].map(names), measure_name=rows["measure"].map(measure_name),
                        _order=rows["geography_code"].map(order)).sort_values(["_order", "measure"]).drop(
                            columns="_order")
 
 
-def _measure_name(measure: str) -> str:
+def measure_name(measure: str) -> str:
     """'Burglary', or a configured basket's name in words: 'basket:all_crime' -> 'all crime (basket)'."""
     if measure.startswith("basket:"):
         return measure.removeprefix("basket:").replace("_", " ") + " (basket)"
