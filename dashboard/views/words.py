@@ -50,8 +50,8 @@ WITHHELD = "withheld"
 # What a page or section says where its data is absent: one sentence, never an empty chart.
 NO_SURVEY_RESULTS = "No survey results are published for this force: this page needs survey data."
 NO_INDICATORS = "This force's configuration defines no survey indicators: it publishes recorded crime only."
-NO_AREA_RESULTS = ("No survey results are published for any area of this force: the map needs area-level "
-                   "survey data.")
+NO_AREA_RESULTS = ("No survey results are published for any area of this force: its surveys (if any) are "
+                   "reported for divisions or the force only.")
 NO_MAP_DATA = ("Nothing is published for the areas of this force: the map needs area-level survey results or "
                "crime rates.")
 NO_CRIME_RATES = ("No crime rates are published for this force: they need police.uk crime data and the "
