@@ -271,6 +271,26 @@ def funnel_plot(points: pd.DataFrame, p0: float, limits: pd.DataFrame, highlight
     return fig
 
 
+def crime_trend(rows: pd.DataFrame, order: list[str], phrase, title: str, confidence: float) -> go.Figure:
+    """Recorded crime per 1,000 residents over the periods, one line per measure (``measure_name``),
+    each point with its exact Poisson interval; ``order`` puts the periods in time order and
+    ``phrase(label)`` says each one in words. Rates are not tested against one another."""
+    fig = go.Figure()
+    for name, part in rows.groupby("measure_name", sort=True):
+        part = part.sort_values("period", key=lambda s: s.map(order.index))
+        fig.add_trace(go.Scatter(
+            x=[phrase(p) for p in part["period"]], y=part["rate"], mode="lines+markers", name=name,
+            error_y=dict(type="data", symmetric=False, array=part["upper"] - part["rate"],
+                         arrayminus=part["rate"] - part["lower"], thickness=1),
+            customdata=np.c_[part["lower"], part["upper"], part["count"]],
+            hovertemplate=f"{name}, " + "%{x}: %{y:.2f} per 1,000 (%{customdata[0]:.2f}–%{customdata[1]:.2f}), "
+                          "%{customdata[2]:,} crimes<extra></extra>"))
+    base_layout(fig, f"{title} (exact Poisson {interval(confidence)})", height=420)
+    fig.update_yaxes(title="per 1,000 residents", rangemode="tozero")
+    fig.update_xaxes(type="category")
+    return fig
+
+
 def crime_by_type(rates: pd.DataFrame, force: pd.DataFrame, confidence: float) -> go.Figure:
     """Rate per 1,000 by crime type for the area (with exact Poisson interval) against the force."""
     rates = rates.sort_values("rate")

@@ -10,20 +10,42 @@ from .. import periods
 from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
-from ..figures.charts import trend_panels
-from ..views.choices import has_survey_results
+from ..figures.charts import crime_trend, trend_panels
+from ..views.choices import crime_rates, crime_summary, has_survey_results
 from ..views.exports import changes_export, estimates_export, geography_names
 from ..views.select import ALL_DIVISIONS, optional_table, significance_policy
 from ..views.words import NO_SURVEY_RESULTS, interval, percent
 from .common import DIVISION, division_label, live, page
 
-GRAPH, CAPTION = "trends-graph", "trends-caption"
+GRAPH, CAPTION, CRIME_GRAPH = "trends-graph", "trends-caption", "trends-crime"
 GEOGRAPHY = state_id("area")
+
+
+def _crime_block(snapshot):
+    """Recorded crime over the periods for the selected force or division; nothing without it."""
+    if crime_rates(snapshot) is None:
+        return html.Div()
+    return html.Div([html.H2("Recorded crime over time", className="h4 mt-4"),
+                     dcc.Graph(id=CRIME_GRAPH, config={"displaylogo": False})])
+
+
+@callback(Output(CRIME_GRAPH, "figure"), Input(DIVISION, "value"))
+def update_crime(division):
+    snapshot, config = live()
+    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    rows = crime_summary(snapshot, config, latest_only=False)
+    if rows is None:
+        return {}
+    geo = config.force_code if division == ALL_DIVISIONS else division
+    where = config.force_name if division == ALL_DIVISIONS else division_label(config, division)
+    return crime_trend(rows[rows["geography_code"] == geo], list(config.period_labels),
+                       lambda p: periods.period_phrase(config, p), f"{where}: recorded crime per 1,000 residents",
+                       significance_policy(snapshot).confidence)
 
 
 def _body(snapshot, config):
     if not has_survey_results(snapshot):
-        return absent(NO_SURVEY_RESULTS)
+        return html.Div([absent(NO_SURVEY_RESULTS), _crime_block(snapshot)])
     areas = snapshot.table("areas").sort_values("area_name")
     return html.Div([
         html.P("Force or division follows the division filter above; pick an area to see one area instead.",
@@ -33,6 +55,7 @@ def _body(snapshot, config):
         html.P(id=CAPTION, className="small", **{"aria-live": "polite"}),
         html.Div([figure_buttons(), table_buttons()]),
         dcc.Graph(id=GRAPH, config={"displaylogo": False}),
+        _crime_block(snapshot),
     ])
 
 

@@ -96,15 +96,16 @@ def _crime_choices(snapshot_path: str, variant: str | None) -> tuple[tuple[str, 
     return tuple((CRIME_PREFIX + m, f"Recorded crime: {measure_name(m)}, per 1,000 residents") for m in measures)
 
 
-def crime_summary(snapshot, config) -> pd.DataFrame | None:
-    """The latest period's recorded crime for the force and each division: the configured
-    baskets (every crime type when there are none), with count, residents, rate per 1,000 and its
-    exact interval, and the areas left out for want of a population. None without crime rates."""
+def crime_summary(snapshot, config, latest_only: bool = True) -> pd.DataFrame | None:
+    """Recorded crime for the force and each division, the latest period's (or every period's):
+    the configured baskets (every crime type when there are none), with count, residents, rate
+    per 1,000 and its exact interval, and the areas left out for want of a population. None
+    without crime rates."""
     rates = crime_rates(snapshot)
     if rates is None:
         return None
     latest = max(rates["period"].unique(), key=list(config.period_labels).index)
-    rows = rates[(rates["period"] == latest) & rates["level"].isin(["force", "division"])]
+    rows = rates[((rates["period"] == latest) | (not latest_only)) & rates["level"].isin(["force", "division"])]
     baskets = rows["measure"].str.startswith("basket:")
     rows = rows[baskets] if baskets.any() else rows
     names = {config.force_code: config.force_name} | {d.code: d.name for d in config.divisions}

@@ -48,7 +48,7 @@ LEVEL_NAMES = {"force": "force", "division": "division", "area": "area"}
 WITHHELD = "withheld"
 
 # What a page or section says where its data is absent: one sentence, never an empty chart.
-NO_SURVEY_RESULTS = "No survey results are published for this force: this page needs survey data."
+NO_SURVEY_RESULTS = "No survey results are published for this force, so no survey figures are shown here."
 NO_INDICATORS = "This force's configuration defines no survey indicators: it publishes recorded crime only."
 NO_AREA_RESULTS = ("No survey results are published for any area of this force: its surveys (if any) are "
                    "reported for divisions or the force only.")

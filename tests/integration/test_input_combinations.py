@@ -79,6 +79,10 @@ def test_crime_only_pages_say_what_is_absent_and_draw_the_crime(drivers):
     overview = _text(driver.open("/")["page"][1])
     assert "overview-crime" in overview and "Testshire Police" in overview and "Northshire" in overview
     assert "2 areas have no known population" in overview
+    # Trends draws the force's rates over the periods, one line per crime type.
+    status, body = driver.open("/trends")["trends-crime.figure"]
+    lines = body["response"]["trends-crime"]["figure"]["data"]
+    assert status == 200 and {t["name"] for t in lines} == {"Burglary", "Drugs"}
     # The map shows the crime rates instead: every area, none for an area without a population.
     answers = driver.open("/map")
     assert driver.components['{"key":"indicator","type":"state-default"}'][1]["data"] == "crime:Burglary"
