@@ -305,6 +305,11 @@ def definition_rows(config) -> list[list[str]]:
 
 
 def method_sentences(config, policy) -> list[str]:
+    crime = ("Crime rates: police.uk crime per 1,000 residents with exact (Garwood) Poisson intervals, over the "
+             "areas with a known population only; not tested against one another. Full references in "
+             "docs/methods.md.")
+    if not config.indicators:  # recorded crime only: none of the survey methods applies
+        return [crime]
     return [
         f"Intervals: {estimate_method(policy.confidence)}.",
         f"Changes and gaps: {difference_method(policy.confidence)}.",
@@ -321,9 +326,10 @@ def method_sentences(config, policy) -> list[str]:
 
 def _definitions(snapshot, config, st) -> list:
     out = [_p("Definitions and methods", st["h1"])]
-    out.append(_table(["Indicator", "Source", "Definition", "Polarity"], definition_rows(config),
-                      [0.25, 0.17, 0.42, 0.16], st))
-    out.append(Spacer(1, 3 * mm))
+    if config.indicators:
+        out.append(_table(["Indicator", "Source", "Definition", "Polarity"], definition_rows(config),
+                          [0.25, 0.17, 0.42, 0.16], st))
+        out.append(Spacer(1, 3 * mm))
     for text in method_sentences(config, significance_policy(snapshot)):
         out.append(_p(text, st["small"]))
     return out
@@ -337,7 +343,8 @@ def build_pack(snapshot, config, division: str, now: dt.datetime | None = None) 
     names = {d.code: d.name for d in config.divisions}
     title_geo = names.get(division, f"{config.force_name} (whole force)")
     now = now or dt.datetime.now(dt.UTC)
-    story = [_p("Public confidence and victim satisfaction: meeting pack", st["title"]),
+    subject = "Public confidence and victim satisfaction" if config.indicators else "Recorded crime"
+    story = [_p(f"{subject}: meeting pack", st["title"]),
              _p(title_geo if division == ALL_DIVISIONS else f"{title_geo} division", st["division"]),
              _p(f"{config.force_name}. " + (f"Latest period {period}. " if period else "")
                 + f"Snapshot {snapshot.id}, produced "
@@ -371,6 +378,6 @@ def build_pack(snapshot, config, division: str, now: dt.datetime | None = None) 
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
                             bottomMargin=18 * mm, title=f"Meeting pack: {title_geo}",
                             author=config.force_name,
-                            subject="Public confidence and victim satisfaction" + (f", {period}" if period else ""))
+                            subject=subject + (f", {period}" if period else ""))
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()

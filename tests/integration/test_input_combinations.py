@@ -157,6 +157,9 @@ def test_the_pack_builds_for_each_shape(drivers, tmp_path, shape, present, absen
                                    text=True).stdout.split())
     assert present in text and absent not in text
     assert ("Recorded crime" in text) and ((words.NO_CRIME_RATES in text) == (shape == "aggregated"))
+    # A crime-only pack is titled for what it holds and carries none of the survey methods.
+    crime_only = shape == "crime"
+    assert ("Recorded crime: meeting pack" in text) == crime_only and ("Wilson" in text) != crime_only
 
 
 def test_crime_rates_count_only_areas_with_a_known_population(stores):
