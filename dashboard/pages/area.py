@@ -20,7 +20,7 @@ from ..views.choices import crime_rates, map_indicator, map_indicators
 from ..views.exports import estimates_export, geography_names
 from ..views.select import area_indicators, latest_period, optional_table, significance_policy
 from ..views.words import FLAG_GLYPH, NO_AREA_RESULTS, NO_CRIME_RATES, base_text, ci, vs_force_phrase, withheld_note
-from .common import info_link, live, page
+from .common import GRAPH_CONFIG, info_link, live, page
 
 FUNNEL, SPINE, CRIME = "area-funnel", "area-spine", "area-crime"
 FUNNEL_INDICATOR = state_id("funnel")
@@ -105,7 +105,7 @@ def _crime_block(snapshot, config, code):
     return html.Div([html.P(f"{window}: rate per 1,000 residents by crime type, against the force." + left_out,
                             className="small"),
                      crime_buttons(), dcc.Graph(id=CRIME, figure=_crime_figure(snapshot, config, code),
-                                                config={"displaylogo": False})])
+                                                config=GRAPH_CONFIG)])
 
 
 def _survey_block(snapshot, config, code):
@@ -134,13 +134,13 @@ def _survey_block(snapshot, config, code):
             dbc.Col([html.H3("Every indicator against the division and the force", className="h5"),
                      spine_buttons(),
                      dcc.Graph(id=SPINE, figure=spine_chart(pd.DataFrame(rows), policy),
-                               config={"displaylogo": False})],
+                               config=GRAPH_CONFIG)],
                     lg=6),
             dbc.Col([html.H3("Funnel plot", className="h5"),
                      html.P(f"Limits: {policy.area_text}", className="small"),
                      select("funnel", "Indicator", [(i.id, i.short_name) for i in inds], default),
                      funnel_buttons(),
-                     dcc.Graph(id=FUNNEL, config={"displaylogo": False})], lg=6),
+                     dcc.Graph(id=FUNNEL, config=GRAPH_CONFIG)], lg=6),
         ]),
         table_buttons(),
         html.Div(html.Table([

@@ -10,6 +10,11 @@ from ..data.store import StoreError
 from ..live import current_snapshot, snapshot_config
 
 DIVISION = state_id("division")
+# Every chart's toolbar: no Plotly logo link, no "Share chart…" upload to Plotly Cloud, no Chart
+# Studio link (the dashboard is offline: nothing leaves the force network), and the map's
+# topojson from the dashboard's own assets.
+GRAPH_CONFIG = {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False, "showLink": False,
+                "plotlyServerURL": "", "topojsonURL": "/assets/topojson/"}
 
 
 def live():

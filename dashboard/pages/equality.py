@@ -26,7 +26,7 @@ from ..views.words import (
     gap_phrase,
     interval,
 )
-from .common import DIVISION, division_label, info_link, live, page
+from .common import DIVISION, GRAPH_CONFIG, division_label, info_link, live, page
 
 GAP, GAP_TABLE, PROFILE, PROFILE_NOTE = "equality-gap", "equality-gap-table", "equality-profile", "equality-note"
 READY = "equality-ready"  # an input inside the page, so its callback runs when the page is rendered
@@ -51,7 +51,7 @@ def _gap_section(snapshot, config):
     if not have & {i.id for i in inds}:
         return section
     return section + [html.Div([gap_figure_buttons(), gap_table_buttons()]),
-                      dcc.Graph(id=GAP, config={"displaylogo": False}), html.Div(id=GAP_TABLE)]
+                      dcc.Graph(id=GAP, config=GRAPH_CONFIG), html.Div(id=GAP_TABLE)]
 
 
 def _profile_section(snapshot, config):
@@ -60,7 +60,7 @@ def _profile_section(snapshot, config):
         return [html.H2("Who answered", className="h4 mt-4"), absent(NO_PROFILE)]
     return [html.H2(f"Who answered the {survey.name}", className="h4 mt-4"),
             html.P(id=PROFILE_NOTE, className="small"), profile_buttons(),
-            dcc.Graph(id=PROFILE, config={"displaylogo": False})]
+            dcc.Graph(id=PROFILE, config=GRAPH_CONFIG)]
 
 
 def _body(snapshot, config):

@@ -30,7 +30,7 @@ from ..views.select import (
     significance_policy,
 )
 from ..views.words import FLAG_GLYPH, NO_MAP_DATA, base_text, interval, vs_force_phrase, withheld_note
-from .common import DIVISION, division_label, live, page
+from .common import DIVISION, GRAPH_CONFIG, division_label, live, page
 
 MAP = "map-graph"
 DRAWN = "map-drawn"  # the snapshot whose geometry the browser's map holds
@@ -78,10 +78,9 @@ def _body(snapshot, config):
                "Crime rates are shown with their intervals; they are not tested against the force.",
                id=RULE, className="small"),
         dbc.Row([
-            dbc.Col(html.Div(dcc.Graph(id=MAP, config={"topojsonURL": "/assets/topojson/", "displaylogo": False,
-                                                       "scrollZoom": False}),
+            dbc.Col(html.Div(dcc.Graph(id=MAP, config={**GRAPH_CONFIG, "scrollZoom": False}),
                              **{"aria-label": "Map of areas; the table below has the same figures"}), lg=7),
-            dbc.Col(dcc.Graph(id=BARS, config={"displaylogo": False}), lg=5, className="scroll-panel",
+            dbc.Col(dcc.Graph(id=BARS, config=GRAPH_CONFIG), lg=5, className="scroll-panel",
                     style={"maxHeight": "600px", "overflowY": "auto"}),
         ]),
         html.Div([html.H2("Areas", className="h5 mt-3 me-3 d-inline-block"),

@@ -23,7 +23,7 @@ from ..views.select import (
     significance_policy,
 )
 from ..views.words import interval
-from .common import DIVISION, division_label, live, page
+from .common import DIVISION, GRAPH_CONFIG, division_label, live, page
 
 SCATTER, MAP, TABLE, SUMMARY = "matrix-scatter", "matrix-map", "matrix-table", "matrix-summary"
 PERIOD = state_id("mperiod")
@@ -40,8 +40,8 @@ def _body(snapshot, config):
         select("mperiod", "Period", [("latest", f"Latest ({periods[0]})")] + [(p, p) for p in periods], "latest"),
         html.P(id=SUMMARY, className="small", **{"aria-live": "polite"}),
         dbc.Row([
-            dbc.Col(dcc.Graph(id=SCATTER, config={"displaylogo": False}), lg=7),
-            dbc.Col(dcc.Graph(id=MAP, config={"topojsonURL": "/assets/topojson/", "displaylogo": False}), lg=5),
+            dbc.Col(dcc.Graph(id=SCATTER, config=GRAPH_CONFIG), lg=7),
+            dbc.Col(dcc.Graph(id=MAP, config=GRAPH_CONFIG), lg=5),
         ]),
         scatter_buttons(),
         html.Div([html.H2("Areas, bands and engagement", className="h5 mt-3 me-3 d-inline-block"), table_buttons()]),

@@ -15,7 +15,7 @@ from ..views.choices import crime_rates, crime_summary, has_survey_results
 from ..views.exports import changes_export, estimates_export, geography_names
 from ..views.select import ALL_DIVISIONS, optional_table, significance_policy
 from ..views.words import NO_SURVEY_RESULTS, interval, percent
-from .common import DIVISION, division_label, live, page
+from .common import DIVISION, GRAPH_CONFIG, division_label, live, page
 
 GRAPH, CAPTION, CRIME_GRAPH = "trends-graph", "trends-caption", "trends-crime"
 GEOGRAPHY = state_id("area")
@@ -26,7 +26,7 @@ def _crime_block(snapshot):
     if crime_rates(snapshot) is None:
         return html.Div()
     return html.Div([html.H2("Recorded crime over time", className="h4 mt-4"),
-                     dcc.Graph(id=CRIME_GRAPH, config={"displaylogo": False})])
+                     dcc.Graph(id=CRIME_GRAPH, config=GRAPH_CONFIG)])
 
 
 @callback(Output(CRIME_GRAPH, "figure"), Input(DIVISION, "value"))
@@ -54,7 +54,7 @@ def _body(snapshot, config):
                + [(a.area_code, f"{a.area_name} ({a.division_name})") for a in areas.itertuples()], "none"),
         html.P(id=CAPTION, className="small", **{"aria-live": "polite"}),
         html.Div([figure_buttons(), table_buttons()]),
-        dcc.Graph(id=GRAPH, config={"displaylogo": False}),
+        dcc.Graph(id=GRAPH, config=GRAPH_CONFIG),
         _crime_block(snapshot),
     ])
 
