@@ -64,7 +64,7 @@ MATRIX_BANDS: tuple[str, ...] = get_args(Band)
 FINANCIAL_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
 PERIOD_PATTERNS = {"financial_year": FINANCIAL_YEAR, "calendar_year": re.compile(r"^(\d{4})$"),
                    "quarter": re.compile(r"^(\d{4}) Q([1-4])$"), "month": re.compile(r"^(\d{4})-(\d{2})$")}
-PERIOD_EXAMPLES = {"financial_year": "2024/25", "calendar_year": "2024", "quarter": "2024 Q1", "month": "2024-01"}
+PERIOD_EXAMPLES = {"financial_year": "2030/31", "calendar_year": "2030", "quarter": "2030 Q1", "month": "2030-01"}
 # The fields each kind of indicator takes beyond the common ones (all of them required).
 KIND_FIELDS = {"proportion": ("question", "positive"), "strand_score": ("strands", "strand_scores", "high_threshold"),
                "gap": ("of", "subgroup", "groups")}
@@ -138,7 +138,7 @@ class MsfSection(_Model):
 
 @dataclass(frozen=True)
 class Period:
-    """A reporting period (``2024/25``, ``2024``, ``2024 Q1``, ``2024-01``): ``start`` inclusive,
+    """A reporting period (``2030/31``, ``2030``, ``2030 Q1``, ``2030-01``): ``start`` inclusive,
     ``end`` exclusive."""
 
     label: str
@@ -167,8 +167,8 @@ def _period(kind: str, label: str, start_month: int) -> Period | None:
 
 class PeriodsSection(_Model):
     kind: PeriodKind = Field("financial_year", description=(
-        "what a period is: `financial_year` (`2024/25`, starting in `start_month`), `calendar_year` (`2024`), "
-        "`quarter` (`2024 Q1` = January to March) or `month` (`2024-01`); fieldwork dates and crime months "
+        "what a period is: `financial_year` (`2030/31`, starting in `start_month`), `calendar_year` (`2030`), "
+        "`quarter` (`2030 Q1` = January to March) or `month` (`2030-01`); fieldwork dates and crime months "
         "map to the period that contains them"))
     start_month: Int = Field(4, ge=1, le=12, description="the month a financial year starts in (4 = April)")
     labels: tuple[Text, ...] = Field(min_length=1, description=(
@@ -378,7 +378,7 @@ class Indicator(_Model):
         "summed `strand_scores` over `strands` reach `high_threshold`, as SPI 10b; in %), or `gap` (difference "
         "between two `groups` of `subgroup` of indicator `of`, as SPI 3b; in percentage points)"))
     polarity: Polarity = Field(description="which way is better: `higher`, `lower` or `nearer_zero`")
-    target: Target | None = Field(None, description="`{ value = 84.0, period = \"2024/25\" }`; absent when none is set")
+    target: Target | None = Field(None, description="`{ value = 84.0, period = \"2030/31\" }`; absent when none is set")
     monitored_only: Flag = Field(False, description="watched without a target (perceived ASB, drugs)")
     assessed: Flag = Field(False, description=(
         "part of the indicative HMIC outcome (the SPIs and the KDI)"))

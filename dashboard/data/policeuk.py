@@ -40,7 +40,7 @@ HEADER = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Lati
 
 SPECS = [
     ColumnSpec("Crime ID", "code", "police.uk crime identifier; blank for anti-social behaviour", nullable=True),
-    ColumnSpec("Month", "code", "Month of the record, YYYY-MM", example="2018-10"),
+    ColumnSpec("Month", "code", "Month of the record, YYYY-MM", example="2030-01"),
     ColumnSpec("Reported by", "text", "Force that recorded it"),
     ColumnSpec("Falls within", "text", "Force whose area it falls within"),
     ColumnSpec("Longitude", "float", "WGS84 longitude; blank when there is no location", nullable=True,

@@ -73,10 +73,7 @@ def _body(snapshot, config):
         html.P([html.Span(id=CAPTION), " ", html.A("Indicator definitions", href="/data#definitions")],
                className="small", **{"aria-live": "polite"}),
         # The rule is the snapshot's, the same for every selection: said once here, not resent on each switch.
-        html.P(f"Better / worse than the force ({_policy(snapshot).label}): {_policy(snapshot).area_text} "
-               "Crime rates are not tested against the force." if _policy(snapshot) is not None else
-               "Crime rates are shown with their intervals; they are not tested against the force.",
-               id=RULE, className="small"),
+        html.P(_rule_text(snapshot), id=RULE, className="small"),
         dbc.Row([
             dbc.Col(html.Div(dcc.Graph(id=MAP, config={**GRAPH_CONFIG, "scrollZoom": False}),
                              **{"aria-label": "Map of areas; the table below has the same figures"}), lg=7),
@@ -169,6 +166,16 @@ def update_map(indicator, period, colour, division, drawn):
     for key in changed:
         trace[key] = arrays[key]
     return patch, caption, no_update
+
+
+def _rule_text(snapshot) -> str:
+    """What the colours of the significance view mean, and (where the force has crime data) that
+    crime rates are not tested: said once per page, the same for every selection."""
+    policy = _policy(snapshot)
+    parts = [f"Better / worse than the force ({policy.label}): {policy.area_text}"] if policy is not None else []
+    if crime_rates(snapshot) is not None:
+        parts.append("Crime rates are shown with their intervals; they are not tested against the force.")
+    return " ".join(parts)
 
 
 def _columns(config, crime: bool) -> list[dict]:

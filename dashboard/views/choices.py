@@ -104,8 +104,9 @@ def crime_summary(snapshot, config, latest_only: bool = True) -> pd.DataFrame | 
     rates = crime_rates(snapshot)
     if rates is None:
         return None
-    latest = max(rates["period"].unique(), key=list(config.period_labels).index)
-    rows = rates[((rates["period"] == latest) | (not latest_only)) & rates["level"].isin(["force", "division"])]
+    rows = rates[rates["level"].isin(["force", "division"])]
+    if latest_only:
+        rows = rows[rows["period"] == max(rates["period"].unique(), key=list(config.period_labels).index)]
     baskets = rows["measure"].str.startswith("basket:")
     rows = rows[baskets] if baskets.any() else rows
     names = {config.force_code: config.force_name} | {d.code: d.name for d in config.divisions}

@@ -148,7 +148,7 @@ def test_all_problems_are_listed_at_once(tmp_path, config_text):
     assert sorted(exc.value.problems) == sorted([
         "statistics.fdr_qq: unknown key (did you mean 'fdr_q'?)",
         "indicators[8].polarity: Input should be 'higher', 'lower' or 'nearer_zero', got 'down'",
-        "periods.labels[0]: '2005-06' is not a financial year like '2024/25'",
+        "periods.labels[0]: '2005-06' is not a financial year like '2030/31'",
         "periods.baseline: '2005/06' is not one of periods.labels",
         "display.headline[0]: 'spi1x' is not an indicator id",
         "indicators[1].bar: unknown key",
@@ -233,7 +233,7 @@ def test_validate_lists_every_config_problem_with_its_key(tmp_path, config_text,
     for problem in ("statistics.fdr_qq: unknown key (did you mean 'fdr_q'?)",
                     "indicators[8].polarity: Input should be 'higher', 'lower' or 'nearer_zero', got 'down'",
                     "indicators[5].of: 'spi1x' is not an indicator id",
-                    "periods.labels[1]: '2006-07' is not a financial year like '2024/25'"):
+                    "periods.labels[1]: '2006-07' is not a financial year like '2030/31'"):
         assert f"{problem} [config]" in err, err
     assert "\n4 error(s): nothing was published" in err
 
