@@ -15,6 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from dashboard.app import create_app, page_paths
 from dashboard.components.banner import SYNTHETIC_BANNER
 from dashboard.data.examples import EXAMPLES
+from tests.browser.test_pages import OFF_ORIGIN
 
 pytestmark = pytest.mark.browser
 
@@ -48,6 +49,7 @@ def test_every_page_of_every_example_force_loads_and_the_map_draws_every_area(na
         dash_duo.driver.save_screenshot(str(screenshots / f"{name}{shot}.png"))
         assert dash_duo.driver.execute_script(HEADING).startswith(force_name), path
         assert len(dash_duo.find_elements(f"#{SYNTHETIC_BANNER}")) == int(EXAMPLES[name].synthetic), path
+        assert dash_duo.driver.execute_script(OFF_ORIGIN) == [], path
         # A callback answered 5xx shows here too: Chromium logs every failed request as an error.
         assert dash_duo.get_logs() == [], path
 
