@@ -18,7 +18,7 @@ from ..views.exports import comparisons_export, estimates_export, geography_name
 from ..views.headline import Headline, change_text, headline_rows, msf_text, overall_outcome, target_text
 from ..views.overview import overview_frame
 from ..views.select import ALL_DIVISIONS, area_indicators, latest_period, optional_table, significance_policy
-from ..views.words import FLAG_GLYPH, NO_SURVEY_RESULTS, base_text, ci, flag_word, level_name
+from ..views.words import FLAG_GLYPH, NO_SURVEY_RESULTS, base_text, ci, flag_word, interval, level_name
 from .common import DIVISION, division_label, info_link, live, page
 
 CARDS = "overview-cards"
@@ -62,13 +62,16 @@ def _crime_section(snapshot, config):
     left_out = rows[rows["level"] == "force"]["areas_left_out"].max()
     return html.Div([
         html.H2(f"Recorded crime, {periods.period_phrase(config, first.period)}", className="h4 mt-4"),
-        html.P(f"police.uk crime per 1,000 residents ({first.window}), with its exact Poisson 95% interval; "
+        html.P("police.uk crime per 1,000 residents"
+               + (f" ({first.window})" if int(first.months) > 1 else "")
+               + f", with its exact Poisson {interval(config.policy.confidence)}; "
                "rates are not tested against each other or the force."
                + (f" {int(left_out)} areas have no known population: their crimes and residents are left out of "
                   "every rate." if left_out else ""), className="small"),
         html.Div(html.Table([
             html.Thead(html.Tr([html.Th(h, scope="col") for h in
-                                ("Geography", "Measure", "Crimes", "Residents", "Rate per 1,000 (95% interval)")])),
+                                ("Geography", "Measure", "Crimes", "Residents",
+                                 f"Rate per 1,000 ({interval(config.policy.confidence)})")])),
             html.Tbody([html.Tr([html.Td(r.geography), html.Td(r.measure_name), html.Td(f"{int(r['count']):,}"),
                                  html.Td(f"{int(r.population):,}" if r.population == r.population else "not known"),
                                  html.Td(f"{r.rate:.2f} ({r.lower:.2f}–{r.upper:.2f})" if r.rate == r.rate
