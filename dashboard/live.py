@@ -42,3 +42,9 @@ def snapshot_config(snapshot: Snapshot) -> ForceConfig:
         config = parse_config(tomllib.loads(text), snapshot.path / "force.toml", text)
         _configs[key] = config.for_panel() if key[1] == "panel" and config.panel_variant else config
     return _configs[key]
+
+
+def live() -> tuple[Snapshot, ForceConfig]:
+    """(snapshot, config) of the request, or raises StoreError."""
+    snapshot = current_snapshot()
+    return snapshot, snapshot_config(snapshot)

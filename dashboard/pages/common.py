@@ -7,7 +7,7 @@ from dash import html
 from ..components.banner import no_data_notice, page_header
 from ..components.state import state_id
 from ..data.store import StoreError
-from ..live import current_snapshot, snapshot_config
+from ..live import live
 
 DIVISION = state_id("division")
 # Every chart's toolbar: no Plotly logo link, no "Share chart…" upload to Plotly Cloud, no Chart
@@ -15,12 +15,6 @@ DIVISION = state_id("division")
 # topojson from the dashboard's own assets.
 GRAPH_CONFIG = {"displaylogo": False, "showSendToCloud": False, "showEditInChartStudio": False, "showLink": False,
                 "plotlyServerURL": "", "topojsonURL": "/assets/topojson/"}
-
-
-def live():
-    """(snapshot, config), or raises StoreError."""
-    snapshot = current_snapshot()
-    return snapshot, snapshot_config(snapshot)
 
 
 def page(title: str, body_builder):
