@@ -1,13 +1,20 @@
 """The meeting pack: one PDF per division (or the whole force) for a performance meeting or a
-panel paper, built only from the live snapshot's published tables.
+panel paper, built only from the live snapshot's published tables; and the one-page profile
+of an area.
 
-Sections, in order: overview of the headline indicators, targets, significant changes only,
-the crime/worry matrix, equality (the configured gap indicators) and definitions. A force
-without survey results gets the one sentence that says so in place of the survey sections. The division's name and the
-snapshot are on page one; every percentage carries its interval and base, and every verdict
-is the published test's (nothing is called better or worse here that the tables do not say).
-Charts are drawn by kaleido with the system Chromium (see ``figures.images``), tables and
-text by ReportLab, on A4.
+Sections, in order: overview of the headline indicators, targets, significant changes of the
+force and divisions, the commander's worklist (``views.worklist``: the areas, with their
+reasons), recorded crime, the crime/worry matrix (its chart with every point labelled by area
+code, and the areas by resource level), equality (the configured gap indicators) and
+definitions. A force without survey results gets the one sentence that says so in place of the
+survey sections. The full table of every area's matrix figures is not printed: the pack says
+where to download it. Sections follow one another on the page (a section starts a new page only
+where its chart would not fit), so that no page is left nearly blank.
+
+The division's name and the snapshot are on page one; every percentage carries its interval
+and base, and every verdict is the published test's (nothing is called better or worse here
+that the tables do not say). Charts are drawn by kaleido with the system Chromium (see
+``figures.images``), tables and text by ReportLab, on A4.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from . import periods
 from .figures.charts import gap_chart, matrix_scatter
@@ -29,7 +36,6 @@ from .views.choices import crime_rates, equality_indicators, gaps_shown, has_sur
 from .views.headline import (
     change_text,
     estimate_text,
-    flagged_areas,
     headline_rows,
     msf_text,
     overall_outcome,
@@ -38,18 +44,25 @@ from .views.headline import (
 )
 from .views.select import (
     ALL_DIVISIONS,
+    area_indicators,
     latest_period,
     matrix_selection,
-    matrix_table_rows,
     optional_table,
     resource_levels,
     significance_policy,
 )
 from .views.words import (
+    MATRIX_TABLE_WHERE,
+    NO_AREA_RESULTS,
     NO_CRIME_RATES,
     NO_GAP_INDICATORS,
     NO_GAP_RESULTS,
     NO_SURVEY_RESULTS,
+    WORKLIST_GROUP,
+    WORKLIST_NOTHING,
+    WORKLIST_WHERE,
+    allowing_for_chance,
+    band_word,
     base_text,
     ci,
     difference_method,
@@ -59,6 +72,7 @@ from .views.words import (
     polarity_words,
     vs_force_phrase,
 )
+from .views.worklist import Worklist, worklist
 
 WIDTH = A4[0] - 30 * mm
 # ReportLab's built-in Helvetica covers Windows-1252 only: arrows become words (the text says it anyway).
@@ -81,17 +95,24 @@ def resolve_division(config, name: str) -> str:
     raise PackError(f"no division called {name!r}; choose one of: {known}, or 'all' for the whole force")
 
 
-def _styles():
+def _styles(scale: float = 1.0) -> dict:
+    """The pack's paragraph styles; ``scale`` shrinks the small print and table text (a pack is
+    set again smaller when its last page would be nearly empty, or a profile would not fit)."""
     base = getSampleStyleSheet()
+    return {"charts": {}, "scale": scale, **_text_styles(base, scale)}
+
+
+def _text_styles(base, scale: float) -> dict:
     return {
         "title": ParagraphStyle("title", parent=base["Title"], fontSize=20, leading=24, alignment=0),
         "division": ParagraphStyle("division", parent=base["Title"], fontSize=28, leading=34, alignment=0,
                                    spaceBefore=6, spaceAfter=6),
-        "h1": ParagraphStyle("h1", parent=base["Heading1"], fontSize=15, leading=19, spaceBefore=4),
-        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontSize=12, leading=15),
+        "h1": ParagraphStyle("h1", parent=base["Heading1"], fontSize=15, leading=19, spaceBefore=4,
+                             keepWithNext=1),
+        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontSize=12, leading=15, keepWithNext=1),
         "body": ParagraphStyle("body", parent=base["BodyText"], fontSize=9.5, leading=12.5),
-        "small": ParagraphStyle("small", parent=base["BodyText"], fontSize=8, leading=10),
-        "cell": ParagraphStyle("cell", parent=base["BodyText"], fontSize=7.5, leading=9.2),
+        "small": ParagraphStyle("small", parent=base["BodyText"], fontSize=8 * scale, leading=10 * scale),
+        "cell": ParagraphStyle("cell", parent=base["BodyText"], fontSize=7.5 * scale, leading=9.2 * scale),
         "warn": ParagraphStyle("warn", parent=base["BodyText"], fontSize=10, leading=13, backColor="#FFF3CD",
                                borderColor="#997404", borderWidth=0.5, borderPadding=4, spaceBefore=4, spaceAfter=8),
     }
@@ -102,20 +123,40 @@ def _p(text, style) -> Paragraph:
 
 
 def _table(header: list[str], rows: list[list], widths: list[float], st) -> Table:
-    data = [[_p(h, st["cell"]) for h in header]] + [[_p(c, st["cell"]) for c in row] for row in rows]
+    data = [[_p(h, st["cell"]) for h in header]] + [[c if isinstance(c, Flowable) else _p(c, st["cell"])
+                                                     for c in row] for row in rows]
     t = Table(data, colWidths=[w * WIDTH for w in widths], repeatRows=1)
     t.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E9ECEF")),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#ADB5BD")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]))
     return t
 
 
-def _chart(fig, height_mm: float, width_px: int = 1100, height_px: int = 700) -> Image:
-    png = figure_image(fig, "png", width=width_px, height=height_px)
-    return Image(io.BytesIO(png), width=WIDTH, height=height_mm * mm)
+def _chart(fig, height_mm: float, width_px: int, height_px: int, st, key: str) -> Image:
+    """A chart drawn once per pack (``st["charts"]`` keeps it for a second setting of the pages)."""
+    if key not in st["charts"]:
+        st["charts"][key] = figure_image(fig, "png", width=width_px, height=height_px)
+    return Image(io.BytesIO(st["charts"][key]), width=WIDTH, height=height_mm * mm)
+
+
+class _End(Flowable):
+    """Draws nothing; records the page and height where the story ended (for how full the last
+    page is)."""
+
+    def __init__(self, record: dict):
+        super().__init__()
+        self.record = record
+
+    def wrap(self, avail_width, avail_height):
+        return 0, 0
+
+    def draw(self):
+        self.record["page"] = self.canv.getPageNumber()
+        self.record["y"] = self.canv.absolutePosition(0, 0)[1]
 
 
 def _overview(snapshot, config, division, period, st) -> list:
@@ -161,50 +202,114 @@ def _targets(snapshot, config, division, period, st) -> list:
 
 def _changes(snapshot, config, division, period, st) -> list:
     policy = significance_policy(snapshot)
+    where = "the force and divisions" if division == ALL_DIVISIONS else "the division"
     out = [_p("Significant changes only", st["h1"]),
-           _p(f"Changes in {period} against {periods.previous_phrase(config)} and the baseline "
+           _p(f"Changes of {where} in {period} against {periods.previous_phrase(config)} and the baseline "
               f"({config.baseline_period}) whose published flag is better or worse. "
-              f"{policy.force_text} {policy.change_text} Everything not listed "
-              "showed no evidence of a change, or its base was too small to say.", st["small"])]
-    sig, area_tests = significant_changes(snapshot, config, division, period)
-    out.append(_p(f"Area changes the published rule tested here: {area_tests:,}; flagged better or worse "
-                  f"(listed): {int((sig['level'] == 'area').sum()):,}.", st["small"]))
+              f"{policy.force_text} Everything not listed showed no evidence of a change, or its base was too "
+              "small to say. Areas' changes are in the worklist below.", st["small"])]
+    sig, _ = significant_changes(snapshot, config, division, period)
+    sig = sig[sig["level"] != "area"]
     if sig.empty:
-        out.append(_p("No significant changes.", st["body"]))
-    else:
-        labels = {"previous": periods.previous_phrase(config).removeprefix("the "),
-                  "baseline": f"baseline {config.baseline_period}"}
-        rows = [[r.geography, r.indicator_name, f"vs {labels.get(r.compared_with, r.compared_with)} "
-                 f"({r.reference_period})", f"{r.difference:+.1f} pts ({r.lower:+.1f} to {r.upper:+.1f})",
-                 f"significantly {r.flag}", base_text(r.base)] for r in sig.itertuples()]
-        out.append(_table(["Geography", "Indicator", "Compared with", f"Change ({ci(policy.confidence)})", "Verdict",
-                           "Base"], rows, [0.17, 0.3, 0.17, 0.16, 0.12, 0.08], st))
-    return out + [Spacer(1, 4 * mm)] + _area_flags(snapshot, config, division, period, st)
+        return out + [_p("No significant changes.", st["body"])]
+    labels = {"previous": periods.previous_phrase(config).removeprefix("the "), "baseline": "baseline"}
+    inds = {i.id: i for i in config.indicators}
+    rows = [[r.geography, inds[r.indicator].short_name, f"{labels.get(r.compared_with, r.compared_with)} "
+             f"({r.reference_period})", f"{r.difference:+.1f} pts ({r.lower:+.1f} to {r.upper:+.1f})",
+             r.flag, base_text(r.base)] for r in sig.itertuples()]
+    return out + [_table(["Geography", "Indicator", "Compared with", f"Change ({ci(policy.confidence)})",
+                          "Verdict", "Base"], rows, [0.2, 0.3, 0.18, 0.18, 0.08, 0.06], st)]
 
 
-def area_flag_rows(snapshot, config, division, period) -> tuple[list[list[str]], int]:
-    """The pack's table of areas whose published flag against the force is better or worse
-    (area, indicator, value, force value, verdict), and how many comparisons the rule tested."""
-    flagged, tested = flagged_areas(snapshot, config, division, period)
-    rows = [[r.area_name, r.indicator_name, f"{r.value:.1f}% (n = {base_text(r.base)})", f"{r.force_value:.1f}%",
-             vs_force_phrase(r.flag)] for r in flagged.itertuples()]
-    return rows, tested
+# The force's pack lists the areas with these reasons in full (and counts the rest by division);
+# a division's pack lists every reason of every area.
+FORCE_PACK_KINDS = {("change", "worse"), ("target", "missed"), ("resource", "changed")}
 
 
-def _area_flags(snapshot, config, division, period, st) -> list:
+def worklist_rows(wl: Worklist, force_pack: bool) -> list[list]:
+    """The pack's worklist table: one row per area (or a division's own target rows): its name,
+    its division and its reasons, each group of reasons under its heading ({heading: [reason with
+    figures]}); the force's pack only the kinds of ``FORCE_PACK_KINDS``."""
+    out = []
+    for _division, geos in wl.groups():
+        for level, code, name, reasons in geos:
+            if force_pack:
+                reasons = [r for r in reasons if (r["kind"], r["verdict"]) in FORCE_PACK_KINDS]
+            if not reasons:
+                continue
+            parts: dict[str, list[str]] = {}
+            for r in reasons:
+                parts.setdefault(WORKLIST_GROUP[(r["kind"], r["verdict"])], []).append(r["short"])
+            geo = f"{name} ({code})" if level == "area" else f"{name} division (its own figures)"
+            out.append([geo, reasons[0]["division_name"], parts])
+    return out
+
+
+def _worklist(snapshot, config, division, st) -> list:
     policy = significance_policy(snapshot)
-    rows, tested = area_flag_rows(snapshot, config, division, period)
-    out = [_p(f"Areas that differ from the force, {period}", st["h2"]),
-           _p(f"{policy.area_text} Area comparisons the published rule tested here: {tested:,}; flagged better or "
-              f"worse (listed): {len(rows):,}.", st["small"])]
+    wl = worklist(snapshot, config, division)
+    out = [_p("Commander's worklist", st["h1"])]
+    out += [_p(text, st["small"]) for text in wl.cannot]
+    if wl.rows.empty:
+        return out + ([_p(WORKLIST_NOTHING, st["body"])] if wl.period else [])
+    force_pack = division == ALL_DIVISIONS
+    counts = wl.rows[wl.rows["level"] == "area"].groupby(["kind", "verdict"])["geography_code"].nunique()
+    out.append(_p(f"{wl.areas():,} areas are on the worklist ({wl.period}): "
+                  + ", ".join(f"{counts[k]} {WORKLIST_GROUP[k].lower()}" for k in WORKLIST_GROUP if k in counts)
+                  + f". Changes and differences from the force are those flagged {allowing_for_chance(policy.label)}"
+                  f" ({policy.change_text} {policy.area_text}) Figures: value ({interval(policy.confidence)}, "
+                  f"base) against the force or target. {WORKLIST_WHERE}", st["small"]))
+    if force_pack:
+        out.append(_division_counts(wl, config, st))
+        out.append(Spacer(1, 3 * mm))
+        heads = ", ".join(WORKLIST_GROUP[k].lower() for k in WORKLIST_GROUP if k in FORCE_PACK_KINDS)
+        out.append(_p(f"Listed here in full: areas with a reason of these kinds ({heads}); each division's pack "
+                      "lists every reason of every area.", st["small"]))
+    rows = worklist_rows(wl, force_pack)
     if not rows:
-        return out + [_p("No area differs from the force under this rule.", st["body"])]
-    return out + [_table(["Area", "Indicator", "Value (base)", "Force", f"Verdict ({policy.label})"], rows,
-                         [0.2, 0.36, 0.16, 0.1, 0.18], st)]
+        return out + [_p("No area has a reason of these kinds.", st["body"])]
+    rows = [[geo, division_name, _reasons(parts, st)] for geo, division_name, parts in rows]
+    if not force_pack:  # one division: its name is on page one
+        return out + [_table(["Area", "Why it is on the list, with value (interval, base)"],
+                             [[r[0], r[2]] for r in rows], [0.18, 0.82], st)]
+    return out + [_table(["Area", "Division", "Why it is on the list, with value (interval, base)"], rows,
+                         [0.17, 0.13, 0.7], st)]
+
+
+def _reasons(parts: dict[str, list[str]], st) -> Paragraph:
+    """Each group of an area's reasons on a line of its own, its heading in bold."""
+    lines = [f"<b>{escape(head)}:</b> " + escape("; ".join(items)) for head, items in parts.items()]
+    return Paragraph("<br/>".join(lines).translate(_PLAIN), st["cell"])
+
+
+def _division_counts(wl: Worklist, config, st) -> Table:
+    """Areas on the worklist by division and reason: the force's view of the divisions' lists."""
+    areas = wl.rows[wl.rows["level"] == "area"]
+    keys = [k for k in WORKLIST_GROUP if ((areas["kind"] == k[0]) & (areas["verdict"] == k[1])).any()]
+    rows = []
+    for d in config.divisions:
+        mine = areas[areas["division_code"] == d.code]
+        rows.append([d.name, f"{mine['geography_code'].nunique():,}"] + [
+            str(mine.loc[(mine["kind"] == k[0]) & (mine["verdict"] == k[1]), "geography_code"].nunique())
+            for k in keys])
+    width = 0.62 / max(len(keys), 1)
+    return _table(["Division", "Areas listed"] + [WORKLIST_GROUP[k] for k in keys], rows,
+                  [0.24, 0.14] + [width] * len(keys), st)
+
+
+def labelled_matrix(m, levels, cuts, confidence):
+    """The matrix scatter of ``figures.charts`` with every point labelled by its area code, for
+    paper (where hover does not work)."""
+    fig = matrix_scatter(m, levels, cuts, confidence)
+    for trace in fig.data:
+        part = m[m["resource_level"] == trace.name]
+        trace.update(mode="markers+text", text=part["area_code"].tolist(), textposition="top center",
+                     textfont={"size": 11 if len(m) <= 60 else 9, "color": "#222222"})
+    return fig
 
 
 def _matrix(snapshot, config, division, st) -> list:
-    out = [_p("Crime and worry matrix", st["h1"])]
+    out = [CondPageBreak(150 * mm), _p("Crime and worry matrix", st["h1"])]
     sel = matrix_selection(snapshot, config, "latest", division)
     if sel is None or sel[1].empty:
         window = f"{config.matrix.crime_window_months} months" if config.matrix else "a full window"
@@ -217,16 +322,20 @@ def _matrix(snapshot, config, division, st) -> list:
     out.append(_p(f"{period} (crime {m['crime_window'].iat[0]}, survey {m['survey_window'].iat[0]}): "
                   + ", ".join(f"{counts.get(name, 0)} {name}" for name, _ in levels[::-1])
                   + f". An area is high or low only when its whole {interval(conf)} clears the line (100 = force "
-                  "average); otherwise 'not distinguishable'. Colour and marker shape both give the level.",
-                  st["body"]))
-    out.append(_chart(matrix_scatter(m, levels, cuts, conf), 120, 1100, 760))
-    rows = [[r["area_name"], r["crime"], r["worry"], r["band"], r["resource_level"], r["engagement"]]
-            for r in matrix_table_rows(m.sort_values(["rank", "area_name"], ascending=[False, True]))]
-    out.append(Spacer(1, 4 * mm))
-    out.append(_p("Areas, most intensive resource level first", st["h2"]))
-    out.append(_table(["Area", f"Crime index ({interval(conf)})", f"Worry index ({interval(conf)})",
-                       "Crime / worry", "Resource level", "Engagement"], rows,
-                      [0.15, 0.13, 0.16, 0.16, 0.13, 0.27], st))
+                  "average); otherwise 'not distinguishable'. Colour and marker shape both give the level; each "
+                  "point carries its area code (names below).", st["body"]))
+    out.append(_chart(labelled_matrix(m, levels, cuts, conf), 125, 1100, 760, st, "matrix"))
+    rows = []
+    for name, _ in levels[::-1]:
+        part = m[m["resource_level"] == name].sort_values("area_code")
+        if len(part):
+            rows.append([f"{name} ({len(part)})", ", ".join(f"{r.area_code} {r.area_name}" + (" (held)" if r.held
+                                                                                            else "")
+                                                          for r in part.itertuples())])
+    out.append(_p("Areas by resource level", st["h2"]))
+    out.append(_table(["Resource level", "Areas (code and name)"], rows, [0.18, 0.82], st))
+    out.append(_p(f"Every area's crime and worry index with its {interval(conf)}, band, engagement advice and the "
+                  f"force's own classification: {MATRIX_TABLE_WHERE}", st["small"]))
     return out
 
 
@@ -269,7 +378,7 @@ def _crime(snapshot, config, division, st) -> list:
 def _equality(snapshot, config, division, st) -> list:
     policy = significance_policy(snapshot)
     inds = equality_indicators(config)
-    out = [_p("Equality: gaps between groups", st["h1"])]
+    out = [CondPageBreak(110 * mm), _p("Equality: gaps between groups", st["h1"])]
     if not inds:
         return out + [_p(NO_GAP_INDICATORS, st["body"])]
     out += [_p(f"{i.short_name}: {i.name}. {i.definition}", st["small"]) for i in inds]
@@ -284,7 +393,7 @@ def _equality(snapshot, config, division, st) -> list:
     names = {i.id: i.short_name for i in config.indicators}
     chart = gap_chart(gaps, labels, names)
     chart.update_layout(margin={"l": 90})  # room for the long axis title on paper
-    out.append(_chart(chart, 70, 1100, 480))
+    out.append(_chart(chart, 70, 1100, 480, st, "equality"))
     order = list(config.period_labels).index
     latest = gaps[gaps["period"] == max(gaps["period"].unique(), key=order)]
     rows = [[names.get(r.indicator, r.indicator), labels.get(r.geography_code, r.geography_code),
@@ -335,14 +444,17 @@ def _definitions(snapshot, config, st) -> list:
     return out
 
 
-def build_pack(snapshot, config, division: str, now: dt.datetime | None = None) -> bytes:
-    """The meeting pack for a division code (or 'all') as PDF bytes."""
-    st = _styles()
+# The pack is set at these sizes of small print in turn until its last page is at least this full
+# (or it has fewer pages): a last page with a few lines on it is a wasted sheet.
+SCALES = (1.0, 0.93, 0.86)
+LAST_PAGE_MIN = 0.3
+
+
+def _pack_story(snapshot, config, division, st, now) -> tuple[list, str, str, str | None]:
     surveyed = has_survey_results(snapshot)
     period = latest_period(snapshot.table("estimates")) if surveyed else None
     names = {d.code: d.name for d in config.divisions}
     title_geo = names.get(division, f"{config.force_name} (whole force)")
-    now = now or dt.datetime.now(dt.UTC)
     subject = "Public confidence and victim satisfaction" if config.indicators else "Recorded crime"
     story = [_p(f"{subject}: meeting pack", st["title"]),
              _p(title_geo if division == ALL_DIVISIONS else f"{title_geo} division", st["division"]),
@@ -355,29 +467,206 @@ def build_pack(snapshot, config, division: str, now: dt.datetime | None = None) 
     if surveyed:
         story += _overview(snapshot, config, division, period, st)
         story += [Spacer(1, 5 * mm)] + _targets(snapshot, config, division, period, st)
-        story += [PageBreak()] + _changes(snapshot, config, division, period, st)
+        story += [Spacer(1, 5 * mm)] + _changes(snapshot, config, division, period, st)
     else:
         story += [_p("Survey results", st["h1"]), _p(NO_SURVEY_RESULTS, st["body"])]
+    story += [Spacer(1, 5 * mm)] + _worklist(snapshot, config, division, st)
     story += _crime(snapshot, config, division, st)
     if optional_table(snapshot, "matrix") is not None:
-        story += [PageBreak()] + _matrix(snapshot, config, division, st)
+        story += [Spacer(1, 5 * mm)] + _matrix(snapshot, config, division, st)
     if surveyed:
-        story += [PageBreak()] + _equality(snapshot, config, division, st)
-    story += [PageBreak()] + _definitions(snapshot, config, st)
+        story += [Spacer(1, 5 * mm)] + _equality(snapshot, config, division, st)
+    story += [Spacer(1, 5 * mm)] + _definitions(snapshot, config, st)
+    return story, title_geo, subject, period
 
+
+def _render(story, title: str, footer_text: str, subject: str, author: str) -> tuple[bytes, int, float]:
+    """(PDF bytes, pages, how full the last page is: 0 to 1 of the space between the margins)."""
     def footer(canvas, doc):
         canvas.saveState()
         canvas.setFont("Helvetica", 7.5)
-        canvas.drawString(15 * mm, 10 * mm, f"{title_geo} · {config.force_short_name or config.force_name} · "
-                                            f"snapshot {snapshot.id}"
-                                            + (" · SYNTHETIC DATA" if snapshot.synthetic else ""))
+        canvas.drawString(15 * mm, 10 * mm, footer_text)
         canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, f"page {doc.page}")
         canvas.restoreState()
 
+    end: dict = {}
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=18 * mm, title=f"Meeting pack: {title_geo}",
-                            author=config.force_name,
-                            subject=subject + (f", {period}" if period else ""))
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buf.getvalue()
+                            bottomMargin=18 * mm, title=title, author=author, subject=subject)
+    doc.build([*story, _End(end)], onFirstPage=footer, onLaterPages=footer)
+    top, bottom = A4[1] - 15 * mm, 18 * mm
+    return buf.getvalue(), end["page"], (top - end["y"]) / (top - bottom)
+
+
+def build_pack(snapshot, config, division: str, now: dt.datetime | None = None) -> bytes:
+    """The meeting pack for a division code (or 'all') as PDF bytes."""
+    now = now or dt.datetime.now(dt.UTC)
+    charts: dict = {}
+    best = None
+    for scale in SCALES:
+        st = {**_styles(scale), "charts": charts}
+        story, title_geo, subject, period = _pack_story(snapshot, config, division, st, now)
+        footer = (f"{title_geo} · {config.force_short_name or config.force_name} · snapshot {snapshot.id}"
+                  + (" · SYNTHETIC DATA" if snapshot.synthetic else ""))
+        pdf, pages, last = _render(story, f"Meeting pack: {title_geo}", footer,
+                                   subject + (f", {period}" if period else ""), config.force_name)
+        if best is None or pages < best[1]:
+            best = (pdf, pages)
+        if last >= LAST_PAGE_MIN or pages == 1:
+            return pdf if pages <= best[1] else best[0]
+    return best[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# The one-page area profile (from the area page): the area's indicators against its division and
+# the force, its matrix band and advice, its worklist reasons and its recorded crime, on one A4 page.
+
+PROFILE_SCALES = (1.0, 0.9, 0.8, 0.72, 0.65)
+
+
+class ProfileError(LookupError):
+    pass
+
+
+def _profile_indicators(snapshot, config, code, division, period, st) -> list:
+    policy = significance_policy(snapshot)
+    est = snapshot.table("estimates")
+    est = est[(est["period"] == period) & (est["subgroup_dimension"] == "all")]
+    mine = {(r.indicator, r.level): r for r in est[
+        ((est["level"] == "area") & (est["geography_code"] == code))
+        | ((est["level"] == "division") & (est["geography_code"] == division)) | (est["level"] == "force")
+    ].itertuples()}
+    ac = optional_table(snapshot, "area_comparisons")
+    flags = {} if ac is None else dict(ac.loc[(ac["period"] == period) & (ac["area_code"] == code),
+                                              ["indicator", "flag"]].itertuples(index=False))
+    rows = []
+    for ind in area_indicators(config):
+        a = mine.get((ind.id, "area"))
+        if a is None:
+            continue
+        d, f = mine.get((ind.id, "division")), mine.get((ind.id, "force"))
+        flag = "suppressed" if a.suppressed else flags.get(ind.id, "not tested")
+        rows.append([f"{ind.short_name}: {ind.name}", estimate_text(a, policy.confidence),
+                     "" if d is None or d.suppressed else f"{d.value:.1f}%",
+                     "" if f is None or f.suppressed else f"{f.value:.1f}%", vs_force_phrase(flag),
+                     polarity_words(ind.polarity)])
+    if not rows:
+        return [_p(NO_AREA_RESULTS, st["body"])]
+    return [_p(f"Every indicator, {periods.period_phrase(config, period)}", st["h2"]),
+            _table(["Indicator", f"Area ({ci(policy.confidence)}, base)", "Division", "Force",
+                    f"Compared with the force ({policy.label})", "Polarity"], rows,
+                   [0.3, 0.24, 0.08, 0.08, 0.17, 0.13], st),
+            _p(policy.area_text, st["small"])]
+
+
+def _profile_matrix(snapshot, config, code, st) -> list:
+    m = optional_table(snapshot, "matrix")
+    if m is None or not (m["area_code"] == code).any():
+        return []
+    order = list(config.period_labels)
+    r = m[m["area_code"] == code].sort_values("period", key=lambda s: s.map(
+        lambda p: order.index(p) if p in order else len(order))).iloc[-1]
+    conf = significance_policy(snapshot).confidence
+    crime = ("not calculated (population not known)" if r.crime_index != r.crime_index else
+             f"{r.crime_index:.0f} ({ci(conf)} {r.crime_lower:.0f}–{r.crime_upper:.0f}), {band_word(r.crime_level)}")
+    worry = ("suppressed" if r.worry_index != r.worry_index else
+             f"{r.worry_index:.0f} ({r.worry_lower:.0f}–{r.worry_upper:.0f}, n = {base_text(r.worry_base)}), "
+             f"{band_word(r.worry_level)}")
+    return [_p("Crime and worry matrix", st["h2"]),
+            _p(f"{r.period}: resource level {r.resource_level}" + (" (held from an earlier period)" if r.held else "")
+               + f". Crime index {crime}; worry index {worry} (100 = force average). Engagement: {r.engagement} "
+               f"Frequency: {r.frequency}", st["small"])]
+
+
+def _profile_worklist(snapshot, config, code, division, st) -> list:
+    if "worklist" not in st["charts"]:  # the same list for every setting of the page
+        st["charts"]["worklist"] = worklist(snapshot, config, division)
+    wl = st["charts"]["worklist"]
+    mine = wl.rows[(wl.rows["level"] == "area") & (wl.rows["geography_code"] == code)]
+    out = [_p("On the commander's worklist", st["h2"])]
+    if mine.empty:
+        return out + [_p("This area is not on its division's worklist." if wl.period else " ".join(wl.cannot),
+                         st["small"])]
+    rows = [[WORKLIST_GROUP[(r.kind, r.verdict)], r.reason, r.figures] for r in mine.itertuples()]
+    return out + [_table(["Why", "In words", f"Figures ({ci(significance_policy(snapshot).confidence)}, base)"],
+                         rows, [0.17, 0.55, 0.28], st)]
+
+
+def _profile_crime(snapshot, config, code, st) -> list:
+    rates = crime_rates(snapshot)
+    out = [_p("Recorded crime", st["h2"])]
+    if rates is None:
+        return out + [_p(NO_CRIME_RATES, st["small"])]
+    period = max(rates["period"].unique(), key=list(config.period_labels).index)
+    latest = rates[(rates["period"] == period) & ~rates["measure"].str.startswith("basket:")]
+    mine = latest[(latest["level"] == "area") & (latest["geography_code"] == code)].set_index("measure")
+    force = latest[latest["level"] == "force"].set_index("measure")
+    conf = significance_policy(snapshot).confidence
+    if mine.empty:
+        return out + [_p(f"{period}: no recorded crime is published for this area.", st["small"])]
+    known = not mine["rate"].isna().all()
+
+    def rate(r) -> str:
+        if r["rate"] != r["rate"]:
+            return f"rate not calculated, {int(r['count']):,}"
+        d = 1 if r["rate"] >= 1 else 2
+        return f"{r['rate']:.{d}f} ({r['lower']:.{d}f}–{r['upper']:.{d}f}), {int(r['count']):,}"
+
+    def force_rate(m) -> str:
+        return f"{force.loc[m, 'rate']:.2f}" if m in force.index and force.loc[m, "rate"] == force.loc[m, "rate"] \
+            else ""
+
+    rows = [[measure_name(m), rate(mine.loc[m]), force_rate(m)]
+            for m in mine.sort_values("count", ascending=False).index]
+    f = force.iloc[0]
+    what = (f"rate per 1,000 residents with its exact Poisson {interval(conf)} and the count; not tested against the "
+            "force" if known else "counts only: the area's population is not known, so no rate is calculated")
+    return out + [_p(f"{periods.period_phrase(config, period)} ({f.window}): {what}.", st["small"]),
+                  _table(["Crime type", "Area: rate (interval), crimes", "Force rate"], rows, [0.4, 0.4, 0.2], st)]
+
+
+def _profile_story(snapshot, config, code, st, now) -> list:
+    areas = snapshot.table("areas").set_index("area_code")
+    area = areas.loc[code]
+    surveyed = has_survey_results(snapshot)
+    period = latest_period(snapshot.table("estimates")) if surveyed else None
+    population = (f"resident population {int(area.population):,}" if area.population == area.population
+                  else "population not known")
+    story = [_p(f"Area profile: {area.area_name} ({code})", st["title"]),
+             _p(f"{area.division_name} division, {config.force_name}; {population}. "
+                + (f"Latest survey period {period}. " if period else "")
+                + f"Snapshot {snapshot.id}, produced {now:%d %B %Y %H:%M} UTC.", st["small"])]
+    if snapshot.synthetic:
+        story.append(_p("Synthetic demonstration data: generated by the software; it describes no real area.",
+                        st["warn"]))
+    if surveyed:
+        story += _profile_indicators(snapshot, config, code, area.division_code, period, st)
+    else:
+        story.append(_p(NO_SURVEY_RESULTS, st["small"]))
+    story += _profile_matrix(snapshot, config, code, st)
+    if surveyed or optional_table(snapshot, "matrix") is not None:
+        story += _profile_worklist(snapshot, config, code, area.division_code, st)
+    story += _profile_crime(snapshot, config, code, st)
+    return story
+
+
+def build_area_profile(snapshot, config, code: str, now: dt.datetime | None = None) -> bytes:
+    """One A4 page on an area (a code of the snapshot's areas; else ProfileError), set smaller
+    until it fits on the page."""
+    areas = snapshot.table("areas")
+    if code not in set(areas["area_code"]):
+        raise ProfileError(f"no area {code!r} in this snapshot")
+    now = now or dt.datetime.now(dt.UTC)
+    name = areas.set_index("area_code").loc[code, "area_name"]
+    footer = (f"{name} ({code}) · {config.force_short_name or config.force_name} · snapshot {snapshot.id}"
+              + (" · SYNTHETIC DATA" if snapshot.synthetic else ""))
+    kept: dict = {}
+    for scale in PROFILE_SCALES:
+        st = {**_styles(scale), "charts": kept}
+        st.update({k: ParagraphStyle(k, parent=st[k], fontSize=st[k].fontSize * scale,
+                                     leading=st[k].leading * scale) for k in ("title", "h2", "body", "warn")})
+        pdf, pages, _ = _render(_profile_story(snapshot, config, code, st, now), f"Area profile: {name} ({code})",
+                                footer, "Area profile", config.force_name)
+        if pages == 1:
+            return pdf
+    return pdf  # the smallest setting: a test checks that every area of the examples fits

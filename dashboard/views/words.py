@@ -171,3 +171,54 @@ class Policy:
 
     def change_text_for(self, level: str) -> str:
         return self.change_text if level == "area" else self.force_text
+
+
+# --- commander's worklist and pack (issue 13, items 7 and 10) -------------------------------------
+# What a worklist reason says, and what it cannot list for a force that lacks a table.
+CHANGE_VERB = {"up": "rose", "down": "fell"}
+WORKLIST_KINDS = {  # kind -> what it means, as a download's column says it
+    "change": "changed significantly",
+    "target": "against target",
+    "vs_force": "differs from the force",
+    "resource": "resource level changed",
+    "own_matrix": "differs from the force's own matrix",
+}
+# (kind, verdict) -> the short heading of a group of reasons (the page's and the pack's).
+WORKLIST_GROUP = {
+    ("change", "worse"): "Significantly worse than before", ("change", "better"): "Significantly better than before",
+    ("target", "missed"): "Missed target", ("target", "not distinguishable from target"): "Cannot tell from target",
+    ("vs_force", "worse"): "Worse than the force", ("vs_force", "better"): "Better than the force",
+    ("resource", "changed"): "Resource level changed", ("own_matrix", "differs"): "Differs from the force's own matrix",
+}
+WORKLIST_NOTHING = ("Nothing here is on the worklist: no area changed significantly, missed or could not be told "
+                    "from a target, changed resource level, or differs from the force's own matrix or from the force.")
+WORKLIST_CRIME_ONLY = ("This force publishes recorded crime only, so the worklist cannot list anything: significant "
+                       "changes, target verdicts, comparisons with the force, resource levels and the force's own "
+                       "matrix all need survey results or a crime/worry matrix.")
+WORKLIST_NO_CHANGES = ("No changes between periods are published for areas, so no area is listed for a significant "
+                       "change.")
+WORKLIST_NO_TARGETS = "No targets are set for this force, so nothing is listed against a target."
+WORKLIST_DIVISION_TARGETS = ("Targets are set for the force and divisions only, not for areas: the division's own "
+                             "rows are listed for targets.")
+WORKLIST_NO_COMPARISONS = "No area is compared with the force here, so none is listed for differing from it."
+WORKLIST_NO_MATRIX = ("No crime/worry matrix is published for this force, so no area is listed for a changed "
+                      "resource level or for differing from the force's own matrix.")
+WORKLIST_ONE_MATRIX_PERIOD = ("The crime/worry matrix is published for one period only ({period}), so no change of "
+                              "resource level can be listed.")
+WORKLIST_NO_SUPPLIED = "The force supplied no matrix of its own, so no area is listed for differing from it."
+# Where the pack sends the reader for what it leaves out.
+WORKLIST_WHERE = ("The whole worklist, every reason in full words, is on the dashboard's Worklist page (/worklist) "
+                  "with CSV and Excel downloads.")
+MATRIX_TABLE_WHERE = ("the dashboard's Crime and worry page (/matrix), 'Download CSV' or 'Download Excel' above the "
+                      "table of areas.")
+
+
+def allowing_for_chance(label: str) -> str:
+    """'after allowing for chance (BH FDR 5%)': the area rule, in plain words with its label."""
+    return f"after allowing for chance ({label})"
+
+
+def band_word(level: str) -> str:
+    """A matrix band ('high', 'low', 'nd') in words."""
+    return {"nd": "not distinguishable from average"}.get(level, str(level))
+# --- end commander's worklist and pack -----------------------------------------------------------
