@@ -180,6 +180,37 @@ def _add_routes(app: dash.Dash) -> None:
         return Response(pdf, mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
+    @functools.lru_cache(maxsize=64)
+    def profile_bytes(snapshot_path: str, code: str, variant: str | None) -> bytes:
+        """An area's one-page profile, built once per snapshot and variant (like the pack)."""
+        from .data.store import snapshot_at
+        from .live import snapshot_config
+        from .profile import build_area_profile
+
+        snapshot = snapshot_at(snapshot_path, variant)
+        return build_area_profile(snapshot, snapshot_config(snapshot), code)
+
+    @server.route("/profile/<code>.pdf")
+    def area_profile(code):
+        """An area's one-page profile, for a code of the live snapshot's areas (404 otherwise)."""
+        from flask import Response, abort
+
+        from .access import audit
+        from .live import current_snapshot
+
+        try:
+            snapshot = current_snapshot()
+        except StoreError as exc:
+            abort(503, str(exc))
+        codes = set(snapshot.table("areas")["area_code"])
+        if code not in codes:  # checked before anything is built or cached
+            abort(404, "no such area in the live snapshot")
+        pdf = profile_bytes(str(snapshot.path), code, snapshot.variant)
+        audit("profile", area=code, snapshot=snapshot.id)
+        name = f"area-profile-{code}-{snapshot.id}.pdf"
+        return Response(pdf, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
     @server.after_request
     def cache_headers(response):
         if response.status_code >= 400:
@@ -191,7 +222,7 @@ def _add_routes(app: dash.Dash) -> None:
             versioned = serving.GzipCache.key(request.path) != request.path or "m" in request.args
             response.headers["Cache-Control"] = ("public, max-age=31536000, immutable" if versioned
                                                  else "public, max-age=86400")
-        elif request.path.startswith(("/_dash-", "/pack/")) or request.path == "/health":
+        elif request.path.startswith(("/_dash-", "/pack/", "/profile/")) or request.path == "/health":
             response.headers["Cache-Control"] = "no-store"  # always the live snapshot
         return response
 

@@ -182,6 +182,9 @@ def _body_for(code):
             ])
         return html.Div([
             html.H2(f"{area.area_name} ({code}), {area.division_name}", className="h4"),
+            html.A("One-page profile (PDF)", id="area-profile-pdf", href=f"/profile/{code}.pdf", download="",
+                   className="btn btn-sm btn-outline-secondary mb-2 d-print-none",
+                   title="This area on one A4 page: indicators, matrix band, worklist reasons, recorded crime"),
             html.P(f"Resident population {int(area.population):,}." if area.population == area.population
                    else "Population not known.", className="small"),
             dcc.Store(id=AREA_CODE, data=code),

@@ -213,6 +213,13 @@ MATRIX_TABLE_WHERE = ("the dashboard's Crime and worry page (/matrix), 'Download
                       "table of areas.")
 
 
+def indicator_label(short_name: str, name: str) -> str:
+    """'SPI 1e: Satisfaction with the whole experience'; the name alone where the short name only
+    abbreviates it (their first four letters agree: 'Worry: car crime', 'Worried about car crime')."""
+    same = short_name[:4].casefold() == name[:4].casefold()
+    return name if same or short_name == name else f"{short_name}: {name}"
+
+
 def allowing_for_chance(label: str) -> str:
     """'after allowing for chance (BH FDR 5%)': the area rule, in plain words with its label."""
     return f"after allowing for chance ({label})"

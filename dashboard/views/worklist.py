@@ -45,6 +45,7 @@ from .words import (
     band_word,
     base_text,
     ci,
+    indicator_label,
     vs_force_phrase,
 )
 
@@ -69,11 +70,14 @@ class Worklist:
         """[((division code, name), [(level, code, name, [reason rows])])]: each geography's reasons
         together, in the list's order (divisions in configuration order)."""
         out: list = []
-        for (dcode, dname), part in self.rows.groupby(["division_code", "division_name"], sort=False):
-            geos = []
-            for (level, code, name), g in part.groupby(["level", "geography_code", "geography_name"], sort=False):
-                geos.append((level, code, name, g.to_dict("records")))
-            out.append(((dcode, dname), geos))
+        for r in self.rows.to_dict("records"):  # in order: a division's rows, a geography's, are together
+            division, geo = (r["division_code"], r["division_name"]), (r["level"], r["geography_code"])
+            if not out or out[-1][0] != division:
+                out.append((division, []))
+            geos = out[-1][1]
+            if not geos or geos[-1][:2] != geo:
+                geos.append((*geo, r["geography_name"], []))
+            geos[-1][3].append(r)
         return out
 
     def counts(self) -> dict[str, int]:
@@ -114,7 +118,8 @@ def _change_rows(snapshot, config, areas, period, policy, est) -> tuple[list[dic
         ind = inds[r.indicator]
         verb = CHANGE_VERB.get(r.direction, "changed")
         moved = f"{verb} {abs(r.difference):.1f} pts since {r.reference_period}"
-        reason = (f"{ind.short_name}: {ind.name} {moved} ({ci(r.confidence)} {r.lower:+.1f} to {r.upper:+.1f}): "
+        reason = (f"{indicator_label(ind.short_name, ind.name)} {moved} ({ci(r.confidence)} {r.lower:+.1f} to "
+                  f"{r.upper:+.1f}): "
                   f"significantly {r.flag} {allowing_for_chance(policy.label)}")
         e = est.get((r.indicator, r.geography_code))
         rows.append(_row(areas, r.geography_code, "change", r.flag, r.indicator, reason,
@@ -145,7 +150,7 @@ def _target_rows(snapshot, config, areas, division, period, policy) -> tuple[lis
         figures = ("suppressed" if r.suppressed else
                    f"{r.value:.1f}% ({ci(policy.confidence)} {r.lower_95:.1f}–{r.upper_95:.1f}, "
                    f"n = {base_text(r.base)})")
-        reason = f"{ind.short_name}: {ind.name}: {target_text(r)}"
+        reason = f"{indicator_label(ind.short_name, ind.name)}: {target_text(r)}"
         short = f"{ind.short_name} {_compact(r)} against {r.target:g}%"
         if has_areas:
             rows.append(_row(areas, r.geography_code, "target", r.verdict, r.indicator, reason, figures, tp, short,
@@ -170,8 +175,8 @@ def _comparison_rows(snapshot, config, areas, period, policy, est) -> tuple[list
     rows = []
     for r in sel.itertuples():
         ind = inds[r.indicator]
-        reason = (f"{ind.short_name}: {ind.name}: {vs_force_phrase(r.flag, f'the force ({r.force_value:.1f}%)')} "
-                  f"{allowing_for_chance(policy.label)}")
+        reason = (f"{indicator_label(ind.short_name, ind.name)}: {r.value:.1f}%, "
+                  f"{vs_force_phrase(r.flag, f'the force ({r.force_value:.1f}%)')} {allowing_for_chance(policy.label)}")
         e = est.get((r.indicator, r.area_code))
         rows.append(_row(areas, r.area_code, "vs_force", r.flag, r.indicator, reason,
                          estimate_text(e, policy.confidence), period,
@@ -214,8 +219,8 @@ def _matrix_rows(snapshot, config, areas, policy) -> tuple[list[dict], list[str]
         parts = [f"{side} {getattr(r, f'supplied_{side}_level')} there, {band_word(getattr(r, f'{side}_level'))} here"
                  for side in ("crime", "worry") if _disagrees(getattr(r, f"{side}_agrees"))]
         if parts:
-            reason = (f"differs from the force's own matrix ({r.supplied_resource_level} there, {r.resource_level} "
-                      "here): " + "; ".join(parts))
+            reason = (f"the force's own matrix has {r.supplied_resource_level} ({r.period}), this one "
+                      f"{r.resource_level}: " + "; ".join(parts))
             rows.append(_row(areas, r.area_code, "own_matrix", "differs", "", reason,
                              _index_text(r, policy.confidence), r.period,
                              f"{r.supplied_resource_level} there, {r.resource_level} here: " + "; ".join(parts)))
