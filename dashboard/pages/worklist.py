@@ -80,8 +80,9 @@ def worklist_view(wl: Worklist, config, confidence: float):
     if wl.rows.empty:
         empty = [] if wl.period is None else [html.P(WORKLIST_NOTHING)]
         return html.Div(notes), html.Div(empty)
+    where = division_label(config, wl.division)
     summary = html.P(
-        f"{division_label(config, wl.division)}, {wl.period or 'latest period'}: {wl.areas():,} areas listed, "
+        f"{where[:1].upper() + where[1:]}, {wl.period or 'latest period'}: {wl.areas():,} areas listed, "
         f"{len(wl.rows):,} reasons. Areas by reason: "
         + ", ".join(f"{n} {WORKLIST_GROUP[k].lower()}" for k, n in _group_counts(wl).items()) + ".",
         className="fw-semibold")

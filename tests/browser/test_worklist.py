@@ -50,7 +50,8 @@ def test_the_worklist_follows_the_division_and_links_to_each_area(dash_duo, demo
     assert [r[0] for r in _rows(dash_duo, len(sh.rows))] == list(sh.rows["geography_code"])
     # An area's name is a link to its profile, which offers the one-page PDF.
     first = sh.rows[sh.rows.level == "area"].iloc[0]
-    dash_duo.find_element(f'.worklist-table a[href="/area/{first.geography_code}"]').click()
+    link = dash_duo.find_element(f'.worklist-table a[href="/area/{first.geography_code}"]')
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", link)
     link = dash_duo.wait_for_element("#area-profile-pdf", timeout=30)
     assert link.get_attribute("href").endswith(f"/profile/{first.geography_code}.pdf")
     assert dash_duo.driver.execute_script(OFF_ORIGIN) == []
