@@ -103,9 +103,8 @@ def _text_styles(base, scale: float) -> dict:
         "title": ParagraphStyle("title", parent=base["Title"], fontSize=20, leading=24, alignment=0),
         "division": ParagraphStyle("division", parent=base["Title"], fontSize=28, leading=34, alignment=0,
                                    spaceBefore=6, spaceAfter=6),
-        "h1": ParagraphStyle("h1", parent=base["Heading1"], fontSize=15, leading=19, spaceBefore=4,
-                             keepWithNext=1),
-        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontSize=12, leading=15, keepWithNext=1),
+        "h1": ParagraphStyle("h1", parent=base["Heading1"], fontSize=15, leading=19, spaceBefore=4),
+        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontSize=12, leading=15),
         "body": ParagraphStyle("body", parent=base["BodyText"], fontSize=9.5, leading=12.5),
         "small": ParagraphStyle("small", parent=base["BodyText"], fontSize=8 * scale, leading=10 * scale),
         "cell": ParagraphStyle("cell", parent=base["BodyText"], fontSize=7.5 * scale, leading=9.2 * scale),
@@ -116,6 +115,12 @@ def _text_styles(base, scale: float) -> dict:
 
 def _p(text, style) -> Paragraph:
     return Paragraph(escape(str(text)).translate(_PLAIN), style)
+
+
+def _h(text, style) -> list:
+    """A heading, on a new page when less than 30 mm are left (a heading never ends a page; a long
+    table after it still starts on the same page, unlike ReportLab's keepWithNext)."""
+    return [CondPageBreak(30 * mm), _p(text, style)]
 
 
 def _table(header: list[str], rows: list[list], widths: list[float], st) -> Table:
@@ -162,7 +167,7 @@ def _headlines(snapshot, config, division, period, st) -> list:
 
 
 def _overview(snapshot, config, division, period, st) -> list:
-    out = [_p("Headline indicators", st["h1"])]
+    out = [*_h("Headline indicators", st["h1"])]
     conf = significance_policy(snapshot).confidence
     rows = []
     for h in _headlines(snapshot, config, division, period, st):
@@ -188,7 +193,7 @@ def _overview(snapshot, config, division, period, st) -> list:
 
 
 def _targets(snapshot, config, division, period, st) -> list:
-    out = [_p("Targets", st["h1"])]
+    out = [*_h("Targets", st["h1"])]
     conf = significance_policy(snapshot).confidence
     rows = [[f"{h.indicator.short_name}: {h.indicator.name}", estimate_text(h.estimate, conf), target_text(h.target),
              h.target.method] for h in _headlines(snapshot, config, division, period, st) if h.target is not None]
@@ -205,7 +210,7 @@ def _targets(snapshot, config, division, period, st) -> list:
 def _changes(snapshot, config, division, period, st) -> list:
     policy = significance_policy(snapshot)
     where = "the force and divisions" if division == ALL_DIVISIONS else "the division"
-    out = [_p("Significant changes only", st["h1"]),
+    out = [*_h("Significant changes only", st["h1"]),
            _p(f"Changes of {where} in {period} against {periods.previous_phrase(config)} and the baseline "
               f"({config.baseline_period}) whose published flag is better or worse. "
               f"{policy.force_text} Everything not listed showed no evidence of a change, or its base was too "
@@ -252,7 +257,7 @@ def _worklist(snapshot, config, division, st) -> list:
     if "worklist" not in st["memo"]:  # the same list for every setting of the pages
         st["memo"]["worklist"] = worklist(snapshot, config, division)
     wl = st["memo"]["worklist"]
-    out = [_p("Commander's worklist", st["h1"])]
+    out = [*_h("Commander's worklist", st["h1"])]
     out += [_p(text, st["small"]) for text in wl.cannot]
     if wl.rows.empty:
         return out + ([_p(WORKLIST_NOTHING, st["body"])] if wl.period else [])
@@ -301,6 +306,13 @@ def _division_counts(wl: Worklist, config, st) -> Table:
                   [0.24, 0.14] + [width] * len(keys), st)
 
 
+def _undrawn(m) -> str:
+    """The sentence for areas the chart cannot place (an index withheld or not calculated)."""
+    n = int((m["crime_index"].isna() | m["worry_index"].isna()).sum())
+    return "" if not n else (f" {n} of {len(m)} areas are not drawn: their worry index is withheld (too few "
+                             "respondents) or their crime index cannot be calculated; they are marked * below.")
+
+
 def labelled_matrix(m, levels, cuts, confidence):
     """The matrix scatter of ``figures.charts`` with every point labelled by its area code, for
     paper (where hover does not work)."""
@@ -313,7 +325,7 @@ def labelled_matrix(m, levels, cuts, confidence):
 
 
 def _matrix(snapshot, config, division, st) -> list:
-    out = [CondPageBreak(150 * mm), _p("Crime and worry matrix", st["h1"])]
+    out = [CondPageBreak(150 * mm), *_h("Crime and worry matrix", st["h1"])]
     sel = matrix_selection(snapshot, config, "latest", division)
     if sel is None or sel[1].empty:
         window = f"{config.matrix.crime_window_months} months" if config.matrix else "a full window"
@@ -327,16 +339,17 @@ def _matrix(snapshot, config, division, st) -> list:
                   + ", ".join(f"{counts.get(name, 0)} {name}" for name, _ in levels[::-1])
                   + f". An area is high or low only when its whole {interval(conf)} clears the line (100 = force "
                   "average); otherwise 'not distinguishable'. Colour and marker shape both give the level; each "
-                  "point carries its area code (names below).", st["body"]))
+                  "point carries its area code (names below)." + _undrawn(m), st["body"]))
     out.append(_chart(labelled_matrix(m, levels, cuts, conf), 125, 1100, 760, st, "matrix"))
     rows = []
     for name, _ in levels[::-1]:
         part = m[m["resource_level"] == name].sort_values("area_code")
         if len(part):
-            rows.append([f"{name} ({len(part)})", ", ".join(f"{r.area_code} {r.area_name}" + (" (held)" if r.held
-                                                                                            else "")
-                                                          for r in part.itertuples())])
-    out.append(_p("Areas by resource level", st["h2"]))
+            rows.append([f"{name} ({len(part)})", ", ".join(
+                f"{r.area_code} {r.area_name}" + (" (held)" if r.held else "")
+                + ("*" if r.crime_index != r.crime_index or r.worry_index != r.worry_index else "")
+                for r in part.itertuples())])
+    out += _h("Areas by resource level", st["h2"])
     out.append(_table(["Resource level", "Areas (code and name)"], rows, [0.18, 0.82], st))
     out.append(_p(f"Every area's crime and worry index with its {interval(conf)}, band, engagement advice and the "
                   f"force's own classification: {MATRIX_TABLE_WHERE}", st["small"]))
@@ -346,7 +359,7 @@ def _matrix(snapshot, config, division, st) -> list:
 def _crime(snapshot, config, division, st) -> list:
     """Recorded crime per 1,000 residents for the division (or force) and the force, latest period
     with crime data, from the published ``crime_rates``; the sentence that says so without it."""
-    out = [Spacer(1, 5 * mm), _p("Recorded crime", st["h1"])]
+    out = [Spacer(1, 5 * mm), *_h("Recorded crime", st["h1"])]
     rates = crime_rates(snapshot)
     if rates is None:
         return out + [_p(NO_CRIME_RATES, st["body"])]
@@ -382,7 +395,7 @@ def _crime(snapshot, config, division, st) -> list:
 def _equality(snapshot, config, division, st) -> list:
     policy = significance_policy(snapshot)
     inds = equality_indicators(config)
-    out = [CondPageBreak(110 * mm), _p("Equality: gaps between groups", st["h1"])]
+    out = [CondPageBreak(110 * mm), *_h("Equality: gaps between groups", st["h1"])]
     if not inds:
         return out + [_p(NO_GAP_INDICATORS, st["body"])]
     out += [_p(f"{i.short_name}: {i.name}. {i.definition}", st["small"]) for i in inds]
@@ -438,7 +451,7 @@ def method_sentences(config, policy) -> list[str]:
 
 
 def _definitions(snapshot, config, st) -> list:
-    out = [_p("Definitions and methods", st["h1"])]
+    out = [*_h("Definitions and methods", st["h1"])]
     if config.indicators:
         out.append(_table(["Indicator", "Source", "Definition", "Polarity"], definition_rows(config),
                           [0.25, 0.17, 0.42, 0.16], st))
@@ -473,7 +486,7 @@ def _pack_story(snapshot, config, division, st, now) -> tuple[list, str, str, st
         story += [Spacer(1, 5 * mm)] + _targets(snapshot, config, division, period, st)
         story += [Spacer(1, 5 * mm)] + _changes(snapshot, config, division, period, st)
     else:
-        story += [_p("Survey results", st["h1"]), _p(NO_SURVEY_RESULTS, st["body"])]
+        story += [*_h("Survey results", st["h1"]), _p(NO_SURVEY_RESULTS, st["body"])]
     story += [Spacer(1, 5 * mm)] + _worklist(snapshot, config, division, st)
     story += _crime(snapshot, config, division, st)
     if optional_table(snapshot, "matrix") is not None:
