@@ -13,7 +13,9 @@ from dashboard.data.store import Store
 from dashboard.live import snapshot_config
 from dashboard.views.words import WORKLIST_DIVISION_TARGETS, WORKLIST_NO_MATRIX
 from dashboard.views.worklist import worklist
+from tests.browser.test_accessibility import AXE, KNOWN, RUN
 from tests.browser.test_pages import OFF_ORIGIN, _select
+from tests.conftest import need
 
 pytestmark = pytest.mark.browser
 
@@ -21,12 +23,18 @@ ROWS = "return Array.from(document.querySelectorAll('.worklist-table tbody tr'))
        "r => [r.dataset.geography, r.dataset.kind, r.dataset.verdict, r.innerText]);"
 
 
+@pytest.fixture(scope="module")
+def axe_js() -> str:
+    need(AXE.is_file(), f"axe-core missing: npm install --prefix {AXE.parents[2]} axe-core@4")
+    return AXE.read_text(encoding="utf-8")
+
+
 def _rows(dash_duo, count):
     WebDriverWait(dash_duo.driver, 30).until(lambda d: len(d.execute_script(ROWS)) == count)
     return dash_duo.driver.execute_script(ROWS)
 
 
-def test_the_worklist_follows_the_division_and_links_to_each_area(dash_duo, demo_store, screenshots):
+def test_the_worklist_follows_the_division_and_links_to_each_area(dash_duo, demo_store, screenshots, axe_js):
     snapshot = Store(demo_store).open()
     config = snapshot_config(snapshot)
     dash_duo.start_server(create_app(demo_store))
@@ -44,6 +52,11 @@ def test_the_worklist_follows_the_division_and_links_to_each_area(dash_duo, demo
     nav = [a.text for a in dash_duo.find_elements("nav a")]
     assert "Worklist" in nav
     dash_duo.driver.save_screenshot(str(screenshots / "worklist_NW_1366.png"))
+    dash_duo.driver.set_script_timeout(90)
+    dash_duo.driver.execute_script(axe_js)
+    found = [v for v in dash_duo.driver.execute_async_script(RUN)
+             if v["impact"] in ("serious", "critical") and v["id"] not in KNOWN]
+    assert found == [], found
     # The page-wide control changes the list in place: another division's areas only.
     _select(dash_duo, "division", "SH")
     sh = worklist(snapshot, config, "SH")
