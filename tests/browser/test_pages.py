@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 # Each page and what shows it has finished drawing: a rendered element, or a graph with data.
 PAGES = [("/", "#overview-cards .card"), ("/map", "#map-graph"), ("/matrix", "#matrix-scatter"),
-         ("/trends", "#trends-graph"), ("/equality", "#equality-gap"), ("/data", "#def-spi1e"),
+         ("/trends", "#trends-graph"), ("/equality", "#equality-gap"), ("/data", "#def-spi1e"), ("/glossary", "#fdr"),
          ("/area/HE01", "#area-funnel")]
 GRAPH_DRAWN = ("var gd = document.querySelector(arguments[0] + ' .js-plotly-plot');"
                "return !!(gd && gd._fullData && gd._fullData.length > 0);")
