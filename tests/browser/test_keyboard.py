@@ -15,7 +15,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard.app import create_app
 from dashboard.data.store import Store
-from dashboard.views.words import FLAG_WORD
+from dashboard.live import snapshot_config
+from dashboard.views.words import FLAG_WORD, small_base_note
 
 pytestmark = pytest.mark.browser
 
@@ -23,8 +24,8 @@ STATE = "colour=significance&division=SH&indicator=worry_burglary&period=2007%2F
 SELECTIONS = {"indicator": "worry_burglary", "colour": "significance", "period": "2007/08", "division": "SH"}
 
 # The focused element and what a sighted keyboard user sees of its focus: the outline's colour,
-# style and width (or a box-shadow ring), and the colour of the background next to it (the first
-# ancestor with an opaque background; the page's white where none has).
+# style and width, and the colour of the background next to it (the first ancestor with an opaque
+# background; the page's white where none has).
 FOCUSED = """
 var el = document.activeElement;
 if (!el || el === document.body) { return null; }
@@ -32,7 +33,8 @@ var s = getComputedStyle(el);
 var bg = 'rgb(255, 255, 255)';
 for (var p = el.parentElement; p; p = p.parentElement) {
   var c = getComputedStyle(p).backgroundColor;
-  if (c && c !== 'transparent' && !/rgba\\(.*,\\s*0\\)$/.test(c)) { bg = c; break; }
+  var alpha = /rgba\\(.*,\\s*([\\d.]+)\\)$/.exec(c);  // a see-through background: look further up
+  if (c && c !== 'transparent' && !(alpha && parseFloat(alpha[1]) < 1)) { bg = c; break; }
 }
 return {tag: el.tagName, id: el.id || '', text: (el.innerText || el.value || '').slice(0, 60),
         cls: (el.className && el.className.baseVal !== undefined) ? el.className.baseVal : (el.className || ''),
@@ -224,4 +226,33 @@ def test_every_map_has_a_name_and_a_table(dash_duo, demo_store, screenshots):
         "return document.querySelector('#matrix-map').closest('figure').getAttribute('aria-labelledby')") \
         == "matrix-map-name"
     assert len(dash_duo.find_elements("#matrix-map-table tbody tr")) == len(areas)
+    assert dash_duo.get_logs() == []
+
+
+def test_another_forces_map_has_a_name_a_table_and_a_glossary(dash_duo, example_stores):
+    """Eastmoor (8 divisions, 40 areas, a survey given as area tables only): the map's caption and
+    table cover its areas, its glossary says its own thresholds, and a glossary link keeps its
+    division."""
+    example = example_stores["eastmoor"]
+    snapshot = Store(example.store).open()
+    areas = snapshot.table("areas")
+    division = sorted(areas["division_code"].unique())[1]
+    mine = areas[areas["division_code"] == division]
+    dash_duo.start_server(create_app(example.store))
+    dash_duo.driver.get(dash_duo.server_url + f"/map#division={division}")
+    _wait(dash_duo, lambda: "Map of" in dash_duo.find_element("#map-name").text, timeout=30)
+    name = dash_duo.find_element("#map-name").text
+    assert mine["division_name"].iloc[0] in name and "by area" in name
+    _wait(dash_duo, lambda: len(dash_duo.find_elements("#map-areas-table tbody tr")) == len(mine))
+    links = {a.get_attribute("href").rsplit("/area/", 1)[1]
+             for a in dash_duo.find_elements("#map-areas-table tbody th a")}
+    assert links == set(mine["area_code"])
+    link = dash_duo.find_element('a.glossary-term[href="/glossary#small-base"]')
+    dash_duo.driver.execute_script("arguments[0].focus()", link)
+    ActionChains(dash_duo.driver).send_keys(Keys.ENTER).perform()
+    _wait(dash_duo, lambda: dash_duo.driver.execute_script("return document.activeElement.id") == "small-base",
+          timeout=30)
+    assert _value(dash_duo, "division") == division
+    entry = dash_duo.driver.execute_script("return document.getElementById('small-base').nextElementSibling.innerText")
+    assert small_base_note(snapshot_config(snapshot)) in entry
     assert dash_duo.get_logs() == []
