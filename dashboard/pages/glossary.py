@@ -7,6 +7,7 @@ from __future__ import annotations
 import dash
 from dash import html
 
+from ..components.glossary import KEEP_STATE
 from ..views.glossary import ENTRIES, force_detail
 from .common import page
 
@@ -21,8 +22,9 @@ def _body(_snapshot, config):
                           + ([html.P("Also written: " + ", ".join(e.also) + ".",
                                      className="mb-0 small text-body-secondary")] if e.also else []))]
     return html.Div([
-        html.P("What the words on these pages mean. Each indicator's own definition, survey question and "
-               "method are on the Data and definitions page.", className="mb-2"),
+        html.P(["What the words on these pages mean. Each indicator's own definition, survey question and "
+                "method are on the ", html.A("Data and definitions", href="/data#definitions", **KEEP_STATE),
+                " page."], className="mb-2"),
         html.Dl(items, className="glossary", style={"maxWidth": "48rem"}),
     ])
 
