@@ -98,22 +98,6 @@ def _open_map_with_state(dash_duo, demo_store):
     return "#" + STATE
 
 
-def test_skip_link_moves_focus_to_main_and_keeps_the_url(dash_duo, demo_store):
-    before = _open_map_with_state(dash_duo, demo_store)
-    dash_duo.driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);")
-    first = _tab(dash_duo)
-    assert first["text"] == "Skip to main content"
-    # Shown when focused, with a ring that stands out.
-    assert dash_duo.driver.execute_script("return document.activeElement.getBoundingClientRect().width") > 20
-    ActionChains(dash_duo.driver).send_keys(Keys.ENTER).perform()
-    _wait(dash_duo, lambda: dash_duo.driver.execute_script("return document.activeElement.id") == "main")
-    assert _hash(dash_duo) == before
-    assert _selections_are(dash_duo, SELECTIONS)
-    # The next Tab goes into the page's content, not back to the navigation.
-    assert _tab(dash_duo)["inMain"]
-    assert dash_duo.get_logs() == []
-
-
 def test_glossary_and_definition_links_keep_the_selections(dash_duo, demo_store):
     before = _open_map_with_state(dash_duo, demo_store)
     link = dash_duo.find_element('a.glossary-term[href="/glossary#fdr"]')
@@ -159,10 +143,11 @@ def test_glossary_and_definition_links_keep_the_selections(dash_duo, demo_store)
     assert dash_duo.get_logs() == []
 
 
-def test_focus_is_visible_and_the_chart_toolbar_takes_no_tab_stop(dash_duo, demo_store, screenshots):
-    """Tab through the map page from the top to the table of the map: every stop has a ring of
-    at least 3:1 against the background beside it; no chart-toolbar button takes a stop."""
-    _open_map_with_state(dash_duo, demo_store)
+def test_skip_link_focus_rings_and_no_chart_toolbar_stops(dash_duo, demo_store, screenshots):
+    """Tab through the map page from the top to the table of the map: the first stop is the skip
+    link; every stop has a ring of at least 3:1 against the background beside it; no chart-toolbar
+    button takes a stop. Then the skip link moves focus to <main> and leaves the URL as it was."""
+    before = _open_map_with_state(dash_duo, demo_store)
     dash_duo.wait_for_element("#map-graph .modebar-btn", timeout=20)
     assert len(dash_duo.find_elements(".modebar-btn")) >= 8  # the toolbars are there, and skipped
     dash_duo.driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);")
@@ -189,6 +174,16 @@ def test_focus_is_visible_and_the_chart_toolbar_takes_no_tab_stop(dash_duo, demo
     # The map's table is the first stop after the map: all the stops are the header's, the page's
     # controls and links, never the chart's.
     assert len(stops) <= 30, [s["text"] for s in stops]
+    assert stops[0]["text"] == "Skip to main content" and not stops[0]["inMain"]
+    # The skip link: focus to main, the URL (and the selections in it) untouched.
+    dash_duo.driver.execute_script("window.scrollTo(0, 0); document.querySelector('a.skip-link').focus()")
+    assert dash_duo.driver.execute_script("return document.activeElement.getBoundingClientRect().width") > 20
+    ActionChains(dash_duo.driver).send_keys(Keys.ENTER).perform()
+    _wait(dash_duo, lambda: dash_duo.driver.execute_script("return document.activeElement.id") == "main")
+    assert _hash(dash_duo) == before
+    assert _selections_are(dash_duo, SELECTIONS)
+    # The next Tab goes into the page's content, not back to the navigation.
+    assert _tab(dash_duo)["inMain"]
     assert dash_duo.get_logs() == []
 
 
