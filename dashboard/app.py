@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
@@ -17,6 +18,7 @@ from flask_compress import Compress
 
 from .access import AccessSettings
 from .access import install as install_access
+from .components.state import URL, parse_fragment
 from .settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parent
@@ -55,7 +57,7 @@ def page_paths(area_code: str) -> list[str]:
 
 
 def _shell():
-    from .components.state import URL, select
+    from .components.state import select
 
     nav = html.Nav(dbc.Nav([dbc.NavItem(dbc.NavLink(label, href=path, id={"type": "nav", "path": path},
                                                     active="exact"))
@@ -63,7 +65,8 @@ def _shell():
                    **{"aria-label": "Pages"})
     return html.Div([
         dcc.Location(id=URL, refresh=False),
-        html.A("Skip to main content", href="#main", className="visually-hidden-focusable"),
+        # assets/keyboard.js moves focus to <main> and leaves the URL (and the state in it) alone.
+        html.A("Skip to main content", href="#main", className="visually-hidden-focusable skip-link"),
         html.Header(dbc.Container(dbc.Row([
             dbc.Col(nav, lg=8),
             dbc.Col([select("division", "Division", _division_options(), "all"),
@@ -73,7 +76,7 @@ def _shell():
                                   "matrix, equality and definitions (takes a few seconds)")],
                     lg=4, className="d-flex justify-content-lg-end align-items-end"),
         ], className="align-items-end"), fluid=True, className="px-4 py-2"), className="border-bottom mb-3"),
-        html.Main(dbc.Container(dash.page_container, fluid=True, className="px-4"), id="main"),
+        html.Main(dbc.Container(dash.page_container, fluid=True, className="px-4"), id="main", tabIndex="-1"),
     ])
 
 
@@ -254,12 +257,19 @@ def _page_callbacks() -> tuple[dict, list]:
 
 
 @dash.callback(Output({"type": "nav", "path": ALL}, "href"), Output(PACK_LINK, "href"),
-               Input({"type": "state", "key": "division"}, "value"))
-def _nav_keeps_division(division):
-    """Links to other pages, and the meeting pack, carry the division, so every view stays filtered."""
-    value = division or "all"
+               Input({"type": "state", "key": "division"}, "value"), Input(URL, "hash"))
+def _nav_keeps_division(division, fragment):
+    """Links to other pages, and the meeting pack, carry the division, so every view stays filtered.
+    A page opened from a definition or glossary link (``from=PATH`` in the fragment, put there by
+    assets/keyboard.js) gives the link back to PATH every selection it was opened with."""
+    value = division if isinstance(division, str) and division else "all"
     suffix = "" if value == "all" else f"#division={value}"
-    return [path + suffix for path, _ in nav_pages()], f"/pack/{value}.pdf"
+    params = parse_fragment(fragment if isinstance(fragment, str) else "")
+    came_from = params.pop("from", None)
+    params.pop("goto", None)
+    params["division"] = value
+    back = "#" + urlencode(sorted(params.items()))
+    return [path + (back if path == came_from else suffix) for path, _ in nav_pages()], f"/pack/{value}.pdf"
 
 
 app = create_app()

@@ -216,6 +216,12 @@ class PeriodsSection(_Model):
 
 # --- statistics ------------------------------------------------------------------------------
 
+GEOGRAPHY_LEVELS = ("force", "division", "area")
+GeographyLevel = Literal[GEOGRAPHY_LEVELS]
+# The small-base flag's default per level (`[statistics] small_base_flag`): see its description.
+SMALL_BASE_DEFAULT = {"force": 100, "division": 100, "area": 65}
+
+
 def default_panel_threshold(suppression_threshold: int) -> int:
     """``[statistics] panel_suppression_threshold`` when the config leaves it out."""
     return max(suppression_threshold, 100)
@@ -231,9 +237,13 @@ POLICY_KEYS = {"confidence": "confidence", "area_flag_rule": "area_rule", "fdr_q
 class StatisticsSection(_Model):
     suppression_threshold: Int = Field(ge=1, description=(
         "estimates on fewer unweighted respondents than this are withheld everywhere"))
-    small_base_flag: Int | None = Field(None, ge=1, description=(
-        "bases below this (and at or above the threshold) are shown with a small-base flag "
-        "(default: the larger of 100 and `suppression_threshold`)"))
+    small_base_flag: Int | dict[GeographyLevel, Int] | None = Field(None, description=(
+        "bases below this (and at or above the threshold) carry the small-base flag †: one number for every "
+        "level, or a table per level (`{force = 100, division = 100, area = 65}`; a level left out takes its "
+        "default). Default: 100 for the force and divisions, 65 for areas: below 65 respondents the "
+        f"{_POLICY.confidence:.0%} interval of a 50% estimate is wider than ±12 points (±10 at 100), so a "
+        "local survey's usual 80 or so per area is not flagged and the areas that are flagged are the "
+        "thinnest; each value at least `suppression_threshold` (docs/methods.md)"))
     panel_suppression_threshold: Int | None = Field(None, ge=1, description=(
         "the stricter threshold for the `panel` role (default: the larger of 100 and `suppression_threshold`; "
         "at least `suppression_threshold`): where it is higher, ingest publishes a second disclosure-controlled "
@@ -271,9 +281,13 @@ class StatisticsSection(_Model):
             errors.append(_error(("panel_suppression_threshold",), f"must be at least suppression_threshold "
                                  f"({self.suppression_threshold}), got {self.panel_suppression_threshold}",
                                  self.panel_suppression_threshold))
-        if self.small_base_flag is not None and self.small_base_flag < self.suppression_threshold:
-            errors.append(_error(("small_base_flag",), f"must be at least suppression_threshold "
-                                 f"({self.suppression_threshold}), got {self.small_base_flag}", self.small_base_flag))
+        flags = self.small_base_flag if isinstance(self.small_base_flag, dict) else \
+            {} if self.small_base_flag is None else {"": self.small_base_flag}
+        for level, value in flags.items():
+            if value < self.suppression_threshold:
+                errors.append(_error(("small_base_flag",) + ((level,) if level else ()),
+                                     f"must be at least suppression_threshold ({self.suppression_threshold}), "
+                                     f"got {value}", value))
         key_of = {name: key for key, name in POLICY_KEYS.items()}
         try:
             self._policy = StatisticsPolicy(**{name: getattr(self, key) for key, name in POLICY_KEYS.items()})
@@ -290,8 +304,13 @@ class StatisticsSection(_Model):
         return self
 
     @property
-    def small_base(self) -> int:
-        return self.small_base_flag if self.small_base_flag is not None else max(self.suppression_threshold, 100)
+    def small_base(self) -> dict[str, int]:
+        """Level -> the base below which an estimate carries the small-base flag."""
+        if isinstance(self.small_base_flag, int):
+            return dict.fromkeys(GEOGRAPHY_LEVELS, self.small_base_flag)
+        given = self.small_base_flag or {}
+        return {level: given.get(level, max(self.suppression_threshold, SMALL_BASE_DEFAULT[level]))
+                for level in GEOGRAPHY_LEVELS}
 
     @property
     def panel_threshold(self) -> int:
@@ -851,7 +870,8 @@ class ForceConfig(_Model):
         return self.statistics.suppression_threshold
 
     @property
-    def small_base_flag(self) -> int:
+    def small_base_flag(self) -> dict[str, int]:
+        """Level (force, division, area) -> the base below which the small-base flag † is shown."""
         return self.statistics.small_base
 
     @property
@@ -889,7 +909,7 @@ class ForceConfig(_Model):
         threshold = self.panel_suppression_threshold
         statistics = self.statistics.model_copy(update={
             "suppression_threshold": threshold, "panel_suppression_threshold": threshold,
-            "small_base_flag": max(self.small_base_flag, threshold)})
+            "small_base_flag": {level: max(flag, threshold) for level, flag in self.small_base_flag.items()}})
         return self.model_copy(update={"statistics": statistics})
 
     def indicator(self, indicator_id: str) -> Indicator:

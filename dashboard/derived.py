@@ -318,7 +318,7 @@ def area_comparisons(results: pd.DataFrame, areas: pd.DataFrame, config: ForceCo
         return pd.DataFrame()
     out = pd.concat(parts, ignore_index=True)
     hidden = out.pop("hidden").to_numpy(bool)
-    out = suppress(out, config.suppression_threshold, config.small_base_flag, hidden=hidden,
+    out = suppress(out, config.suppression_threshold, config.small_base_flag["area"], hidden=hidden,
                    value_columns=("value", "effective_base", "z", "p_value", "flag_adjusted_p", "flag_lower",
                                   "flag_upper", "vs_rest_difference", "vs_rest_lower", "vs_rest_upper",
                                   "shrunk_value", "shrunk_lower", "shrunk_upper", "shrink_weight"))
@@ -356,7 +356,7 @@ def division_comparisons(results: pd.DataFrame, config: ForceConfig) -> pd.DataF
         return pd.DataFrame()
     out = pd.concat(parts, ignore_index=True)
     hidden = out.pop("hidden").to_numpy(bool)
-    out = suppress(out, config.suppression_threshold, config.small_base_flag, hidden=hidden,
+    out = suppress(out, config.suppression_threshold, config.small_base_flag["division"], hidden=hidden,
                    value_columns=("value", "effective_base", "rest_value", "difference", "lower", "upper",
                                   "p_value"))
     out.loc[out["suppressed"], "flag"] = "suppressed"

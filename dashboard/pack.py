@@ -67,6 +67,7 @@ from .views.words import (
     gap_phrase,
     interval,
     polarity_words,
+    small_base_note,
 )
 from .views.worklist import Worklist, worklist
 
@@ -444,7 +445,7 @@ def method_sentences(config, policy) -> list[str]:
         "MSF comparison: force against the plain mean of its most similar forces (force excluded), z-test with "
         f"both uncertainties, at {interval(policy.confidence)}.",
         f"Disclosure: estimates on fewer than {config.suppression_threshold} respondents are withheld (their bases "
-        f"too); bases under {config.small_base_flag} are flagged.",
+        "too). " + small_base_note(config),
         "Crime/worry matrix: exact (Garwood) Poisson intervals for crime rates; worry index Taylor-linearised "
         "over respondents. Full references in docs/methods.md.",
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import html
 
-from ..views.words import base_text, ci, estimate_method
+from ..views.words import base_text, ci, estimate_method, small_base_note
 
 
 def _cell(row, confidence: float) -> html.Td:
@@ -17,13 +17,12 @@ def _cell(row, confidence: float) -> html.Td:
     if row.suppressed:
         return html.Td([html.Span("suppressed", className="fw-semibold"), html.Br(),
                         html.Span(row.suppression_reason, className="small")])
-    flag = " †" if row.small_base else ""
     return html.Td([
         html.Span(f"{row.value:.1f}%", className="fs-5 fw-semibold"),
         html.Br(),
         html.Span(f"{ci(confidence)} {row.lower_95:.1f}–{row.upper_95:.1f}", className="small text-nowrap"),
         html.Br(),
-        html.Span(f"n = {base_text(row.base)}{flag}", className="small text-body-secondary"),
+        html.Span(f"n = {base_text(row.base, row.small_base)}", className="small text-body-secondary"),
     ], **{"data-indicator": row.indicator, "data-geography": row.geography_code})
 
 
@@ -45,7 +44,7 @@ def estimate_table(frame: pd.DataFrame, config, table_id: str, confidence: float
     notes = html.P([
         f"Intervals: {estimate_method(confidence)}. ",
         f"Estimates on fewer than {config.suppression_threshold} respondents are suppressed; ",
-        f"† marks a base under {config.small_base_flag}.",
+        small_base_note(config),
     ], className="small text-body-secondary")
     return html.Div([
         html.Div(html.Table([head, html.Tbody(rows)], id=table_id,

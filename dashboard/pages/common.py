@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import html
 
 from ..components.banner import no_data_notice, page_header
+from ..components.glossary import KEEP_STATE
 from ..components.state import state_id
 from ..data.store import StoreError
 from ..live import live
@@ -32,6 +33,8 @@ def division_label(config, division: str) -> str:
 
 
 def info_link(indicator_id: str, text: str = "definition"):
-    """The link beside every number to the indicator's definition, source question and method."""
+    """The link beside every number to the indicator's definition, source question and method.
+    It keeps the page's selections: assets/keyboard.js carries the URL's state to the definitions
+    and back (Back, or the navigation link to the page left), as for glossary terms."""
     return html.A(f"({text})", href=f"/data#def-{indicator_id}", className="small ms-1",
-                  title="Definition, source question, polarity and method")
+                  title="Definition, source question, polarity and method", **KEEP_STATE)

@@ -13,10 +13,20 @@ from .. import periods
 from ..access import may_see_ingest_reports
 from ..components.banner import absent
 from ..components.downloads import table_downloads
+from ..components.glossary import term, terms_line
 from ..views.exports import definitions_export
 from ..views.select import optional_table, significance_policy
-from ..views.words import NO_INDICATORS, NO_SURVEY_RESULTS, difference_method, estimate_method, polarity_words
+from ..views.words import (
+    NO_INDICATORS,
+    NO_SURVEY_RESULTS,
+    difference_method,
+    estimate_method,
+    polarity_words,
+    small_base_note,
+)
 from .common import live, page
+
+SMALL_BASE_NOTE = "data-small-base-note"
 
 
 def _body(snapshot, config):
@@ -41,11 +51,13 @@ def _body(snapshot, config):
         html.P(periods.describe(config)),
         inputs,
         html.H2("Bases and suppression", className="h4 mt-3"),
-        html.P(f"Estimates on fewer than {config.suppression_threshold} respondents are withheld everywhere, exports "
-               f"included; bases under {config.small_base_flag} are marked †."),
+        html.P([f"Estimates on fewer than {config.suppression_threshold} respondents are ",
+                term("suppression", "withheld"), " everywhere, exports included. ", small_base_note(config), " ",
+                term("small-base", "What the small-base flag means"), "."], id=SMALL_BASE_NOTE),
         supp,
         html.H2("Last rejected ingest", className="h4 mt-3"), rejection,
-        html.H2("What is marked significant", className="h4 mt-3"),
+        html.H2(["What is marked ", term("significance", "significant")], className="h4 mt-3"),
+        terms_line("interval", "fdr", "control-limits", "shrunken", "msf", "target", "p-meets", "hmic-outcome"),
         html.P([html.Strong(f"Areas ({policy.label}): "), policy.area_text]),
         html.P([html.Strong("Area changes: "), policy.change_text]),
         html.P(policy.force_text),

@@ -14,6 +14,8 @@ from dash.exceptions import PreventUpdate
 from .. import periods
 from ..components.banner import absent
 from ..components.downloads import FIGURE_EXPORTS, FigureExport, figure_downloads, table_downloads
+from ..components.glossary import KEEP_STATE, terms_line
+from ..components.map_table import described_map, estimate_rows_table, flag_counts, map_name
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import ranked_bars
 from ..figures.images import figure_image
@@ -38,6 +40,7 @@ TABLE = "map-table"
 BARS = "map-bars"
 CAPTION = "map-caption"
 RULE = "map-rule"
+MAP_NAME, MAP_TABLE = "map-name", "map-areas-table"  # the map's caption (its accessible name) and its table
 PNG_BUTTON, SVG_BUTTON, PDF_BUTTON, IMAGE_DOWNLOAD = "map-png", "map-svg", "map-pdf", "map-image-download"
 COLOURINGS = [("value", "Value (continuous)"), ("quintile", "Value (quintiles)"),
               ("significance", "Better / similar / worse than the force"), ("resource", "Resource level")]
@@ -70,13 +73,14 @@ def _body(snapshot, config):
     return html.Div([
         _controls(snapshot, config),
         dcc.Store(id=DRAWN),
-        html.P([html.Span(id=CAPTION), " ", html.A("Indicator definitions", href="/data#definitions")],
+        html.P([html.Span(id=CAPTION), " ", html.A("Indicator definitions", href="/data#definitions", **KEEP_STATE)],
                className="small", **{"aria-live": "polite"}),
         # The rule is the snapshot's, the same for every selection: said once here, not resent on each switch.
         html.P(_rule_text(snapshot), id=RULE, className="small"),
+        terms_line("interval", "base", "small-base", "suppression", "fdr", "resource-level"),
         dbc.Row([
-            dbc.Col(html.Div(dcc.Graph(id=MAP, config={**GRAPH_CONFIG, "scrollZoom": False}),
-                             **{"aria-label": "Map of areas; the table below has the same figures"}), lg=7),
+            dbc.Col(described_map(dcc.Graph(id=MAP, config={**GRAPH_CONFIG, "scrollZoom": False}), MAP_NAME,
+                               MAP_TABLE), lg=7),
             dbc.Col(dcc.Graph(id=BARS, config=GRAPH_CONFIG), lg=5, className="scroll-panel",
                     style={"maxHeight": "600px", "overflowY": "auto"}),
         ]),
@@ -95,6 +99,22 @@ def _body(snapshot, config):
 
 def layout(**_query):
     return page("Map of areas", _body)
+
+
+@callback(Output(MAP_NAME, "children"), Output(MAP_TABLE, "children"),
+          Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(DIVISION, "value"))
+def update_map_name(indicator, period, division):
+    """The map's accessible name (its figure caption) and its table: what a keyboard or
+    screen-reader user has instead of hovering over the shapes."""
+    snapshot, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
+    unit = _unit(indicator)
+    counts = (flag_counts(values["flag"]) if unit == "%" else
+              f"{int(values['value'].notna().sum())} areas with a rate, none tested against the force")
+    name = map_name(_name(snapshot, config, indicator), periods.period_phrase(config, period),
+                    division_label(config, division), counts)
+    table = estimate_rows_table(values, unit, interval(config.policy.confidence).capitalize(),
+                                f"{len(values)} areas, in area code order.")
+    return name, table
 
 
 def _selection(indicator, period, colour, division, check=checked):

@@ -10,10 +10,13 @@ from dash.exceptions import PreventUpdate
 
 from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
+from ..components.glossary import terms_line
+from ..components.map_table import described_map, level_rows_table, map_name
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import matrix_scatter
 from ..figures.maps import area_map, snapshot_geojson
 from ..views.exports import matrix_export
+from ..views.glossary import entry
 from ..views.select import (
     ALL_DIVISIONS,
     matrix_selection,
@@ -26,6 +29,7 @@ from ..views.words import interval
 from .common import DIVISION, GRAPH_CONFIG, division_label, live, page
 
 SCATTER, MAP, TABLE, SUMMARY = "matrix-scatter", "matrix-map", "matrix-table", "matrix-summary"
+MAP_NAME, MAP_TABLE = "matrix-map-name", "matrix-map-table"  # the map's caption (accessible name) and table
 PERIOD = state_id("mperiod")
 
 
@@ -39,9 +43,10 @@ def _body(snapshot, config):
     return html.Div([
         select("mperiod", "Period", [("latest", f"Latest ({periods[0]})")] + [(p, p) for p in periods], "latest"),
         html.P(id=SUMMARY, className="small", **{"aria-live": "polite"}),
+        terms_line("resource-level", "interval", "base", "suppression"),
         dbc.Row([
             dbc.Col(dcc.Graph(id=SCATTER, config=GRAPH_CONFIG), lg=7),
-            dbc.Col(dcc.Graph(id=MAP, config=GRAPH_CONFIG), lg=5),
+            dbc.Col(described_map(dcc.Graph(id=MAP, config=GRAPH_CONFIG), MAP_NAME, MAP_TABLE), lg=5),
         ]),
         scatter_buttons(),
         html.Div([html.H2("Areas, bands and engagement", className="h5 mt-3 me-3 d-inline-block"), table_buttons()]),
@@ -60,6 +65,25 @@ def _body(snapshot, config):
 
 def layout(**_query):
     return page("Crime and worry matrix", _body)
+
+
+@callback(Output(MAP_NAME, "children"), Output(MAP_TABLE, "children"),
+          Input(PERIOD, "value"), Input(DIVISION, "value"))
+def update_map_name(period, division):
+    """The resource-level map's accessible name (its caption) and its table of areas."""
+    snapshot, config = live()
+    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
+    selection = matrix_selection(snapshot, config, period, division)
+    if selection is None:
+        raise PreventUpdate
+    period, m, _ = selection
+    counts = m["resource_level"].value_counts()
+    said = ", ".join(f"{counts.get(name, 0)} {name}" for name, _ in resource_levels(config)[::-1])
+    name = map_name(entry("resource-level").term.lower() + "s", period, division_label(config, division), said)
+    rows = [(r["area_code"], r["area_name"], [r["division_name"], r["resource_level"], r["band"], r["crime"],
+                                              r["worry"]]) for r in matrix_table_rows(m)]
+    head = ["Area", "Division", "Resource level", "Crime / worry", "Crime index", "Worry index"]
+    return name, level_rows_table(rows, head, f"{len(rows)} areas, in area code order.")
 
 
 def _table_export(period, division):

@@ -31,7 +31,7 @@ def withheld_reason(threshold: int) -> str:
     return WITHHELD_REASON.format(threshold=threshold)
 
 
-def suppress(frame: pd.DataFrame, threshold: int, small_base: int, base_column: str = "base",
+def suppress(frame: pd.DataFrame, threshold: int, small_base: int | Mapping[str, int], base_column: str = "base",
              value_columns: tuple[str, ...] = ("value", "lower", "upper"), hidden=None,
              withheld_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """Withhold estimates whose unweighted base is below ``threshold`` (or that ``hidden`` marks);
@@ -41,8 +41,12 @@ def suppress(frame: pd.DataFrame, threshold: int, small_base: int, base_column: 
     ----------
     frame : DataFrame
         The table to publish; it is not modified.
-    threshold, small_base : int
-        Minimum unweighted base; bases at or above ``threshold`` but below ``small_base`` are flagged.
+    threshold : int
+        Minimum unweighted base.
+    small_base : int or mapping of geography level to int
+        Bases at or above ``threshold`` but below ``small_base`` are flagged. A mapping gives one
+        value per ``level`` (force, division, area: ``statistics.small_base_flag``) and is read
+        against the frame's ``level`` column (a level it does not name takes its largest value).
     base_column : str
         Column holding the unweighted base.
     value_columns : tuple of str
@@ -97,7 +101,13 @@ def suppress(frame: pd.DataFrame, threshold: int, small_base: int, base_column: 
         reason = reason.mask(withheld, withheld_reason(threshold))
         out[base_column] = base.mask(withheld)
     out["suppression_reason"] = reason
-    out["small_base"] = (~withheld & (base < small_base)).to_numpy()
+    if isinstance(small_base, Mapping):
+        if "level" not in out.columns:
+            raise ValueError("small_base per level needs a level column (give one number for a table of one level)")
+        limit = out["level"].map(small_base).astype(float).fillna(max(small_base.values()))
+    else:
+        limit = small_base
+    out["small_base"] = (~withheld & (base < limit)).to_numpy()
     return out
 
 

@@ -81,14 +81,33 @@ def level_name(config, level: str) -> str:
     return names.get(level, LEVEL_NAMES.get(level, level))
 
 
-def base_text(base) -> str:
-    """An unweighted base as shown: '1,234', or 'withheld' where disclosure control withholds it."""
+# --- the small-base flag (statistics.small_base_flag, per level) ---------------------------------
+DAGGER = "†"
+
+
+def base_text(base, small_base: bool = False) -> str:
+    """An unweighted base as shown: '1,234', '62 †' where the published small-base flag is set,
+    or 'withheld' where disclosure control withholds it."""
     if base is None or (isinstance(base, float) and math.isnan(base)):
         return WITHHELD
     try:
-        return f"{int(base):,}"
+        return f"{int(base):,}" + (f" {DAGGER}" if small_base else "")
     except (TypeError, ValueError):
         return WITHHELD
+
+
+def small_base_note(config) -> str:
+    """What † means for this force: '† marks a base under 100 for the force and divisions and
+    under 65 for an area: its interval is wide; read it with care.'"""
+    by_value: dict[int, list[str]] = {}
+    for level, value in config.small_base_flag.items():
+        by_value.setdefault(value, []).append(level_name(config, level) + ("s" if level != "force" else ""))
+    parts = [f"under {value:,} for " + " and ".join(("the " if names[0] == level_name(config, "force") else "")
+                                                     + name for name in names)
+             for value, names in sorted(by_value.items(), reverse=True)]
+    return (f"{DAGGER} marks a base (respondents) " + " and ".join(parts)
+            + ": its interval is wide, so read it with care.")
+# --- end of the small-base flag ------------------------------------------------------------------
 
 
 def withheld_note(threshold: int) -> str:

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.browser
 
 # Each page and what shows it has finished drawing: a rendered element, or a graph with data.
 PAGES = [("/", "#overview-cards .card"), ("/map", "#map-graph"), ("/matrix", "#matrix-scatter"),
-         ("/trends", "#trends-graph"), ("/equality", "#equality-gap"), ("/data", "#def-spi1e"),
+         ("/trends", "#trends-graph"), ("/equality", "#equality-gap"), ("/data", "#def-spi1e"), ("/glossary", "#fdr"),
          ("/area/HE01", "#area-funnel")]
+NO_GRAPH = (".card", "spi1e", "#fdr")  # the ready selectors of pages with no chart to wait for
 GRAPH_DRAWN = ("var gd = document.querySelector(arguments[0] + ' .js-plotly-plot');"
                "return !!(gd && gd._fullData && gd._fullData.length > 0);")
 
@@ -70,7 +71,7 @@ def test_every_page_loads_without_errors(dash_duo, app_url, screenshots):
     for path, ready in PAGES:
         dash_duo.driver.get(app_url + path)
         dash_duo.wait_for_element(ready, timeout=30)
-        if not ready.endswith((".card", "spi1e")):
+        if not ready.endswith(NO_GRAPH):
             _wait(dash_duo, lambda ready=ready: dash_duo.driver.execute_script(GRAPH_DRAWN, ready), timeout=30)
         assert "Synthetic demonstration data" in dash_duo.find_element("#synthetic-banner").text
         dash_duo.driver.save_screenshot(str(screenshots / f"page{path.replace('/', '_') or '_'}.png"))

@@ -61,9 +61,9 @@ def test_default_config_describes_west_mercia():
     ("fdr_q = 0.05", "fdr_q = 5", "statistics.fdr_q: must be between 0 and 1 (got 5.0)"),
     ("trend_min_periods = 3", "trend_min_periods = 9", "statistics.trend_min_periods: must be at least 2 and at most"),
     ("confidence = 0.95\narea", "confidence = 0.9\narea", "statistics.confidence: only 0.95 is supported"),
-    ("small_base_flag = 100", "small_base_flag = 40",
-     "statistics.small_base_flag: must be at least suppression_threshold (50), got 40"),
-    ("small_base_flag = 100", "small_base_flag = 100\npanel_suppression_threshold = 30",
+    ("small_base_flag = {force = 100", "small_base_flag = {force = 40",
+     "statistics.small_base_flag.force: must be at least suppression_threshold (50), got 40"),
+    ("suppression_threshold = 50\n", "suppression_threshold = 50\npanel_suppression_threshold = 30\n",
      "statistics.panel_suppression_threshold: must be at least suppression_threshold (50), got 30"),
     ("design_effect = 1.5", "design_effect = 0.5",
      "surveys.BCS.design_effect: Input should be greater than or equal to 1, got 0.5"),
@@ -179,13 +179,16 @@ def test_matrix_tables_need_the_matrix(tmp_path, config_text):
 
 
 def test_defaults_and_the_panel_view(tmp_path, config_text):
-    text = config_text.replace("small_base_flag = 100\n", "").replace('short_name = "West Mercia"\n', "")
+    text = config_text.replace("small_base_flag = {force = 100, division = 100, area = 65}\n", "")
+    text = text.replace('short_name = "West Mercia"\n', "")
     text = text.replace('baseline = "2005/06"\n', "")
     c = _load(tmp_path, text)
-    assert c.small_base_flag == 100 and c.panel_suppression_threshold == 100 and c.panel_variant
+    assert c.small_base_flag == {"force": 100, "division": 100, "area": 65}
+    assert c.panel_suppression_threshold == 100 and c.panel_variant
     assert c.force_short_name == c.force_name and c.baseline_period == c.period_labels[0]
     p = c.for_panel()
-    assert (p.suppression_threshold, p.small_base_flag, p.panel_variant) == (100, 100, False)
+    assert (p.suppression_threshold, p.small_base_flag, p.panel_variant) == (100, dict.fromkeys(
+        ("force", "division", "area"), 100), False)
     assert p.path == c.path and p.text == c.text and c.suppression_threshold == 50
     assert c.path == tmp_path / "force.toml" and "[force]" in c.text
 
