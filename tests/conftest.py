@@ -49,7 +49,9 @@ def built_once(tmp_path_factory, name: str, build) -> Path:
     directory, the others wait and reuse it (the xdist documentation's recipe for session
     fixtures, with fcntl in place of a file-lock package). Tests must not change it."""
     base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    # An xdist worker's basetemp is <run>/popen-gwN: the run's directory is shared by its workers
+    # only. (A run without xdist that merely has PYTEST_XDIST_WORKER set keeps its own.)
+    root = base.parent if base.name.startswith("popen-") else base
     path, done = root / f"shared-{name}", root / f"shared-{name}.done"
     with open(root / f"shared-{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
