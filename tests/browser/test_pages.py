@@ -14,7 +14,7 @@ from dashboard.views.words import FLAGS
 pytestmark = pytest.mark.browser
 
 # Each page and what shows it has finished drawing: a rendered element, or a graph with data.
-PAGES = [("/", "#overview-cards .card"), ("/map", "#map-graph"), ("/matrix", "#matrix-scatter"),
+PAGES = [("/", "#meeting-board tbody tr"), ("/map", "#map-graph"), ("/matrix", "#matrix-scatter"),
          ("/trends", "#trends-graph"), ("/equality", "#equality-gap"), ("/data", "#def-spi1e"),
          ("/area/HE01", "#area-funnel")]
 GRAPH_DRAWN = ("var gd = document.querySelector(arguments[0] + ' .js-plotly-plot');"

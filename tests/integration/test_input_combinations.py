@@ -114,7 +114,7 @@ def test_aggregated_only_map_and_cards_use_the_fallbacks(drivers, stores):
     figure = answers["..map-graph.figure...map-caption.children...map-drawn.data.."][1]["response"]
     assert len(figure["map-graph"]["figure"]["data"][0]["locations"]) == 6
     assert "Trust in the local police" in _text(figure["map-caption"])
-    cards = _text(driver.open("/")["overview-cards.children"][1])
+    cards = _text(driver.open("/")["overview-board.children"][1])
     # No indicator is assessed or has a target: every indicator with results gets a card.
     assert "Trust in the local police" in cards and "The police listen" in cards
     area = _text(driver.open(f"/area/{AREA}")["page"][1])
