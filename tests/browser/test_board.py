@@ -220,6 +220,7 @@ def test_the_rug_is_coloured_as_its_key_sorted_and_searchable(dash_duo, demo_sto
     assert rows[0][0] == top.area_code
     sorted_th = dash_duo.find_element('#tartan-rug th[aria-sort="descending"]')
     assert sorted_th.text == config.indicator(indicator).short_name
+    dash_duo.driver.execute_script("document.querySelector('#overview-rug-note').scrollIntoView()")
     dash_duo.driver.save_screenshot(str(screenshots / "rug-areas-sorted-1920x1080.png"))
 
     # By name, from the control, and the choice goes into the link.
