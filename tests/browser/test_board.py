@@ -225,7 +225,10 @@ def test_the_rug_is_coloured_as_its_key_sorted_and_searchable(dash_duo, demo_sto
     assert rows[0][0] == top.area_code
     sorted_th = dash_duo.find_element('#tartan-rug th[aria-sort="descending"]')
     assert sorted_th.text == config.indicator(indicator).short_name
-    dash_duo.driver.execute_script("document.querySelector('#overview-rug-note').scrollIntoView()")
+    y = dash_duo.driver.execute_script("var e = document.querySelector('#overview-rug-note');"
+                                       "return e.getBoundingClientRect().top + window.scrollY - 8;")
+    dash_duo.driver.execute_script("window.scrollTo(0, arguments[0]);", y)
+    _wait(dash_duo, lambda: abs(dash_duo.driver.execute_script("return window.scrollY;") - y) < 2)
     dash_duo.driver.save_screenshot(str(screenshots / "rug-areas-sorted-1920x1080.png"))
 
     # By name, from the control, and the choice goes into the link.
