@@ -1,10 +1,11 @@
-"""Force overview: a card per SPI/KDI (value, interval, base, changes, MSF, target, indicative
-outcome with reasons) and the tartan rug of indicators by division or by area."""
+"""Force overview: the meeting board (a row per headline indicator: the latest value with its
+interval and base, then target, MSF, last period, baseline and HMIC outcome, each a shape, a
+word and a colour of one key, readable on a projector; the sentences behind them one click away)
+and the tartan rug of indicators by division or by area."""
 
 from __future__ import annotations
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from .. import periods
@@ -13,15 +14,19 @@ from ..components.downloads import table_downloads
 from ..components.estimate_table import estimate_table
 from ..components.rug import rug_section
 from ..components.state import checked
+from ..views.board import BoardRow, Cell, Column, arrows_sentence, board_columns, board_rows, key_entries
 from ..views.choices import crime_summary, has_survey_results
 from ..views.exports import estimates_export, geography_names
-from ..views.headline import Headline, change_text, headline_rows, msf_text, overall_outcome, target_text
+from ..views.headline import overall_outcome
 from ..views.overview import overview_frame
 from ..views.select import ALL_DIVISIONS, latest_period, significance_policy
-from ..views.words import NO_SURVEY_RESULTS, base_text, ci, interval, level_name
+from ..views.words import NO_SURVEY_RESULTS, interval, level_name
 from .common import DIVISION, division_label, info_link, live, page
 
-CARDS = "overview-cards"
+BOARD = "overview-board"
+BOARD_TABLE = "meeting-board"
+BOARD_KEY = "meeting-board-key"
+BOARD_DETAILS = "meeting-board-details"
 OVERVIEW_TABLE = "overview-table"
 READY = "overview-ready"  # an input inside the page, so its callbacks run when the page is rendered
 
@@ -32,8 +37,7 @@ def _body(snapshot, config):
         return html.Div([absent(NO_SURVEY_RESULTS), crime])
     return html.Div([
         dcc.Store(id=READY, data=True),
-        html.H2("Headline indicators", className="h4"),
-        html.Div(id=CARDS),
+        html.Div(id=BOARD),
         rug_section(snapshot, config),
         html.Div([html.H2("Every indicator, latest period", className="h4 mt-4 me-3 d-inline-block"),
                   table_buttons()]),
@@ -80,45 +84,75 @@ def layout(**_query):
     return page("Force overview", _body)
 
 
-def _card(h: Headline, previous: str, baseline: str, confidence: float):
-    ind, est = h.indicator, h.estimate
-    if est is None or est.suppressed:
-        value = html.P("suppressed" if est is not None else "no data", className="fs-4")
-    else:
-        value = html.P([html.Span(f"{est.value:.1f}%", className="fs-3 fw-semibold"),
-                        html.Span(f"  {ci(confidence)} {est.lower_95:.1f}–{est.upper_95:.1f}, "
-                                  f"n = {base_text(est.base)}", className="small ms-2")])
-    lines = [change_text(h.previous, ind, previous), change_text(h.baseline, ind, baseline)]
-    if h.msf is not None:
-        lines.append(msf_text(h.msf, ind))
-    if h.target is not None:
-        lines.append(target_text(h.target))
-    if h.outcome is not None:
-        lines.append(html.Span([html.Strong(f"Indicative outcome: {h.outcome.verdict}. "), h.outcome.reasons]))
-    return dbc.Col(dbc.Card(dbc.CardBody([
-        html.H3([ind.short_name, info_link(ind.id)], className="h6 mb-0"),
-        html.P(ind.name, className="small text-body-secondary mb-1"),
-        value,
-        html.Ul([html.Li(line, className="small") for line in lines], className="mb-0 ps-3"),
-    ]), className="h-100"), md=6, xl=4, className="mb-3")
+def _cell(cell: Cell, column: str, indicator: str):
+    """A board cell: the key's shape (hidden from screen readers: the word says it), the word, and
+    the short second line; filled with the key's colour (inline: 42 cells, from words.py)."""
+    style = {"backgroundColor": cell.fill, "color": cell.text_colour} if cell.state else {}
+    word_class = "board-figure" if cell.state is None and column == "value" else "board-word"
+    return html.Td([
+        html.Span(cell.glyph, className="board-glyph", **{"aria-hidden": "true"}) if cell.glyph else None,
+        html.Span(cell.word, className=word_class),
+        html.Span(cell.note, className="board-note") if cell.note else None,
+    ], style=style, **{"data-state": cell.state or "figure", "data-column": column, "data-indicator": indicator})
 
 
-@callback(Output(CARDS, "children"), Input(DIVISION, "value"), Input(READY, "data"))
-def cards(division, _ready=True):
+def _row(row: BoardRow, columns: list[Column]):
+    return html.Tr([html.Th([html.Span(row.short_name, className="board-short"),
+                             html.Span(row.name, className="board-name"),
+                             html.Span(row.where, className="board-where") if row.where else None],
+                            scope="row", **{"data-indicator": row.indicator_id})]
+                   + [_cell(row.cells[c.key], c.key, row.indicator_id) for c in columns])
+
+
+def _board_table(rows: list[BoardRow], columns: list[Column], caption: str):
+    head = html.Tr([html.Th("Indicator", scope="col")]
+                   + [html.Th([html.Span(c.header, className="d-block"),
+                               html.Span(c.subheader, className="board-sub")], scope="col") for c in columns])
+    return html.Div(html.Table([html.Caption(caption), html.Thead(head), html.Tbody([_row(r, columns) for r in rows])],
+                               id=BOARD_TABLE, className="board"),
+                    className="board-scroll", tabIndex="0", role="region", **{"aria-labelledby": f"{BOARD_TABLE}-cap"})
+
+
+def _key():
+    """The one key of the board's cells: each state's swatch (shape, word, colour) and meaning."""
+    items = [html.Li([html.Span([html.Span(glyph, className="board-glyph", **{"aria-hidden": "true"}), f" {word}"],
+                                className="board-swatch", style={"backgroundColor": Cell(state, word).fill,
+                                                                 "color": Cell(state, word).text_colour},
+                                **{"data-state": state}),
+                      html.Span(f" {meaning}")], className="board-key-item")
+             for state, glyph, word, meaning in key_entries()]
+    return html.Div([html.H2("Key", className="h5 mb-1"), html.Ul(items, className="list-unstyled mb-1"),
+                     html.P(arrows_sentence(), className="mb-0")], id=BOARD_KEY, className="board-key")
+
+
+def _details(rows: list[BoardRow]):
+    """The sentences behind every cell, one click (or Enter on the summary) away."""
+    return html.Details([
+        html.Summary("Details: every comparison in words, with its interval"),
+        html.Div([html.Div([html.H3([f"{r.short_name}: {r.name}", info_link(r.indicator_id)], className="h6 mb-1"),
+                            html.Ul([html.Li(line) for line in r.details], className="mb-2")])
+                  for r in rows], className="pt-2"),
+    ], id=BOARD_DETAILS, className="board-details")
+
+
+@callback(Output(BOARD, "children"), Input(DIVISION, "value"), Input(READY, "data"))
+def board(division, _ready=True):
     snapshot, config = live()
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
     period = latest_period(snapshot.table("estimates"))
     policy = significance_policy(snapshot)
-    cols = [_card(h, periods.previous_phrase(config).removeprefix("the "), config.baseline_period, policy.confidence)
-            for h in headline_rows(snapshot, config, division, period)]
+    rows = board_rows(snapshot, config, division, period)
+    columns = board_columns(snapshot, config, period)
+    caption = html.Span(f"Headline indicators: {division_label(config, division)}, "
+                        f"{periods.period_phrase(config, period)}", id=f"{BOARD_TABLE}-cap")
+    table = _board_table(rows, columns, caption)
     overall = overall_outcome(snapshot)
-    note = html.P([f"Showing {division_label(config, division)}, {periods.period_phrase(config, period)}. "
-                   f"{policy.force_text} ",
+    note = html.P([f"{policy.force_text} ",
                    html.Strong(f"Overall indicative outcome (force): {overall.verdict} ({overall.reasons}). ")
                    if overall is not None else "",
                    "Indicative: the statistical part of HMIC's assessment only."
-                   if any(i.assessed for i in config.indicators) else ""], className="small")
-    return [note, dbc.Row(cols)]
+                   if any(i.assessed for i in config.indicators) else ""], className="small mt-2")
+    return [table, html.Div([_key(), _details(rows)], className="board-below"), note]
 
 
 def _table_export(_division):

@@ -7,9 +7,12 @@ period id of any force is written here:
 * map indicator: ``display.map_indicator`` if it has area results, else the first area-level
   indicator (catalogue order) that has; the map also offers the published crime rates, and
   shows them first where no area has survey results;
-* headline set: ``display.headline``, else the indicators HMIC assessed or given a target that
-  have results, else every indicator (not a gap) that has results, so that a force without SPIs
-  still gets headline cards and a first page in its pack;
+* headline set: ``display.headline``, else the indicators (not gaps) HMIC assessed or given a
+  target that have results, else every indicator (not a gap) that has results, so that a force
+  without SPIs still gets a meeting board and a first page in its pack; then each gap indicator
+  with results that is assessed or given a target itself, or is the gap in an indicator of that
+  set (the white / minority-ethnic gap in victim satisfaction beside satisfaction), right after
+  the indicator it is the gap of;
 * equality: ``display.equality``, else every gap indicator of the catalogue.
 """
 
@@ -36,11 +39,14 @@ def _published(snapshot_path: str, variant: str | None) -> dict[str, frozenset]:
     rates = crime_rates(snapshot)
     crime_periods = frozenset() if rates is None else frozenset(rates["period"].unique())
     est = optional_table(snapshot, "estimates")
+    gaps = optional_table(snapshot, "gaps")
+    gap_ids = frozenset() if gaps is None else frozenset(gaps["indicator"].unique())
     if est is None or est.empty:
-        return {"any": frozenset(), "area": frozenset(), "survey_periods": frozenset(), "crime_periods": crime_periods}
+        return {"any": frozenset(), "area": frozenset(), "survey_periods": frozenset(), "crime_periods": crime_periods,
+                "gaps": gap_ids}
     return {"any": frozenset(est["indicator"].unique()),
             "area": frozenset(est.loc[est["level"] == "area", "indicator"].unique()),
-            "survey_periods": frozenset(est["period"].unique()), "crime_periods": crime_periods}
+            "survey_periods": frozenset(est["period"].unique()), "crime_periods": crime_periods, "gaps": gap_ids}
 
 
 def has_survey_results(snapshot) -> bool:
@@ -137,12 +143,22 @@ def map_choice(snapshot, config) -> str | None:
 
 
 def headline_indicators(snapshot, config) -> list:
-    """The overview's cards and the pack's first page, in order (see the module docstring)."""
+    """The overview's meeting board and the pack's first page, in order (see the module docstring)."""
     if config.display.headline:
         return [config.indicator(i) for i in config.display.headline]
     scored = [i for i in config.indicators if i.kind != "gap"]
-    assessed = with_results(snapshot, [i for i in scored if i.assessed or i.target is not None])
-    return assessed or with_results(snapshot, scored)
+    chosen = with_results(snapshot, [i for i in scored if i.assessed or i.target is not None])
+    chosen = chosen or with_results(snapshot, scored)
+    if not chosen:  # no survey results at all: no gap either
+        return []
+    ids = {i.id for i in chosen}
+    published_gaps = _published(*_snapshot_key(snapshot))["gaps"]
+    gaps = [g for g in config.indicators if g.kind == "gap" and g.id in published_gaps
+            and (g.assessed or g.target is not None or g.of in ids)]
+    out = []
+    for ind in chosen:
+        out += [ind] + [g for g in gaps if g.of == ind.id]
+    return out + [g for g in gaps if g.of not in ids]
 
 
 def equality_indicators(config) -> list:

@@ -15,7 +15,12 @@ from .words import DIRECTION_GLYPH, FLAGGED, base_text, ci, flag_word
 
 @dataclass(frozen=True)
 class Headline:
-    """One indicator's published results for one geography in one period (rows are itertuples)."""
+    """One indicator's published results for one geography in one period (rows are itertuples).
+
+    ``estimate`` is the row of the published estimates, or for a gap indicator the row of the
+    published gaps (its ``gap``, ``lower`` and ``upper`` in points, each group's value and base).
+    ``force_figure`` is true when a division was asked for but the indicator has no result by
+    division (its survey is force-level only), so the force's figure is shown instead."""
 
     indicator: Any
     estimate: Any | None
@@ -24,24 +29,34 @@ class Headline:
     msf: Any | None
     target: Any | None
     outcome: Any | None
+    force_figure: bool = False
+
+
+def _result(ind, est, gaps, period: str):
+    """The published rows of ``ind`` in ``period`` for every geography: estimates (overall), or gaps."""
+    if ind.kind == "gap":
+        return None if gaps is None else gaps[(gaps.indicator == ind.id) & (gaps.period == period)]
+    return est[(est.indicator == ind.id) & (est.period == period) & (est.subgroup_dimension == "all")]
 
 
 def headline_rows(snapshot, config, division: str, period: str | None = None) -> list[Headline]:
     """For the force (``division == "all"``) or a division, the indicators of
     :func:`dashboard.views.choices.headline_indicators`. An indicator surveyed only at force
-    level shows the force's figure; MSF comparisons and outcomes exist for the force only."""
+    level shows the force's figure (``force_figure``); MSF comparisons and outcomes exist for
+    the force only. A gap indicator's row is its published gap."""
     est = snapshot.table("estimates")
     period = period or latest_period(est)
     chg = optional_table(snapshot, "changes")  # none with a single period
     msf = optional_table(snapshot, "msf_comparisons")
     targets = optional_table(snapshot, "targets")
     outcomes = optional_table(snapshot, "outcomes")
+    gaps = optional_table(snapshot, "gaps")
     level, geo = ("force", config.force_code) if division == ALL_DIVISIONS else ("division", division)
     out = []
     for ind in headline_indicators(snapshot, config):
-        sel = est[(est.indicator == ind.id) & (est.period == period) & (est.subgroup_dimension == "all")]
-        row = sel[(sel.level == level) & (sel.geography_code == geo)]
-        if row.empty:
+        sel = _result(ind, est, gaps, period)
+        row = sel.iloc[:0] if sel is None else sel[(sel.level == level) & (sel.geography_code == geo)]
+        if row.empty and sel is not None:
             row = sel[sel.level == "force"]
         e = next(row.itertuples(), None)
         e_level, e_geo = (e.level, e.geography_code) if e is not None else (level, geo)
@@ -58,7 +73,8 @@ def headline_rows(snapshot, config, division: str, period: str | None = None) ->
             target=None if targets is None else next(
                 targets[(targets.indicator == ind.id) & (targets.geography_code == e_geo)].itertuples(), None),
             outcome=None if outcomes is None or not at_force else next(
-                outcomes[outcomes.indicator == ind.id].itertuples(), None)))
+                outcomes[outcomes.indicator == ind.id].itertuples(), None),
+            force_figure=division != ALL_DIVISIONS and at_force and e is not None))
     return out
 
 
@@ -67,11 +83,22 @@ def overall_outcome(snapshot):
     return None if outcomes is None else next(outcomes[outcomes.indicator == "overall"].itertuples(), None)
 
 
+def group_name(group: str) -> str:
+    """'minority_ethnic' -> 'minority ethnic'."""
+    return str(group).replace("_", " ")
+
+
 def estimate_text(e, confidence: float) -> str:
+    """'84.2% (95% CI 82.9–85.5, n = 2,990)'; for a gap row '+5.1 pts (95% CI -1.3 to +13.2; white
+    84.4%, n = 2,869; minority ethnic 79.3%, n = 121)'."""
     if e is None:
         return "no data"
     if e.suppressed:
         return "suppressed"
+    if hasattr(e, "gap"):
+        return (f"{e.gap:+.1f} pts ({ci(confidence)} {e.lower:+.1f} to {e.upper:+.1f}; "
+                f"{group_name(e.group_1)} {e.value_1:.1f}%, n = {base_text(e.base_1)}; "
+                f"{group_name(e.group_2)} {e.value_2:.1f}%, n = {base_text(e.base_2)})")
     return f"{e.value:.1f}% ({ci(confidence)} {e.lower_95:.1f}–{e.upper_95:.1f}, n = {base_text(e.base)})"
 
 

@@ -248,3 +248,52 @@ def band_word(level: str) -> str:
     """A matrix band ('high', 'low', 'nd') in words."""
     return {"nd": "not distinguishable from average"}.get(level, str(level))
 # --- end commander's worklist and pack -----------------------------------------------------------
+
+
+# --- The key of the meeting board and the tartan rug (issue 13) --------------------------------
+# One key for every cell that carries a verdict: the five published flags plus "no comparison"
+# (nothing is published to compare with: no target, not assessed, MSF or outcome at force level
+# only, no earlier period). Each state has a shape, a word and a colour. The shapes are not
+# arrows: an arrow (DIRECTION_GLYPH) means one thing everywhere, the direction of a change (rose
+# or fell); better or worse is said in words and colour.
+NO_COMPARISON = "no comparison"
+KEY_STATES = FLAGS + (NO_COMPARISON,)
+KEY_GLYPH = {"better": "✓", "similar": "=", "worse": "✗", "not tested": "○", "suppressed": "⊘",
+             NO_COMPARISON: "–"}
+KEY_WORD = {**FLAG_WORD, "suppressed": "Suppressed", NO_COMPARISON: "No comparison"}
+# Board cells are filled with the map's strong colours (FLAG_FILL: they carry across a room and
+# survive a projector); the rug's dense grid keeps the pale FLAG_TINT. Text on each fill keeps a
+# contrast of at least 4.5:1 (white on the blue and the red, near-black on the greys).
+KEY_FILL = {**FLAG_FILL, NO_COMPARISON: "#FFFFFF"}
+KEY_TEXT = {"better": "#FFFFFF", "worse": "#FFFFFF", "similar": "#212529", "not tested": "#212529",
+            "suppressed": "#212529", NO_COMPARISON: "#212529"}
+KEY_MEANING = {
+    "better": "significantly better than the MSF average or an earlier period; target met; outcome exceeding",
+    "similar": ("no significant difference; not distinguishable from the target; outcome meeting; for a gap, "
+                "no evidence that it differs from zero"),
+    "worse": ("significantly worse than the MSF average or an earlier period; target missed; outcome failing to "
+              "meet; for a gap, it differs from zero"),
+    "not tested": "the published rule did not test it",
+    "suppressed": "too few respondents to publish: the figure is withheld and every verdict on it is 'cannot tell'",
+    NO_COMPARISON: ("nothing to compare with: no target, not assessed by HMIC, no MSF data, force level only, or no "
+                    "earlier period"),
+}
+KEY_ARROWS = "▲ rose, ▼ fell: the direction of a significant change (never better or worse)"
+CANNOT_TELL = "Cannot tell"
+# Cell words for the published verdicts of targets, HMIC outcomes and gaps, with their key state.
+TARGET_STATE = {"met": "better", "missed": "worse", "not distinguishable from target": "similar",
+                "suppressed": "suppressed"}
+TARGET_WORD = {"met": "Met", "missed": "Missed", "not distinguishable from target": "Not distinguishable"}
+OUTCOME_STATE = {"exceeding": "better", "meeting": "similar", "failing to meet": "worse"}
+GAP_WORD = {"worse": "Significant gap", "similar": "No evidence of a gap", "not tested": "Not tested"}
+
+
+def force_figure_note(config) -> str:
+    """How a headline row under a division says it shows the force's figure (the indicator's
+    survey has no results by division): 'force figure — not surveyed by division'."""
+    return f"force figure — not surveyed by {level_name(config, 'division')}"
+
+
+def suppressed_note(threshold: int) -> str:
+    """'base below 50': beside every suppressed figure on the board (the whole reason is in the key)."""
+    return f"base below {threshold}"

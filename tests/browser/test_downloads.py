@@ -96,7 +96,7 @@ def test_meeting_pack_downloads_for_the_selected_division(started):
         lambda d: d.find_element("id", "pack-link").get_attribute("href").endswith("/pack/SW.pdf"))
     # Let the page finish redrawing for the division before pressing (a press during the redraw is lost).
     WebDriverWait(dash_duo.driver, 30).until(
-        lambda d: "South Worcestershire" in d.find_element("id", "overview-cards").text)
+        lambda d: "South Worcestershire" in d.find_element("id", "overview-board").text)
     dash_duo.wait_for_no_elements("._dash-loading", timeout=30)
     _press(dash_duo, "#pack-link")
     pdf = _downloaded(folder, ".pdf", timeout=120)

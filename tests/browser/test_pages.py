@@ -14,10 +14,10 @@ from dashboard.views.words import FLAGS
 pytestmark = pytest.mark.browser
 
 # Each page and what shows it has finished drawing: a rendered element, or a graph with data.
-PAGES = [("/", "#overview-cards .card"), ("/map", "#map-graph"), ("/matrix", "#matrix-scatter"),
+PAGES = [("/", "#meeting-board tbody tr"), ("/map", "#map-graph"), ("/matrix", "#matrix-scatter"),
          ("/trends", "#trends-graph"), ("/equality", "#equality-gap"), ("/data", "#def-spi1e"), ("/glossary", "#fdr"),
          ("/area/HE01", "#area-funnel")]
-NO_GRAPH = (".card", "spi1e", "#fdr")  # the ready selectors of pages with no chart to wait for
+NO_GRAPH = (" tr", "spi1e", "#fdr")  # the ready selectors of pages with no chart to wait for
 GRAPH_DRAWN = ("var gd = document.querySelector(arguments[0] + ' .js-plotly-plot');"
                "return !!(gd && gd._fullData && gd._fullData.length > 0);")
 

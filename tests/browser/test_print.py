@@ -32,7 +32,7 @@ def _print(dash_duo, tmp_path, name):
 
 @pytest.mark.parametrize(("path", "ready", "expected"), [
     ("/map#division=NW&indicator=confidence", "#map-table .dash-cell", ["Map of areas", "North Worcestershire"]),
-    ("/#division=SH", "#overview-cards .card", ["Force overview", "Shropshire", "Headline indicators"]),
+    ("/#division=SH", "#meeting-board tbody tr", ["Force overview", "Shropshire", "Headline indicators"]),
 ])
 def test_a_printed_page_fits_a4_and_keeps_its_figures(dash_duo, demo_store, tmp_path, path, ready, expected):
     need(bool(shutil.which("pdftotext")), "poppler-utils is needed to read the printout "

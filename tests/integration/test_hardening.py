@@ -173,7 +173,7 @@ def test_the_body_limit_leaves_a_clear_margin_over_the_largest_callback(app, cli
 
 def _malformed(app) -> dict[str, tuple[bytes | dict | list | None, str]]:
     """name -> (body, content type)."""
-    cards, _ = _callback(app, "overview-cards")
+    cards, _ = _callback(app, "overview-board")
     gap, gap_cb = _callback(app, "equality-gap-image-download")
     buttons = tuple(i["id"] for i in gap_cb["inputs"])
     division = json.loads(gap_cb["state"][0]["id"])
@@ -215,9 +215,9 @@ def test_malformed_callbacks_answer_400_without_a_traceback(app, client, caplog)
     """Each is refused with 400 and a short JSON message, and logged as one warning line: the
     request is checked against the app's callback map before Dash sees it, and an unknown
     selection raised inside a download callback is turned into 400."""
-    cards, _ = _callback(app, "overview-cards")
+    cards, _ = _callback(app, "overview-board")
     valid = client.post("/_dash-update-component", json=_body(app, cards, ["HE", True]))
-    assert valid.status_code == 200 and "overview-cards" in valid.get_json()["response"]  # real calls pass
+    assert valid.status_code == 200 and "overview-board" in valid.get_json()["response"]  # real calls pass
     assert client.post("/_dash-update-component", json=map_request("confidence_local", None)).status_code == 200
     cases = _malformed(app)
     with caplog.at_level(logging.INFO):

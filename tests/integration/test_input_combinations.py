@@ -114,8 +114,8 @@ def test_aggregated_only_map_and_cards_use_the_fallbacks(drivers, stores):
     figure = answers["..map-graph.figure...map-caption.children...map-drawn.data.."][1]["response"]
     assert len(figure["map-graph"]["figure"]["data"][0]["locations"]) == 6
     assert "Trust in the local police" in _text(figure["map-caption"])
-    cards = _text(driver.open("/")["overview-cards.children"][1])
-    # No indicator is assessed or has a target: every indicator with results gets a card.
+    cards = _text(driver.open("/")["overview-board.children"][1])
+    # No indicator is assessed or has a target: every indicator with results gets a board row.
     assert "Trust in the local police" in cards and "The police listen" in cards
     area = _text(driver.open(f"/area/{AREA}")["page"][1])
     assert words.NO_CRIME_RATES in area and "area-funnel" in area
@@ -135,7 +135,9 @@ def test_display_choices_follow_the_configuration_then_the_fallbacks(stores):
     assert choices.map_indicator(snapshot, shown(map_indicator="heard")) == "heard"
     # A configured indicator without area results is not drawn on an empty map.
     assert choices.map_indicator(snapshot, shown(map_indicator="trust_gap")) == "trust"
-    assert [i.id for i in choices.headline_indicators(snapshot, config)] == ["trust", "heard"]
+    # No indicator is assessed or has a target: every indicator with results, each gap with
+    # results right after the indicator it is the gap of.
+    assert [i.id for i in choices.headline_indicators(snapshot, config)] == ["trust", "trust_gap", "heard"]
     assert [i.id for i in choices.headline_indicators(
         snapshot, shown(headline=("heard",)))] == ["heard"]
     assert [i.id for i in choices.equality_indicators(config)] == ["trust_gap"]

@@ -356,6 +356,8 @@ def test_aggregated_only_needs_no_respondent_sections(tmp_path, config_text):
         del raw[key]
     raw["display"]["equality"] = []
     raw["indicators"] = [i for i in raw["indicators"] if i["kind"] != "gap"]
+    kept = {i["id"] for i in raw["indicators"]}  # the headline set names the gap (SPI 3b) too
+    raw["display"]["headline"] = [i for i in raw["display"]["headline"] if i in kept]
     del raw["inputs"]["surveys"]
     c = parse_config(raw, tmp_path / "force.toml")
     assert c.subgroups == {} and c.questions == {} and c.matrix is None
