@@ -51,7 +51,7 @@ def _gap_section(snapshot, config):
     if not have & {i.id for i in inds}:
         return section
     return section + [html.Div([gap_figure_buttons(), gap_table_buttons()]),
-                      dcc.Graph(id=GAP, config=GRAPH_CONFIG), html.Div(id=GAP_TABLE)]
+                      dcc.Graph(id=GAP, config=GRAPH_CONFIG), html.Div(id=GAP_TABLE, className="table-responsive")]
 
 
 def _profile_section(snapshot, config):
