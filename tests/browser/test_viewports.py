@@ -50,7 +50,9 @@ var graphs = Array.from(document.querySelectorAll('.js-plotly-plot'));
 if (!graphs.every(function (gd) { return gd._fullLayout && gd.querySelector('.main-svg'); })) return null;
 return JSON.stringify([document.documentElement.scrollWidth, document.documentElement.scrollHeight,
   graphs.map(function (gd) { var r = gd.getBoundingClientRect();
-    return [r.width, r.height, (gd._fullData || []).length, gd.querySelectorAll('text').length]; })]);"""
+    var svg = gd.querySelector('.main-svg').getBoundingClientRect();
+    return [r.width, r.height, svg.width, svg.height, (gd._fullData || []).length,
+            gd.querySelectorAll('text').length]; })]);"""
 
 # What the page is still waiting for, when it never gets ready.
 WAITING = """
@@ -195,13 +197,18 @@ def _screenshot(driver, path, width: int) -> None:
 
 
 def _sweep(duo, paths: dict[str, str], widths: dict[int, int], shots, prefix: str = "") -> dict:
-    """Every page at every width: what the scripts above find, and a screenshot of each."""
+    """Every page at every width: what the scripts above find, and a screenshot of each. Each
+    page is loaded once and the window then narrowed, as a person turning a phone or moving a
+    window to the projector does: the charts redraw to the new width (the server's answers do
+    not depend on it), and the sweep waits for them; loading each page three times took twice
+    as long."""
     found = {}
     driver = duo.driver
-    for width, height in widths.items():
-        _viewport(driver, width, height)
-        for name, path in paths.items():
-            driver.get(duo.server_url + path)
+    for name, path in paths.items():
+        for i, (width, height) in enumerate(widths.items()):
+            _viewport(driver, width, height)
+            if i == 0:
+                driver.get(duo.server_url + path)
             _settle(driver, f"{path} at {width} px")
             found[name, width] = {"chart": driver.execute_script(CHART_TEXT_OUTSIDE),
                                   "html": driver.execute_script(HTML_TEXT_CLIPPED),
