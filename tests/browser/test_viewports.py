@@ -198,17 +198,15 @@ def _screenshot(driver, path, width: int) -> None:
 
 def _sweep(duo, paths: dict[str, str], widths: dict[int, int], shots, prefix: str = "") -> dict:
     """Every page at every width: what the scripts above find, and a screenshot of each. Each
-    page is loaded once and the window then narrowed, as a person turning a phone or moving a
-    window to the projector does: the charts redraw to the new width (the server's answers do
-    not depend on it), and the sweep waits for them; loading each page three times took twice
-    as long."""
+    page is loaded afresh at each width, as a phone or a projector first shows it: the server
+    may answer by the window's width (the trends page picks its number of panel columns from it
+    when the page loads), so narrowing a page loaded wide would not show what a phone shows."""
     found = {}
     driver = duo.driver
-    for name, path in paths.items():
-        for i, (width, height) in enumerate(widths.items()):
-            _viewport(driver, width, height)
-            if i == 0:
-                driver.get(duo.server_url + path)
+    for width, height in widths.items():
+        _viewport(driver, width, height)
+        for name, path in paths.items():
+            driver.get(duo.server_url + path)
             _settle(driver, f"{path} at {width} px")
             found[name, width] = {"chart": driver.execute_script(CHART_TEXT_OUTSIDE),
                                   "html": driver.execute_script(HTML_TEXT_CLIPPED),
