@@ -44,7 +44,8 @@ def select(key: str, label: str, options: list[tuple[str, str]], default: str):
         html.Span(label, className="form-label small mb-0 d-block"),
         dbc.Select(id=state_id(key), options=[{"label": lab, "value": val} for val, lab in options],
                    value=None, className="form-select-sm", style={"minWidth": "11rem"}),
-    ], className="d-block"), dcc.Store(id=default_id(key), data=default)], className="me-3 mb-2")
+    ], className="d-block"), dcc.Store(id=default_id(key), data=default)],
+                    className="state-select me-3 mb-2")
 
 
 def parse_fragment(fragment: str | None) -> dict[str, str]:

@@ -49,7 +49,8 @@ def _body(snapshot, config):
                f"(configuration {Path(m['config_file']).name}); {m['warnings']} warning(s) at ingest"
                + ("; synthetic demonstration data." if m.get("synthetic") else ".")),
         html.P(periods.describe(config)),
-        inputs,
+        html.Div(inputs, className="table-responsive", tabIndex="0", role="region",
+                 **{"aria-label": "Input files (scrolls)"}),
         html.H2("Bases and suppression", className="h4 mt-3"),
         html.P([f"Estimates on fewer than {config.suppression_threshold} respondents are ",
                 term("suppression", "withheld"), " everywhere, exports included. ", small_base_note(config), " ",

@@ -51,7 +51,10 @@ def _gap_section(snapshot, config):
     if not have & {i.id for i in inds}:
         return section
     return section + [html.Div([gap_figure_buttons(), gap_table_buttons()]),
-                      dcc.Graph(id=GAP, config=GRAPH_CONFIG), html.Div(id=GAP_TABLE)]
+                      dcc.Graph(id=GAP, config=GRAPH_CONFIG),
+                      # Scrolls sideways on a phone: focusable and named, so a keyboard can scroll it too.
+                      html.Div(id=GAP_TABLE, className="table-responsive", tabIndex="0", role="region",
+                               **{"aria-label": "Gaps between groups, latest period (scrolls)"})]
 
 
 def _profile_section(snapshot, config):
