@@ -33,6 +33,7 @@ from . import periods
 from .figures.charts import gap_chart, matrix_scatter
 from .figures.images import figure_image
 from .views.choices import crime_rates, equality_indicators, gaps_shown, has_survey_results, measure_name
+from .views.glossary import entry, force_detail
 from .views.headline import (
     change_text,
     estimate_text,
@@ -459,7 +460,24 @@ def _definitions(snapshot, config, st) -> list:
         out.append(Spacer(1, 3 * mm))
     for text in method_sentences(config, significance_policy(snapshot)):
         out.append(_p(text, st["small"]))
+    out.append(Spacer(1, 2 * mm))
+    out.append(_p("Terms used in this pack (the dashboard's Glossary page, /glossary, has them all):", st["small"]))
+    out.append(_table(["Term", "What it means"], glossary_rows(config, PACK_TERMS), [0.22, 0.78], st))
     return out
+
+
+# The glossary entries the pack's pages use (views/glossary.py holds their words).
+PACK_TERMS = ("interval", "base", "small-base", "suppression", "significance", "fdr", "msf", "target", "p-meets",
+              "hmic-outcome", "resource-level")
+
+
+def glossary_rows(config, keys) -> list[list[str]]:
+    """[term, plain-English text with this force's thresholds] for each glossary key."""
+    rows = []
+    for key in keys:
+        e = entry(key)
+        rows.append([e.term, " ".join(t for t in (e.text, force_detail(key, config)) if t)])
+    return rows
 
 
 # The pack is set at these sizes of small print in turn until its last page is at least this full

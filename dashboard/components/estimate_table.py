@@ -9,6 +9,7 @@ import pandas as pd
 from dash import html
 
 from ..views.words import base_text, ci, estimate_method, small_base_note
+from .glossary import terms_line
 
 
 def _cell(row, confidence: float) -> html.Td:
@@ -45,10 +46,11 @@ def estimate_table(frame: pd.DataFrame, config, table_id: str, confidence: float
         f"Intervals: {estimate_method(confidence)}. ",
         f"Estimates on fewer than {config.suppression_threshold} respondents are suppressed; ",
         small_base_note(config),
-    ], className="small text-body-secondary")
+    ], className="small text-body-secondary mb-0")
     return html.Div([
         html.Div(html.Table([head, html.Tbody(rows)], id=table_id,
                             className="table table-sm table-bordered align-top"),
                  className="table-responsive"),
         notes,
+        terms_line("interval", "base", "small-base", "suppression"),
     ])

@@ -19,6 +19,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from ..components.downloads import table_downloads
+from ..components.glossary import terms_line
 from ..components.state import checked, select, state_id
 from ..live import live
 from ..pages.common import DIVISION
@@ -57,7 +58,8 @@ def rug_section(snapshot, config):
     area = level_name(config, "area")
     return html.Div([
         html.H2("Indicators by geography", className="h4 mt-4"),
-        html.P(_rug_note(config, significance_policy(snapshot)), id=RUG_NOTE, className="small"),
+        html.P(_rug_note(config, significance_policy(snapshot)), id=RUG_NOTE, className="small mb-0"),
+        terms_line("significance", "fdr", "suppression"),
         rug_key(),
         html.Div([
             select("rug", "Show", [("divisions", f"{_level(config, 'division')}s"),

@@ -12,6 +12,7 @@ from .. import periods
 from ..components.banner import absent
 from ..components.downloads import table_downloads
 from ..components.estimate_table import estimate_table
+from ..components.glossary import term, terms_line
 from ..components.rug import rug_section
 from ..components.state import checked
 from ..views.board import BoardRow, Cell, Column, arrows_sentence, board_columns, board_rows, key_entries
@@ -104,10 +105,17 @@ def _row(row: BoardRow, columns: list[Column]):
                    + [_cell(row.cells[c.key], c.key, row.indicator_id) for c in columns])
 
 
+# The glossary entry that explains each board column (its sub-heading links there).
+COLUMN_TERM = {"value": "interval", "target": "target", "msf": "msf", "previous": "change", "baseline": "change",
+               "outcome": "hmic-outcome"}
+
+
 def _board_table(rows: list[BoardRow], columns: list[Column], caption: str):
     head = html.Tr([html.Th("Indicator", scope="col")]
                    + [html.Th([html.Span(c.header, className="d-block"),
-                               html.Span(c.subheader, className="board-sub")], scope="col") for c in columns])
+                               html.Span(term(COLUMN_TERM[c.key], c.subheader) if c.key in COLUMN_TERM
+                                         else c.subheader, className="board-sub")], scope="col")
+                      for c in columns])
     return html.Div(html.Table([html.Caption(caption), html.Thead(head), html.Tbody([_row(r, columns) for r in rows])],
                                id=BOARD_TABLE, className="board"),
                     className="board-scroll", tabIndex="0", role="region", **{"aria-labelledby": f"{BOARD_TABLE}-cap"})
@@ -152,7 +160,9 @@ def board(division, _ready=True):
                    if overall is not None else "",
                    "Indicative: the statistical part of HMIC's assessment only."
                    if any(i.assessed for i in config.indicators) else ""], className="small mt-2")
-    return [table, html.Div([_key(), _details(rows)], className="board-below"), note]
+    terms = terms_line("significance", "fdr", "interval", "base", "small-base", "suppression", "msf", "target",
+                       "p-meets", "hmic-outcome")
+    return [table, html.Div([_key(), _details(rows)], className="board-below"), note, terms]
 
 
 def _table_export(_division):

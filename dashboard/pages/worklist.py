@@ -11,6 +11,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from ..components.downloads import table_downloads
+from ..components.glossary import terms_line
 from ..components.state import checked, known
 from ..views.select import ALL_DIVISIONS, significance_policy
 from ..views.words import WORKLIST_GROUP, WORKLIST_NOTHING, ci
@@ -40,7 +41,8 @@ def _body(snapshot, config):
                "from the force is flagged under the published rule, those off target or that cannot be told from "
                "it, and those whose resource level changed or differs from the force's own matrix. Worst first; "
                "each area's reasons together.", className="mb-1"),
-        html.P(f"{policy.change_text} {policy.area_text}", className="small text-body-secondary"),
+        html.P(f"{policy.change_text} {policy.area_text}", className="small text-body-secondary mb-0"),
+        terms_line("significance", "fdr", "change", "target", "resource-level", "interval", "base"),
         html.Div([worklist_buttons()], className="mb-2"),
         html.Div(id=SUMMARY, role="status", **{"aria-live": "polite"}),
         html.Div(id=LIST),
