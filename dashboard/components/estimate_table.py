@@ -10,6 +10,7 @@ from dash import html
 
 from ..views.words import base_text, ci, estimate_method, small_base_note
 from .glossary import terms_line
+from .scroll import scroll_box
 
 
 def _cell(row, confidence: float) -> html.Td:
@@ -48,9 +49,8 @@ def estimate_table(frame: pd.DataFrame, config, table_id: str, confidence: float
         small_base_note(config),
     ], className="small text-body-secondary mb-0")
     return html.Div([
-        html.Div(html.Table([head, html.Tbody(rows)], id=table_id,
-                            className="table table-sm table-bordered align-top"),
-                 className="table-responsive"),
+        scroll_box(html.Table([head, html.Tbody(rows)], id=table_id,
+                              className="table table-sm table-bordered align-top"), "Every indicator, latest period"),
         notes,
         terms_line("interval", "base", "small-base", "suppression"),
     ])

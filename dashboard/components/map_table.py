@@ -11,6 +11,7 @@ from dash import html
 
 from ..views.words import FLAG_GLYPH, FLAG_WORD, base_text, vs_force_phrase
 from .glossary import term
+from .scroll import scroll_box
 
 FLAG_ORDER = ("better", "similar", "worse", "not tested", "suppressed")
 
@@ -22,8 +23,7 @@ def described_map(graph, caption_id: str, table_id: str, what: str = "Table of t
         html.Figure([graph, html.Figcaption(id=caption_id, className="small mt-1")],
                     className="mb-1", **{"aria-labelledby": caption_id}),
         html.Details([html.Summary(what, className="small fw-semibold"),
-                      html.Div(id=table_id, className="table-responsive", style={"maxHeight": "30rem"},
-                               tabIndex="0", role="region", **{"aria-label": what})],
+                      scroll_box(None, what, box_id=table_id, max_height="30rem")],
                      className="mb-2 d-print-none"),
     ])
 

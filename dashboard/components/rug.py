@@ -20,6 +20,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from ..components.downloads import table_downloads
 from ..components.glossary import terms_line
+from ..components.scroll import scroll_box
 from ..components.state import checked, select, state_id
 from ..live import live
 from ..pages.common import DIVISION
@@ -200,8 +201,7 @@ def rug(division, level, sort=None, order=None, search=None):
             body = [f'<tr><td colspan="{len(inds) + 2}">No {escape(level_name(config, "area"))} matches '
                     f"“{escape(search)}”.</td></tr>"]
     # The scrolling region is focusable and named, so keyboard users can scroll it (WCAG 2.1.1).
-    table = html.Div(_html_table(header, body), className="table-responsive", style={"maxHeight": "70vh"},
-                     tabIndex="0", role="region", **{"aria-label": "Indicators by geography (scrolls)"})
+    table = scroll_box(_html_table(header, body), "Indicators by geography", max_height="70vh")
     return table, status, controls
 
 

@@ -14,6 +14,7 @@ from ..access import may_see_ingest_reports
 from ..components.banner import absent
 from ..components.downloads import table_downloads
 from ..components.glossary import term, terms_line
+from ..components.scroll import scroll_box
 from ..views.exports import definitions_export
 from ..views.select import optional_table, significance_policy
 from ..views.words import (
@@ -49,8 +50,7 @@ def _body(snapshot, config):
                f"(configuration {Path(m['config_file']).name}); {m['warnings']} warning(s) at ingest"
                + ("; synthetic demonstration data." if m.get("synthetic") else ".")),
         html.P(periods.describe(config)),
-        html.Div(inputs, className="table-responsive", tabIndex="0", role="region",
-                 **{"aria-label": "Input files (scrolls)"}),
+        scroll_box(inputs, "Input files"),
         html.H2("Bases and suppression", className="h4 mt-3"),
         html.P([f"Estimates on fewer than {config.suppression_threshold} respondents are ",
                 term("suppression", "withheld"), " everywhere, exports included. ", small_base_note(config), " ",

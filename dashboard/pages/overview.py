@@ -14,6 +14,7 @@ from ..components.downloads import table_downloads
 from ..components.estimate_table import estimate_table
 from ..components.glossary import term, terms_line
 from ..components.rug import rug_section
+from ..components.scroll import scroll_box
 from ..components.state import checked
 from ..views.board import BoardRow, Cell, Column, arrows_sentence, board_columns, board_rows, key_entries
 from ..views.choices import crime_summary, has_survey_results
@@ -64,7 +65,7 @@ def _crime_section(snapshot, config):
                "rates are not tested against each other or the force."
                + (f" {int(left_out)} areas have no known population: their crimes and residents are left out of "
                   "every rate." if left_out else ""), className="small"),
-        html.Div(html.Table([
+        scroll_box(html.Table([
             html.Thead(html.Tr([html.Th(h, scope="col") for h in
                                 ("Geography", "Measure", "Crimes", "Residents",
                                  f"Rate per 1,000 ({interval(config.policy.confidence)})")])),
@@ -73,7 +74,7 @@ def _crime_section(snapshot, config):
                                  html.Td(f"{r.rate:.2f} ({r.lower:.2f}–{r.upper:.2f})" if r.rate == r.rate
                                          else "not calculated")])
                         for _, r in rows.iterrows()])], className="table table-sm w-auto", id="overview-crime"),
-            className="table-responsive"),
+            "Recorded crime"),
     ])
 
 

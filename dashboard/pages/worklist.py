@@ -73,7 +73,7 @@ def _group_table(geos, confidence):
     return html.Div(html.Table([
         html.Thead(html.Tr([html.Th("Area", scope="col"), html.Th("Why it is on the list", scope="col"),
                             html.Th(f"Figures ({ci(confidence)}, base)", scope="col")])),
-        html.Tbody(rows)], className="table table-sm worklist-table"), className="table-responsive")
+        html.Tbody(rows)], className="table table-sm worklist-table"), "Worklist")
 
 
 def worklist_view(wl: Worklist, config, confidence: float):
