@@ -29,7 +29,16 @@ from ..views.select import (
     resource_levels,
     significance_policy,
 )
-from ..views.words import FLAG_GLYPH, NO_MAP_DATA, base_text, interval, vs_force_phrase, withheld_note
+from ..views.words import (
+    FLAG_GLYPH,
+    NO_MAP_DATA,
+    base_text,
+    flag_finding,
+    interval,
+    source_line,
+    vs_force_phrase,
+    withheld_note,
+)
 from .common import DIVISION, GRAPH_CONFIG, division_label, live, page
 
 MAP = "map-graph"
@@ -151,18 +160,17 @@ def update_map(indicator, period, colour, division, drawn):
     if drawn != snapshot.id:  # every area's shape goes once; the division filter then patches locations
         codes = tuple(snapshot.table("areas")["area_code"].sort_values())
         figure = area_map(snapshot_geojson(str(snapshot.path), codes), values, colour, resource_levels(config),
-                          policy, unit)
+                          policy, unit, config.suppression_threshold)
         return figure, caption, snapshot.id
-    arrays = trace_arrays(values, colour, resource_levels(config), policy, unit)
+    arrays = trace_arrays(values, colour, resource_levels(config), policy, unit, config.suppression_threshold)
     patch = Patch()
     trace = patch["data"][0]
     triggered = {t["prop_id"] for t in ctx.triggered}
     if any('"division"' in t for t in triggered):  # the set of areas shown changes
         trace["locations"] = values["area_code"].tolist()
         trace["customdata"] = [[n, d] for n, d in zip(values["area_name"], values["division_name"])]
-    changed = ["z", "text", "zmin", "zmax"]
-    if any('"colour"' in t for t in triggered):  # the colouring's scale changes
-        changed += ["colorscale", "colorbar"]
+    # The scale and its key follow the values too (the grey band of suppressed areas, the ticks): a few bytes.
+    changed = ["z", "text", "zmin", "zmax", "colorscale", "colorbar"]
     for key in changed:
         trace[key] = arrays[key]
     return patch, caption, no_update
@@ -223,8 +231,13 @@ def _bars(snapshot, config, indicator, period, values):
     force_value = None if force.empty or bool(force["suppressed"].iloc[0]) else float(force["value"].iloc[0])
     if force_value != force_value:
         force_value = None
-    title = f"{_name(snapshot, config, indicator)}, {periods.period_phrase(config, period)}: areas ranked"
-    return ranked_bars(values, force_value, title, _policy(snapshot), _unit(indicator))
+    title = f"{_name(snapshot, config, indicator)}, {periods.period_phrase(config, period)}: "
+    finding = flag_finding(values["flag"].tolist()) if _unit(indicator) == "%" else ""
+    title += finding or "areas ranked"
+    survey = (config.surveys[config.indicator(indicator).survey].name if not indicator.startswith(CRIME_PREFIX)
+              else "police-recorded crime (police.uk)")
+    source = source_line([survey], periods.period_phrase(config, period), snapshot.id)
+    return ranked_bars(values, force_value, title, _policy(snapshot), _unit(indicator), source)
 
 
 def _policy(snapshot):
@@ -275,7 +288,7 @@ def map_figure(snapshot, config, indicator, period, colour, division):
     """The map as shown, as a whole figure with its title (for image exports)."""
     values = _values(snapshot, config, indicator, period, division)
     fig = area_map(snapshot_geojson(str(snapshot.path), tuple(values["area_code"])), values, colour,
-                   resource_levels(config), _policy(snapshot), _unit(indicator))
+                   resource_levels(config), _policy(snapshot), _unit(indicator), config.suppression_threshold)
     fig.update_layout(title=dict(text=f"{_name(snapshot, config, indicator)}, {periods.period_phrase(config, period)}, "
                                       f"{division_label(config, division)}", x=0),
                       margin=dict(l=10, r=10, t=50, b=10))
