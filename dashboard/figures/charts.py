@@ -97,13 +97,13 @@ def ranked_bars(values: pd.DataFrame, force_value: float | None, title: str, pol
     if force_value is not None:
         fig.add_vline(x=force_value, line_dash="dash", line_color=FORCE_LINE)
         _key(fig, f"Force {force_value:.1f}{unit}", line=dict(color=FORCE_LINE, dash="dash"))
-    base_layout(fig, title, height=max(300, 14 * len(shown) + 150), source=source, legend="above")
-    fig.update_yaxes(type="category", tickfont=dict(size=10))
     if policy is None or unit != "%":
         fig.update_xaxes(title=axis_title(f"{unit.strip()}, exact Poisson interval; not tested against the force"))
     else:
         flag_keys(fig)
         fig.update_xaxes(title=axis_title(f"% ({interval(policy.confidence)}); {policy.label}"))
+    base_layout(fig, title, height=max(300, 14 * len(shown) + 150), source=source, legend="above")
+    fig.update_yaxes(type="category", tickfont=dict(size=10))
     return fig
 
 
@@ -114,7 +114,7 @@ MSF_LINE = dict(color="#777777", dash="dot")
 def trend_panels(series: pd.DataFrame, indicators: list, msf: pd.DataFrame | None, changes: pd.DataFrame,
                  trends: pd.DataFrame, geography: str, policy, columns: int = 3,
                  previous: str = "the previous period", force_only=frozenset(), force_code: str | None = None,
-                 source: str | None = None) -> go.Figure:
+                 source: str | None = None, label: str | None = None) -> go.Figure:
     """Small multiples: estimate with its interval band, MSF average, target line, and a marker
     on each point whose published change from ``previous`` (``dashboard.periods.previous_phrase``:
     with rolling windows, the window before, not overlapping) is flagged better or worse
@@ -122,17 +122,19 @@ def trend_panels(series: pd.DataFrame, indicators: list, msf: pd.DataFrame | Non
     Points whose change is 'similar' carry no marker. Each panel's title gives the published
     recent trend in Fingertips' words ("increasing and getting better"); indicators in
     ``force_only`` (not surveyed at the geography shown) are the force's series (``force_code``),
-    titled as such. Every mark is named in the legend."""
+    titled as such. Every mark is named in the legend; the title (with ``label``, the geography's
+    name) counts the published trends getting better and worse."""
     columns = max(1, min(columns, len(indicators) or 1))
     rows = max(1, math.ceil(len(indicators) / columns))
-    titles = []
+    titles, verdicts = [], []
     for ind in indicators:
         geo = force_code if ind.id in force_only else geography
         t = trends[(trends["indicator"] == ind.id) & (trends["geography_code"] == geo)]
         verdict = trend_words(t["direction"].iloc[0], ind.polarity) if len(t) else trend_words(None, ind.polarity)
         colour = FLAG_COLOUR[trend_flag(t["direction"].iloc[0], ind.polarity)] if len(t) else "#555555"
-        where = f"<br><sup>{FORCE_ONLY}</sup>" if ind.id in force_only else ""
-        titles.append(f"{ind.short_name}{where}<br><sup><span style='color:{colour}'>{verdict}</span></sup>")
+        verdicts.append(trend_flag(t["direction"].iloc[0], ind.polarity) if len(t) else None)
+        where = f"<br><span style='font-size:11px'>{FORCE_ONLY}</span>" if ind.id in force_only else ""
+        titles.append(f"{ind.short_name}{where}<br><span style='font-size:12px;color:{colour}'>{verdict}</span>")
     spacing = min(0.3, 95 / (250 * rows)) if rows > 1 else 0.0
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, vertical_spacing=spacing,
                         horizontal_spacing=0.06 if columns > 1 else 0.02)
@@ -150,7 +152,10 @@ def trend_panels(series: pd.DataFrame, indicators: list, msf: pd.DataFrame | Non
         _key(fig, "MSF average", line=MSF_LINE)
     if any(ind.target is not None for ind in indicators):
         _key(fig, "Target", line=TARGET_LINE)
-    base_layout(fig, None, height=250 * rows + 60, source=source, top=50)
+    tested = [v for v in verdicts if v is not None]
+    title = (f"{label}: recent trend getting better on {tested.count('better')} of {len(tested)} indicators, "
+             f"worse on {tested.count('worse')}" if tested else f"{label}: too few periods to test a trend")
+    base_layout(fig, title if label else None, height=250 * rows + 60, source=source, top=50)
     fig.update_annotations(font_size=13)
     return fig
 
@@ -410,8 +415,15 @@ def spine_chart(rows: pd.DataFrame, policy, title: str | None = None, source: st
         hovertemplate="%{y}: %{customdata[0]:.1f}% (%{customdata[1]:.1f}–%{customdata[2]:.1f}), n = %{customdata[3]}"
                       "; force %{customdata[5]:.1f}%<br>%{customdata[4]} (" + policy.label + ")<extra></extra>"))
     flag_keys(fig)
-    base_layout(fig, title, height=max(320, 34 * len(rows) + 150), source=source)
-    fig.update_layout(barmode="overlay", bargap=0.4)
+    # Each indicator's name above its bar, not beside it: the spine keeps the whole width on a phone.
+    for label, value, flag in zip(rows["label"], rows["value"], rows["flag"]):
+        shown_value = "suppressed" if flag == "suppressed" else f"{value:.1f}%"
+        fig.add_annotation(x=0, xref="paper", y=label, yref="y", yshift=15, xanchor="left", showarrow=False,
+                           text=f"{label}: {shown_value}", font=dict(size=11, color="#333333"),
+                           bgcolor="rgba(255,255,255,0.85)")
+    base_layout(fig, title, height=max(320, 46 * len(rows) + 170), source=source)
+    fig.update_layout(barmode="overlay", bargap=0.55)
+    fig.update_yaxes(showticklabels=False, range=[-0.7, len(rows) - 0.2])
     fig.update_xaxes(range=[-0.03, 1.03], tickvals=[0, 0.5, 1], ticktext=["worst", "force", "best"],
                      showgrid=False, zeroline=False)
     return fig

@@ -67,12 +67,24 @@ def base_layout(fig: go.Figure, title: str | None = None, height: int | None = N
                                y=1 - (TOOLBAR + 16) / total if total else 1, yref="container", yanchor="top",
                                pad=dict(t=0 if total else TOOLBAR, l=10), font=dict(size=TITLE_SIZE),
                                automargin=False)
-        if source_text:
-            layout["title"]["subtitle"] = dict(text=source_text, font=dict(size=SOURCE_SIZE, color="#555555"))
+        source_font = dict(size=SOURCE_SIZE, color="#555555")
+        if source_text and title_text:
+            layout["title"]["subtitle"] = dict(text=source_text, font=source_font)
+        elif source_text:  # a subtitle under an empty title is drawn at the top, under the toolbar
+            layout["title"].update(text=source_text, font=source_font)
     else:
         layout["title"] = None
     if legend == "above":
-        layout["legend"] = dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", yref="paper")
+        # Under the title, in room kept for one entry a line (what a phone shows): plotly would
+        # otherwise draw it up over the title.
+        entries = sum(1 for t in fig.data if t.showlegend is not False and t.name)
+        total = layout["height"] + 20 * entries + 6 if layout["height"] else None
+        layout["legend"] = dict(orientation="h", x=0, xanchor="left", y=1 - top / total if total else 1,
+                                yanchor="top", yref="container")
+        layout["margin"]["t"] = top + 20 * entries + 6
+        layout["height"] = total
+        if total and layout.get("title"):
+            layout["title"]["y"] = 1 - (TOOLBAR + 16) / total
     elif legend == "below":
         # Anchored to the figure's foot (not the plot's): plotly then widens the bottom margin to
         # hold it, below the axis title, however many rows it wraps onto.

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..views.words import FLAG_FILL, FLAG_WORD, FLAGS, base_text, suppressed_label, vs_force_phrase
-from .common import FONT, NO_VALUE, SEQUENTIAL
+from .common import FONT, NO_VALUE, SEQUENTIAL, SOURCE_CHARS, SOURCE_SIZE, wrap
 
 # The published flag as a code (its place in FLAGS) on a stepped scale: one band per flag.
 FLAG_CODE = {f: i for i, f in enumerate(FLAGS)}
@@ -71,12 +71,21 @@ def trace_arrays(values: pd.DataFrame, mode: str, levels=None, policy=None, unit
             "colorbar": dict(thickness=12, len=0.8, **a["colorbar"]), "hovertemplate": HOVER}
 
 
+def source_note(source: str) -> dict:
+    """The map's "Source: …" line, at its foot (an annotation: a Patch can replace its text)."""
+    return dict(text=wrap(source, SOURCE_CHARS), x=0, y=0, xref="paper", yref="paper", xanchor="left",
+                yanchor="top", showarrow=False, align="left", font=dict(size=SOURCE_SIZE, color="#555555"))
+
+
 def area_map(geo: dict, values: pd.DataFrame, mode: str, levels=None, policy=None, unit: str = "%",
-             threshold: int | None = None) -> go.Figure:
+             threshold: int | None = None, source: str | None = None) -> go.Figure:
     """The whole map of ``values`` (one row per area shown, with area and division names)
     coloured by ``mode``; ``geo`` may hold more areas than are shown."""
     fig = base_map(geo, values["area_code"].tolist(), values["area_name"].tolist(), values["division_name"].tolist())
     fig.update_traces(**trace_arrays(values, mode, levels, policy, unit, threshold))
+    if source:
+        fig.add_annotation(**source_note(source))
+        fig.update_layout(margin=dict(b=45))
     return fig
 
 

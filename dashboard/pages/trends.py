@@ -83,7 +83,7 @@ def _mine(table, level, geo, force_code, force_only):
                  | ((table.level == "force") & (table.geography_code == force_code) & table.indicator.isin(force_only))]
 
 
-def _panels(snapshot, config, level, geo, columns=3):
+def _panels(snapshot, config, level, geo, columns=3, label=None):
     """Every indicator's series for the geography, one panel each; under a division or an area the
     indicators surveyed for the force only follow, as the force's, titled so."""
     est = snapshot.table("estimates")
@@ -105,8 +105,8 @@ def _panels(snapshot, config, level, geo, columns=3):
     latest = periods.period_phrase(config, latest_period(series)) if len(series) else None
     return trend_panels(series, inds, msf, chg, trends, geo, significance_policy(snapshot),
                         previous=periods.previous_phrase(config), columns=columns, force_only=force_only,
-                        force_code=config.force_code, source=source_line(surveys, latest and f"to {latest}",
-                                                                         snapshot.id))
+                        force_code=config.force_code, label=label,
+                        source=source_line(surveys, latest and f"to {latest}", snapshot.id))
 
 
 # assets/charts.js (an asset: the Content-Security-Policy refuses inline scripts)
@@ -125,7 +125,7 @@ def columns_for(width) -> int:
 def update(division, area, width=None):
     snapshot, config = live()
     level, geo, label = _geography(snapshot, config, division, area)
-    fig = _panels(snapshot, config, level, geo, columns_for(width))
+    fig = _panels(snapshot, config, level, geo, columns_for(width), label)
     policy = significance_policy(snapshot)
     trend = "Recent trend: chi-squared test for trend over the last periods"
     if policy.trend_periods and policy.trend_confidence:
@@ -169,8 +169,8 @@ table_buttons = table_downloads("trends", _table_export, [State(DIVISION, "value
 def _panels_export(division, area):
     """The panels rebuilt from the selections; unknown ones are refused."""
     snapshot, config = live()
-    level, geo, _ = _geography(snapshot, config, division, area, check=known)
-    return _panels(snapshot, config, level, geo)
+    level, geo, label = _geography(snapshot, config, division, area, check=known)
+    return _panels(snapshot, config, level, geo, label=label)
 
 
 figure_buttons = figure_downloads(GRAPH, "trends", _panels_export,

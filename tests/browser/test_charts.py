@@ -86,8 +86,12 @@ def _rgb(hex_colour: str) -> str:
 def _shot(dash_duo, graph, path):
     """A screenshot of the chart itself (scrolled into view), as the reader sees it."""
     element = dash_duo.find_element(graph)
+    size = dash_duo.driver.get_window_size()
+    tall = int(dash_duo.driver.execute_script("return arguments[0].getBoundingClientRect().height;", element))
+    dash_duo.driver.set_window_size(size["width"], max(size["height"], tall + 150))
     dash_duo.driver.execute_script("arguments[0].scrollIntoView();", element)
     element.screenshot(str(path))
+    dash_duo.driver.set_window_size(size["width"], size["height"])
 
 
 def _not_clipped(dash_duo, where):
@@ -194,6 +198,8 @@ def test_charts_fit_and_explain_themselves(size, dash_duo, demo_store, screensho
     hover = dict(zip(drawn["locations"], drawn["text"]))
     assert all(hover[c] == label for c in suppressed)
     assert label.replace(" (", "(") in "".join(_texts(dash_duo, "#map-graph", ".cbaxis text")).replace(" (", "(")
+    note = _texts(dash_duo, "#map-graph", ".annotation-text")
+    assert any(t.startswith("Source: ") and snapshot.id in t for t in note)
     _drawn(dash_duo, "#map-bars")
     title, source = dash_duo.driver.execute_script(TITLE, "#map-bars")
     assert "differs significantly" in title or "significantly" in title
