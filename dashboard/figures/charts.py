@@ -157,6 +157,9 @@ def trend_panels(series: pd.DataFrame, indicators: list, msf: pd.DataFrame | Non
              f"worse on {tested.count('worse')}" if tested else f"{label}: too few periods to test a trend")
     base_layout(fig, title if label else None, height=250 * rows + 60, source=source, top=50)
     fig.update_annotations(font_size=13)
+    # At most five period labels a panel, level: many quarters would otherwise turn on end and
+    # run into the next row's panel titles on a narrow screen.
+    fig.update_xaxes(nticks=5, tickangle=0, type="category")
     return fig
 
 
@@ -308,29 +311,39 @@ def gap_chart(gaps: pd.DataFrame, labels: dict[str, str], names: dict[str, str] 
     _key(fig, "◆ gap differs from zero", "diamond", "#555555", group="key")
     _key(fig, "● no evidence of a gap", "circle", "#555555", group="key")
     if with_rates:
-        _group_rates(fig, rates, groups, labels, force_code)
+        _group_rates(fig, rates, groups, labels, force_code, names if several else None)
         fig.update_yaxes(title="%", row=1, col=1)
     base_layout(fig, title, height=560 if with_rates else 380, source=source, top=25 if with_rates else 0)
     fig.update_yaxes(title="Gap, pts" if with_rates else axis_title(f"Gap, pts ({what})", 30), **where)
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", nticks=5, tickangle=0)
     return fig
 
 
-def _group_rates(fig: go.Figure, rates: pd.DataFrame, groups: list[str], labels: dict, force_code) -> None:
+def _group_rates(fig: go.Figure, rates: pd.DataFrame, groups: list[str], labels: dict, force_code,
+                 names: dict | None = None) -> None:
     """Both groups' published rates with their intervals, one line per group and geography (the
-    force's dashed), in the top panel."""
-    for (code, group), part in rates.groupby(["geography_code", "subgroup"], sort=False):
+    force's dashed), in the top panel; with ``names`` (several gap indicators: ``rates`` has
+    gap_indicator) one per indicator too, named by it and drawn with its own marker."""
+    key = "gap_indicator" if names and "gap_indicator" in rates.columns else None
+    kinds = list(dict.fromkeys(rates[key])) if key else [None]
+    shapes = ["square", "circle", "diamond", "triangle-up", "cross", "x"]
+    for (which, code, group), part in rates.assign(_k=rates[key] if key else "").groupby(
+            ["_k", "geography_code", "subgroup"], sort=False):
         part = part[~part["suppressed"]].sort_values("period")
         if part.empty:
             continue
         label = str(group).replace("_", " ")
         colour = GROUPS[groups.index(label)] if label in groups else "#555555"
         where = labels.get(code, code) + (" (force)" if code == force_code else "")
+        if key:
+            where = f"{names.get(which, which)}, {where}"
+        shape = shapes[kinds.index(which) % len(shapes)] if key else (
+            "square" if label == groups[0] else "circle")
         fig.add_trace(go.Scatter(
             x=part["period"], y=part["value"], mode="lines+markers", name=f"{label}: {where}",
             legendgroup="rates",
             line=dict(color=colour, dash="dash" if code == force_code else "solid"),
-            marker=dict(color=colour, size=7, symbol="square" if label == groups[0] else "circle"),
+            marker=dict(color=colour, size=7, symbol=shape),
             error_y=dict(type="data", symmetric=False, array=part["upper_95"] - part["value"],
                          arrayminus=part["value"] - part["lower_95"], thickness=1, color=colour),
             customdata=np.c_[part["lower_95"], part["upper_95"], [base_text(b) for b in part["base"]]],

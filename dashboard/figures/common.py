@@ -26,7 +26,7 @@ TITLE_SIZE, SOURCE_SIZE = 15, 11
 # The chart toolbar (modebar) sits in the top 30 px of the figure: nothing is drawn there.
 TOOLBAR = 30
 # Characters a line of title / source text may hold so that it fits a 390 px phone screen.
-TITLE_CHARS, SOURCE_CHARS = 38, 50
+TITLE_CHARS, SOURCE_CHARS, LEGEND_CHARS = 38, 46, 34
 
 
 def wrap(text: str, width: int) -> str:
@@ -53,6 +53,9 @@ def base_layout(fig: go.Figure, title: str | None = None, height: int | None = N
     small grey type under the title) wrapped to fit a phone; the legend "below" the plot (at the
     figure's foot) or "above" it (under the title: for tall charts shown in a scrolling box).
     ``bottom`` is the room kept under the plot, ``top`` more room above it (for panel titles)."""
+    for trace in fig.data:  # a legend entry wider than a phone's chart goes onto two lines
+        if isinstance(trace.name, str) and len(trace.name) > LEGEND_CHARS and "<br>" not in trace.name:
+            trace.name = wrap(trace.name, LEGEND_CHARS)
     title_text = wrap(title, TITLE_CHARS) if title else None
     source_text = wrap(source, SOURCE_CHARS) if source else None
     head = 20 * lines(title_text) + 15 * lines(source_text)

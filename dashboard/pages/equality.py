@@ -152,7 +152,8 @@ def _gap_title(gaps, config, division):
     division whose own gap is withheld, that the figure is the force's."""
     names = _names(config)
     latest = gaps.loc[gaps["period"] == max(gaps["period"], key=list(config.period_labels).index)]
-    ind = names.get(latest["indicator"].iat[0], latest["indicator"].iat[0])
+    several = latest["indicator"].nunique() > 1
+    ind = "Gaps" if several else names.get(latest["indicator"].iat[0], latest["indicator"].iat[0])
     mine = latest[latest["level"] == ("force" if division == ALL_DIVISIONS else "division")]
     shown = mine[~mine["suppressed"]]
     if division != ALL_DIVISIONS and shown.empty:
@@ -160,10 +161,12 @@ def _gap_title(gaps, config, division):
     differ = int(shown["flag"].isin(["better", "worse"]).sum())
     where = division_label(config, division) if division != ALL_DIVISIONS else config.force_short_name
     verdict = "the gap differs from zero" if differ else "no evidence of a gap"
+    if several:
+        verdict = f"{differ} of {len(shown)} gaps differ from zero"
     if division == ALL_DIVISIONS:
         divs = latest[(latest["level"] == "division") & ~latest["suppressed"]]
         n = int(divs["flag"].isin(["better", "worse"]).sum())
-        others = (f"; gap differs from zero in {n} of {len(divs)} divisions" if len(divs) else
+        others = (f"; {n} of {len(divs)} division gaps differ from zero" if len(divs) else
                   "; every division's gap is withheld (too few respondents)")
         return f"{ind}, {latest['period'].iat[0]}: {where}: {verdict}{others}"
     return f"{ind}, {latest['period'].iat[0]}: {where}: {verdict}"

@@ -223,7 +223,8 @@ def source_line(surveys, period: str | None, snapshot: str | None) -> str:
     """'Source: Victim user satisfaction survey, 2008/09; snapshot 20261130-…' for a chart's foot."""
     names = ", ".join(dict.fromkeys(s for s in surveys if s)) or "published snapshot"
     when = f", {period}" if period else ""
-    return f"Source: {names}{when}" + (f"; snapshot {snapshot}" if snapshot else "")
+    # The snapshot's id (one long word) on a line of its own: it never has to break.
+    return f"Source: {names}{when}" + (f";<br>snapshot {snapshot}" if snapshot else "")
 
 
 def flag_finding(flags, level: str = "area", force: str = "the force") -> str:

@@ -9,6 +9,8 @@ from what the browser drew (the SVG and plotly's full data), checked against the
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from selenium.common.exceptions import JavascriptException, TimeoutException
 from selenium.webdriver.support.ui import WebDriverWait
@@ -90,7 +92,8 @@ def _shot(dash_duo, graph, path):
     tall = int(dash_duo.driver.execute_script("return arguments[0].getBoundingClientRect().height;", element))
     dash_duo.driver.set_window_size(size["width"], max(size["height"], tall + 150))
     dash_duo.driver.execute_script("arguments[0].scrollIntoView();", element)
-    element.screenshot(str(path))
+    time.sleep(0.5)  # plotly redraws on the resize
+    dash_duo.driver.save_screenshot(str(path))
     dash_duo.driver.set_window_size(size["width"], size["height"])
 
 
@@ -239,5 +242,27 @@ def test_charts_fit_and_explain_themselves(size, dash_duo, demo_store, screensho
     assert source.startswith("Source: ")
     _shot(dash_duo, "#area-spine", screenshots / f"charts-spine-{width}.png")
     _not_clipped(dash_duo, "area profile")
+    logs = dash_duo.get_logs()
+    assert logs == [], [e["message"][90:700] for e in logs]
+
+
+def test_another_forces_charts_fit_a_phone(dash_duo, example_stores, screenshots):
+    """Eastmoor (a force with other indicators, periods and groups) at 390 px: no chart text outside
+    its chart on the pages with charts, and each of the main charts carries its Source line."""
+    example = example_stores["eastmoor"]
+    snapshot = Store(example.store).open()
+    code = sorted(snapshot.table("areas")["area_code"])[0]
+    dash_duo.driver.set_window_size(390, 844)
+    dash_duo.start_server(create_app(example.store))
+    for path, graphs in (("/trends", ["#trends-graph"]), ("/equality", ["#equality-gap"]),
+                         ("/map", ["#map-graph", "#map-bars"]), (f"/area/{code}", ["#area-spine"])):
+        dash_duo.driver.get(dash_duo.server_url + path)
+        _drawn(dash_duo, *graphs)
+        for graph in graphs:
+            title, source = dash_duo.driver.execute_script(TITLE, graph)
+            notes = _texts(dash_duo, graph, ".annotation-text")
+            assert any(t.startswith("Source: ") for t in [title, source, *notes]), (path, graph)
+        _shot(dash_duo, graphs[-1], screenshots / f"charts-eastmoor{path.split('/')[1] or 'area'}-390.png")
+        _not_clipped(dash_duo, path)
     logs = dash_duo.get_logs()
     assert logs == [], [e["message"][90:700] for e in logs]
