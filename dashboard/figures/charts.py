@@ -455,9 +455,12 @@ def funnel_plot(points: pd.DataFrame, p0: float, limits: pd.DataFrame, highlight
         part = points[points["flag"] == flag]
         if part.empty:
             continue
+        arrows = " (▲ higher, ▼ lower)" if flag in FLAGGED else ""
         fig.add_trace(go.Scatter(
-            x=part["effective_base"], y=part["value"], mode="markers", name=vs_force_phrase(flag).capitalize(),
-            marker=dict(color=FLAG_COLOUR[flag], symbol=FLAG_SYMBOL[flag], size=7 if flag == "similar" else 9),
+            x=part["effective_base"], y=part["value"], mode="markers",
+            name=vs_force_phrase(flag).capitalize() + arrows,
+            marker=dict(color=FLAG_COLOUR[flag], size=7 if flag == "similar" else 9,
+                        symbol=flag_symbols([flag] * len(part), part["value"], [100 * p0] * len(part))),
             text=part["area_name"], meta=flag,
             hovertemplate="%{text}: %{y:.1f}% (effective base %{x:.0f})<br>" + vs_force_phrase(flag)
                           + "<extra></extra>"))
