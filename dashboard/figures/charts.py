@@ -402,8 +402,13 @@ def spine_chart(rows: pd.DataFrame, policy, title: str | None = None, source: st
     against the force (▲ / ▼: its value higher / lower than the force's). ``rows`` has label,
     polarity, value, lower_95, upper_95, base, suppressed, flag, division_value, force_value,
     worst, q25, q75, best."""
-    rows = spine_scale(rows.iloc[::-1].reset_index(drop=True))
     fig = go.Figure()
+    if rows.empty:  # an area with no survey result: an empty chart that says so
+        fig.add_annotation(text="No survey result is published for this area.", showarrow=False)
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        return base_layout(fig, title, height=200, source=source)
+    rows = spine_scale(rows.iloc[::-1].reset_index(drop=True))
     y = rows["label"]
     for lo, hi, colour, name in (("x_worst", "x_inner_worst", "#D9D9D9", "Worst to best of the force's areas"),
                                  ("x_inner_worst", "x_inner_best", "#8C8C8C", "25th to 75th percentile"),
@@ -474,7 +479,8 @@ def funnel_plot(points: pd.DataFrame, p0: float, limits: pd.DataFrame, highlight
     return fig
 
 
-def crime_trend(rows: pd.DataFrame, order: list[str], phrase, title: str, confidence: float) -> go.Figure:
+def crime_trend(rows: pd.DataFrame, order: list[str], phrase, title: str, confidence: float,
+                source: str | None = None) -> go.Figure:
     """Recorded crime per 1,000 residents over the periods, one line per measure (``measure_name``),
     each point with its exact Poisson interval; ``order`` puts the periods in time order and
     ``phrase(label)`` says each one in words. Rates are not tested against one another."""
@@ -488,13 +494,14 @@ def crime_trend(rows: pd.DataFrame, order: list[str], phrase, title: str, confid
             customdata=np.c_[part["lower"], part["upper"], part["count"]],
             hovertemplate=f"{name}, " + "%{x}: %{y:.2f} per 1,000 (%{customdata[0]:.2f}–%{customdata[1]:.2f}), "
                           "%{customdata[2]:,} crimes<extra></extra>"))
-    base_layout(fig, f"{title} (exact Poisson {interval(confidence)})", height=420)
+    base_layout(fig, f"{title} (exact Poisson {interval(confidence)})", height=420, source=source)
     fig.update_yaxes(title="per 1,000 residents", rangemode="tozero")
     fig.update_xaxes(type="category")
     return fig
 
 
-def crime_by_type(rates: pd.DataFrame, force: pd.DataFrame, confidence: float) -> go.Figure:
+def crime_by_type(rates: pd.DataFrame, force: pd.DataFrame, confidence: float,
+                  source: str | None = None) -> go.Figure:
     """Rate per 1,000 by crime type for the area (with exact Poisson interval) against the force."""
     rates = rates.sort_values("rate")
     f = force.set_index("measure").reindex(rates["measure"])
@@ -510,6 +517,6 @@ def crime_by_type(rates: pd.DataFrame, force: pd.DataFrame, confidence: float) -
     # The long words go in the title, which wraps under the toolbar: an axis title is centred on
     # the plot, which long crime-type names leave narrow on a phone.
     base_layout(fig, f"Rate per 1,000 residents ({window}exact Poisson {interval(confidence)})",
-                height=max(300, 26 * len(rates) + 80))
+                height=max(300, 26 * len(rates) + 80), source=source)
     fig.update_xaxes(title="per 1,000")
     return fig

@@ -22,6 +22,7 @@ from ..views.select import area_indicators, latest_period, optional_table, signi
 from ..views.words import (
     NO_AREA_RESULTS,
     NO_CRIME_RATES,
+    POLICE_RECORDED,
     base_text,
     ci,
     flag_direction_glyph,
@@ -119,7 +120,9 @@ def _crime_figure(snapshot, config, code):
     rows = _crime_rows(snapshot, config, code)
     if rows is None or rows[0]["rate"].isna().all():
         return None
-    return crime_by_type(rows[0], rows[1], significance_policy(snapshot).confidence)
+    period = rows[1]["period"].iat[0] if len(rows[1]) else None
+    return crime_by_type(rows[0], rows[1], significance_policy(snapshot).confidence,
+                         source_line([POLICE_RECORDED], period, snapshot.id))
 
 
 def _crime_block(snapshot, config, code):

@@ -31,6 +31,7 @@ from ..views.select import (
 )
 from ..views.words import (
     NO_MAP_DATA,
+    POLICE_RECORDED,
     base_text,
     flag_direction_glyph,
     flag_finding,
@@ -180,7 +181,7 @@ def update_map(indicator, period, colour, division, drawn):
 def _source(snapshot, config, indicator, period) -> str:
     """The "Source: …" line of the map and the ranked chart: the survey (or police.uk), period, snapshot."""
     survey = (config.surveys[config.indicator(indicator).survey].name if not indicator.startswith(CRIME_PREFIX)
-              else "police-recorded crime (police.uk)")
+              else POLICE_RECORDED)
     return source_line([survey], periods.period_phrase(config, period), snapshot.id)
 
 

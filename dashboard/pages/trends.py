@@ -14,7 +14,7 @@ from ..figures.charts import crime_trend, trend_panels
 from ..views.choices import crime_rates, crime_summary, has_survey_results
 from ..views.exports import changes_export, estimates_export, geography_names
 from ..views.select import ALL_DIVISIONS, latest_period, optional_table, significance_policy
-from ..views.words import FORCE_ONLY, NO_SURVEY_RESULTS, interval, percent, source_line
+from ..views.words import FORCE_ONLY, NO_SURVEY_RESULTS, POLICE_RECORDED, interval, percent, source_line
 from .common import DIVISION, GRAPH_CONFIG, division_label, live, page
 
 GRAPH, CAPTION, CRIME_GRAPH = "trends-graph", "trends-caption", "trends-crime"
@@ -42,7 +42,7 @@ def update_crime(division):
     where = config.force_name if division == ALL_DIVISIONS else division_label(config, division)
     return crime_trend(rows[rows["geography_code"] == geo], list(config.period_labels),
                        lambda p: periods.period_phrase(config, p), f"{where}: recorded crime per 1,000 residents",
-                       significance_policy(snapshot).confidence)
+                       significance_policy(snapshot).confidence, source_line([POLICE_RECORDED], None, snapshot.id))
 
 
 def _body(snapshot, config):

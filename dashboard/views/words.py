@@ -255,6 +255,9 @@ def flag_direction_glyph(flag, value, reference) -> str:
     return FLAG_GLYPH.get(flag, "")
 
 
+POLICE_RECORDED = "police-recorded crime (police.uk)"  # the source of every crime rate
+
+
 def count_finding(n: int, total: int, what: str, level: str) -> str:
     """'3 of 5 divisions significantly below the force' (counts of published flags only)."""
     plural = level if total == 1 else {"area": "areas", "division": "divisions"}.get(level, level + "s")
