@@ -14,15 +14,27 @@ from .. import periods
 from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known, select, state_id
-from ..figures.charts import crime_by_type, funnel_plot, spine_chart
+from ..figures.charts import SPINE_METHOD, crime_by_type, funnel_plot, spine_chart
 from ..stats.areas import flag_limits
 from ..views.choices import crime_rates, map_indicator, map_indicators
 from ..views.exports import estimates_export, geography_names
 from ..views.select import area_indicators, latest_period, optional_table, significance_policy
-from ..views.words import FLAG_GLYPH, NO_AREA_RESULTS, NO_CRIME_RATES, base_text, ci, vs_force_phrase, withheld_note
+from ..views.words import (
+    NO_AREA_RESULTS,
+    NO_CRIME_RATES,
+    POLICE_RECORDED,
+    base_text,
+    ci,
+    flag_direction_glyph,
+    flag_finding,
+    source_line,
+    vs_force_phrase,
+    withheld_note,
+)
 from .common import GRAPH_CONFIG, info_link, live, page
 
 FUNNEL, SPINE, CRIME = "area-funnel", "area-spine", "area-crime"
+SPINE_NOTE = "area-spine-note"
 FUNNEL_INDICATOR = state_id("funnel")
 AREA_CODE = "area-code"
 
@@ -39,6 +51,11 @@ def _indicator_rows(snapshot, config, code) -> list[dict]:
         | ((est.level == "area") & (est.geography_code == code)))]
     ac = optional_table(snapshot, "area_comparisons")
     ac = ac[(ac.period == period) & (ac.area_code == code)].set_index("indicator") if ac is not None else None
+    # The spine chart's bar: the spread of the force's areas (not suppressed) on each indicator.
+    spread = est[(est.period == period) & (est.subgroup_dimension == "all") & (est.level == "area")
+                 & ~est.suppressed].groupby("indicator")["value"]
+    spread = pd.DataFrame({"low": spread.min(), "q25": spread.quantile(0.25), "q75": spread.quantile(0.75),
+                           "high": spread.max()})
     rows = []
     for ind in area_indicators(config):
         a = sel[(sel.indicator == ind.id) & (sel.level == "area") & (sel.geography_code == code)]
@@ -49,7 +66,11 @@ def _indicator_rows(snapshot, config, code) -> list[dict]:
         a = a.iloc[0]
         c = ac.loc[ind.id] if ac is not None and ind.id in ac.index else None
         flag = "suppressed" if a.suppressed else (c.flag if c is not None else "not tested")
-        rows.append({"id": ind.id, "label": ind.short_name, "value": a.value, "lower_95": a.lower_95,
+        q = spread.loc[ind.id] if ind.id in spread.index else pd.Series(dict.fromkeys(spread.columns, np.nan))
+        low_best = ind.polarity == "lower"
+        rows.append({"id": ind.id, "label": ind.short_name, "polarity": ind.polarity,
+                     "worst": q["low"] if not low_best else q["high"], "best": q["high"] if not low_best else q["low"],
+                     "q25": q["q25"], "q75": q["q75"], "value": a.value, "lower_95": a.lower_95,
                      "upper_95": a.upper_95, "base": a.base, "suppressed": bool(a.suppressed),
                      "small_base": bool(a.small_base),
                      "division_value": d.value.iloc[0] if len(d) else np.nan,
@@ -57,6 +78,19 @@ def _indicator_rows(snapshot, config, code) -> list[dict]:
                      "shrunk": (c.shrunk_value, c.shrunk_lower, c.shrunk_upper) if c is not None else None,
                      "shrink_note": _shrink_note(c)})
     return rows
+
+
+def _spine_figure(snapshot, config, code, rows=None):
+    """The spine chart of the area's indicators in the latest period (``SPINE_METHOD``)."""
+    rows = _indicator_rows(snapshot, config, code) if rows is None else rows
+    period = latest_period(snapshot.table("estimates"))
+    tested = [r["flag"] for r in rows]
+    finding = flag_finding(tested, level="indicator")
+    surveys = [config.surveys[config.indicator(r["id"]).survey].name for r in rows]
+    name = snapshot.table("areas").set_index("area_code").loc[code, "area_name"]
+    title = f"{name}, {periods.period_phrase(config, period)}" + (f": {finding}" if finding else "")
+    return spine_chart(pd.DataFrame(rows), significance_policy(snapshot), title=title,
+                       source=source_line(surveys, periods.period_phrase(config, period), snapshot.id))
 
 
 def _shrink_note(c) -> str | None:
@@ -86,7 +120,9 @@ def _crime_figure(snapshot, config, code):
     rows = _crime_rows(snapshot, config, code)
     if rows is None or rows[0]["rate"].isna().all():
         return None
-    return crime_by_type(rows[0], rows[1], significance_policy(snapshot).confidence)
+    period = rows[1]["period"].iat[0] if len(rows[1]) else None
+    return crime_by_type(rows[0], rows[1], significance_policy(snapshot).confidence,
+                         source_line([POLICE_RECORDED], period, snapshot.id))
 
 
 def _crime_block(snapshot, config, code):
@@ -125,15 +161,17 @@ def _survey_block(snapshot, config, code):
         html.Td("" if r["shrunk"] is None or r["suppressed"] else r["shrink_note"] or
                 f"{r['shrunk'][0]:.1f}% ({r['shrunk'][1]:.1f}–{r['shrunk'][2]:.1f})"),
         html.Td(f"{r['division_value']:.1f}%"), html.Td(f"{r['force_value']:.1f}%"),
-        html.Td(f"{FLAG_GLYPH[r['flag']]} {vs_force_phrase(r['flag'])}", **{"data-flag": r["flag"]}),
+        html.Td(f"{flag_direction_glyph(r['flag'], r['value'], r['force_value'])} {vs_force_phrase(r['flag'])}",
+                **{"data-flag": r["flag"]}),
     ]) for r in rows]
     suppressed = [r["label"] for r in rows if r["suppressed"]]
     return html.Div([
         html.P(f"Latest survey period: {periods.period_phrase(config, period)}.", className="small"),
         dbc.Row([
-            dbc.Col([html.H3("Every indicator against the division and the force", className="h5"),
+            dbc.Col([html.H3("Every indicator against the force's areas (spine chart)", className="h5"),
+                     html.P(SPINE_METHOD, className="small", id=SPINE_NOTE),
                      spine_buttons(),
-                     dcc.Graph(id=SPINE, figure=spine_chart(pd.DataFrame(rows), policy),
+                     dcc.Graph(id=SPINE, figure=_spine_figure(snapshot, config, code, rows),
                                config=GRAPH_CONFIG)],
                     lg=6),
             dbc.Col([html.H3("Funnel plot", className="h5"),
@@ -278,7 +316,7 @@ def _spine_export(code):
     snapshot, config = live()
     code = _area(snapshot, code)
     return (None if code is None or map_indicator(snapshot, config) is None
-            else spine_chart(pd.DataFrame(_indicator_rows(snapshot, config, code)), significance_policy(snapshot)))
+            else _spine_figure(snapshot, config, code))
 
 
 def _funnel_export(indicator, code):

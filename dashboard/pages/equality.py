@@ -17,6 +17,8 @@ from ..views.choices import equality_indicators, gaps_shown, has_survey_results
 from ..views.exports import gaps_export, geography_names
 from ..views.select import ALL_DIVISIONS, optional_table, respondent_profile, significance_policy
 from ..views.words import (
+    CANNOT_TELL,
+    FORCE_ONLY,
     NO_GAP_INDICATORS,
     NO_GAP_RESULTS,
     NO_PROFILE,
@@ -25,6 +27,7 @@ from ..views.words import (
     ci,
     gap_phrase,
     interval,
+    source_line,
 )
 from .common import DIVISION, GRAPH_CONFIG, division_label, info_link, live, page
 
@@ -96,28 +99,96 @@ def _profile(snapshot, config, division):
     return period, respondent_profile(snapshot, config, division, period, confidence)
 
 
-def _gap_table(gaps, labels, config, policy):
+def _rate_text(group, rates, r, which) -> str:
+    """'white: 84.1% (82.6–85.5), n = 2,412' from the published estimate of the group, or the gap
+    table's own value where no estimate is found."""
+    if r.suppressed:
+        return f"{_group(group)}: suppressed"
+    e = (rates or {}).get((r.indicator, r.geography_code, r.period, group))
+    if e is None or e.suppressed:
+        return f"{_group(group)}: {getattr(r, 'value_' + which):.1f}% ({base_text(getattr(r, 'base_' + which))})"
+    return f"{_group(group)}: {e.value:.1f}% ({e.lower_95:.1f}–{e.upper_95:.1f}), n = {base_text(e.base)}"
+
+
+def _gap_table(gaps, labels, config, policy, rates=None):
     latest = gaps.loc[gaps.groupby("indicator")["period"].transform(
         lambda p: p == max(p, key=list(config.period_labels).index))]
     names = {i.id: i.short_name for i in config.indicators}
     head = html.Thead(html.Tr([html.Th(h, scope="col") for h in (
-        "Indicator", "Period", "Geography", "First group (n)", "Second group (n)",
+        "Indicator", "Period", "Geography", f"First group ({ci(policy.confidence)}, n)",
+        f"Second group ({ci(policy.confidence)}, n)",
         f"Gap, pts ({ci(policy.confidence)})", "Does the gap differ from zero?")]))
     body = [html.Tr([html.Td(names.get(r.indicator, r.indicator)), html.Td(r.period),
                      html.Th(labels.get(r.geography_code, r.geography_code), scope="row"),
-                     html.Td(f"{_group(r.group_1)}: " + ("suppressed" if r.suppressed else
-                                                        f"{r.value_1:.1f}% ({base_text(r.base_1)})")),
-                     html.Td(f"{_group(r.group_2)}: " + ("suppressed" if r.suppressed else
-                                                        f"{r.value_2:.1f}% ({base_text(r.base_2)})")),
+                     html.Td(_rate_text(r.group_1, rates, r, "1")),
+                     html.Td(_rate_text(r.group_2, rates, r, "2")),
                      html.Td(f"suppressed: {r.suppression_reason or 'base ' + base_text(r.base)}"
                              if r.suppressed else f"{r.gap:+.1f} ({r.lower:+.1f} to {r.upper:+.1f})"),
-                     html.Td(gap_phrase(r.flag), **{"data-flag": r.flag})]) for r in latest.itertuples()]
+                     html.Td(CANNOT_TELL if r.suppressed else gap_phrase(r.flag), **{"data-flag": r.flag})])
+            for r in latest.itertuples()]
     return html.Table([html.Caption("Latest period of each indicator"), head, html.Tbody(body)],
                       className="table table-sm")
 
 
 def _group(name: str) -> str:
     return str(name).replace("_", " ")
+
+
+def group_rates(snapshot, config, gaps, division):
+    """The published estimates of each gap's two groups (its ``of`` indicator by its ``subgroup``):
+    for the force, and for the division where one is chosen."""
+    est = snapshot.table("estimates")
+    geos = {config.force_code} | ({division} if division != ALL_DIVISIONS else set())
+    parts = []
+    for ind in equality_indicators(config):
+        if ind.id not in set(gaps["indicator"]):
+            continue
+        part = est[(est.indicator == ind.of) & (est.subgroup_dimension == ind.subgroup)
+                   & est.subgroup.isin(ind.groups) & est.geography_code.isin(geos)
+                   & est.level.isin(["force", "division"])]
+        parts.append(part.assign(gap_indicator=ind.id))
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def _gap_title(gaps, config, division):
+    """The chart's title: the finding of the latest period from the published flags, and under a
+    division whose own gap is withheld, that the figure is the force's."""
+    names = _names(config)
+    latest = gaps.loc[gaps["period"] == max(gaps["period"], key=list(config.period_labels).index)]
+    several = latest["indicator"].nunique() > 1
+    ind = "Gaps" if several else names.get(latest["indicator"].iat[0], latest["indicator"].iat[0])
+    mine = latest[latest["level"] == ("force" if division == ALL_DIVISIONS else "division")]
+    shown = mine[~mine["suppressed"]]
+    if division != ALL_DIVISIONS and shown.empty:
+        return f"{ind}, {latest['period'].iat[0]}: {FORCE_ONLY} (the division's gap is withheld)"
+    differ = int(shown["flag"].isin(["better", "worse"]).sum())
+    where = division_label(config, division) if division != ALL_DIVISIONS else config.force_short_name
+    verdict = "the gap differs from zero" if differ else "no evidence of a gap"
+    if several:
+        verdict = f"{differ} of {len(shown)} gaps differ from zero"
+    if division == ALL_DIVISIONS:
+        divs = latest[(latest["level"] == "division") & ~latest["suppressed"]]
+        n = int(divs["flag"].isin(["better", "worse"]).sum())
+        others = (f"; {n} of {len(divs)} division gaps differ from zero" if len(divs) else
+                  "; every division's gap is withheld (too few respondents)")
+        return f"{ind}, {latest['period'].iat[0]}: {where}: {verdict}{others}"
+    return f"{ind}, {latest['period'].iat[0]}: {where}: {verdict}"
+
+
+def _gap_source(snapshot, config, gaps):
+    surveys = [config.surveys[config.indicator(i).survey].name for i in gaps["indicator"].unique()]
+    last = max(gaps["period"], key=list(config.period_labels).index)
+    return source_line(surveys, f"to {periods.period_phrase(config, last)}", snapshot.id)
+
+
+def gap_figure(snapshot, config, division):
+    """The gap chart as the page draws it (both groups' rates above the gap); None without gaps."""
+    gaps = gaps_shown(snapshot, config, division)
+    if gaps is None or gaps.empty:
+        return None
+    rates = group_rates(snapshot, config, gaps, division)
+    return gap_chart(gaps, _labels(config), _names(config), rates=rates, force_code=config.force_code,
+                     title=_gap_title(gaps, config, division), source=_gap_source(snapshot, config, gaps))
 
 
 @callback(Output(GAP, "figure"), Output(GAP_TABLE, "children"), Input(DIVISION, "value"), Input(READY, "data"))
@@ -128,7 +199,21 @@ def update_gaps(division, _ready=True):
     if gaps is None or gaps.empty:
         return {}, NO_GAP_RESULTS
     labels = _labels(config)
-    return gap_chart(gaps, labels, _names(config)), _gap_table(gaps, labels, config, significance_policy(snapshot))
+    return gap_figure(snapshot, config, division), _gap_table(gaps, labels, config, significance_policy(snapshot),
+                                                              _every_rate(snapshot, config, gaps))
+
+
+def _every_rate(snapshot, config, gaps):
+    """Each group's published rate with its interval, by (gap indicator, geography, period, group),
+    for every geography of the table (the divisions too)."""
+    est = snapshot.table("estimates")
+    out = {}
+    for ind in equality_indicators(config):
+        part = est[(est.indicator == ind.of) & (est.subgroup_dimension == ind.subgroup) & est.subgroup.isin(ind.groups)
+                   & est.geography_code.isin(set(gaps["geography_code"]))]
+        for r in part.itertuples():
+            out[(ind.id, r.geography_code, r.period, r.subgroup)] = r
+    return out
 
 
 def _labels(config):
@@ -176,8 +261,7 @@ def _gap_figure(division):
     """The gap chart as the page draws it, rebuilt from the division; unknown ones are refused."""
     snapshot, config = live()
     division = known(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
-    gaps = gaps_shown(snapshot, config, division)
-    return gap_chart(gaps, _labels(config), _names(config)) if gaps is not None and len(gaps) else None
+    return gap_figure(snapshot, config, division)
 
 
 def _profile_figure(division):

@@ -19,7 +19,7 @@ from ..components.map_table import described_map, estimate_rows_table, flag_coun
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import ranked_bars
 from ..figures.images import figure_image
-from ..figures.maps import area_map, snapshot_geojson, trace_arrays
+from ..figures.maps import area_map, snapshot_geojson, source_note, trace_arrays
 from ..views.choices import crime_rates, map_choice, map_choices, periods_with_results
 from ..views.exports import area_table_export, crime_table_export
 from ..views.select import (
@@ -31,7 +31,17 @@ from ..views.select import (
     resource_levels,
     significance_policy,
 )
-from ..views.words import FLAG_GLYPH, NO_MAP_DATA, base_text, interval, vs_force_phrase, withheld_note
+from ..views.words import (
+    NO_MAP_DATA,
+    POLICE_RECORDED,
+    base_text,
+    flag_direction_glyph,
+    flag_finding,
+    interval,
+    source_line,
+    vs_force_phrase,
+    withheld_note,
+)
 from .common import DIVISION, GRAPH_CONFIG, division_label, live, page
 
 MAP = "map-graph"
@@ -171,21 +181,28 @@ def update_map(indicator, period, colour, division, drawn):
     if drawn != snapshot.id:  # every area's shape goes once; the division filter then patches locations
         codes = tuple(snapshot.table("areas")["area_code"].sort_values())
         figure = area_map(snapshot_geojson(str(snapshot.path), codes), values, colour, resource_levels(config),
-                          policy, unit)
+                          policy, unit, config.suppression_threshold, _source(snapshot, config, indicator, period))
         return figure, caption, snapshot.id
-    arrays = trace_arrays(values, colour, resource_levels(config), policy, unit)
+    arrays = trace_arrays(values, colour, resource_levels(config), policy, unit, config.suppression_threshold)
     patch = Patch()
     trace = patch["data"][0]
     triggered = {t["prop_id"] for t in ctx.triggered}
     if any('"division"' in t for t in triggered):  # the set of areas shown changes
         trace["locations"] = values["area_code"].tolist()
         trace["customdata"] = [[n, d] for n, d in zip(values["area_name"], values["division_name"])]
-    changed = ["z", "text", "zmin", "zmax"]
-    if any('"colour"' in t for t in triggered):  # the colouring's scale changes
-        changed += ["colorscale", "colorbar"]
+    # The scale and its key follow the values too (the grey band of suppressed areas, the ticks): a few bytes.
+    changed = ["z", "text", "zmin", "zmax", "colorscale", "colorbar"]
     for key in changed:
         trace[key] = arrays[key]
+    patch["layout"]["annotations"] = [source_note(_source(snapshot, config, indicator, period))]
     return patch, caption, no_update
+
+
+def _source(snapshot, config, indicator, period) -> str:
+    """The "Source: …" line of the map and the ranked chart: the survey (or police.uk), period, snapshot."""
+    survey = (config.surveys[config.indicator(indicator).survey].name if not indicator.startswith(CRIME_PREFIX)
+              else POLICE_RECORDED)
+    return source_line([survey], periods.period_phrase(config, period), snapshot.id)
 
 
 def _rule_text(snapshot) -> str:
@@ -214,6 +231,7 @@ def _columns(config, crime: bool) -> list[dict]:
 def update_table(indicator, period, division):
     snapshot, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
     crime = indicator.startswith(CRIME_PREFIX)
+    force = _force_value(snapshot, indicator, period)
     rows = []
     for r in values.itertuples():
         shown = not r.suppressed and r.value == r.value
@@ -221,7 +239,7 @@ def update_table(indicator, period, division):
                      "value": round(r.value, 1) if shown else None,
                      "interval": f"{r.lower_95:.1f}–{r.upper_95:.1f}" if shown else "",
                      "base": int(r.base) if r.base == r.base else base_text(r.base),
-                     "flag": f"{FLAG_GLYPH.get(r.flag, '')} {vs_force_phrase(r.flag)}",
+                     "flag": f"{flag_direction_glyph(r.flag, r.value, force)} {vs_force_phrase(r.flag)}",
                      "resource_level": r.resource_level,
                      "note": withheld_note(config.suppression_threshold) if r.suppressed
                      else ("rate per 1,000; base: recorded crimes" + ("" if r.value == r.value else
@@ -230,8 +248,8 @@ def update_table(indicator, period, division):
     return rows, _bars(snapshot, config, indicator, period, values), _columns(config, crime)
 
 
-def _bars(snapshot, config, indicator, period, values):
-    """The ranked chart of the areas shown, with the force's value as its reference line."""
+def _force_value(snapshot, indicator, period):
+    """The force's published value of the indicator (or crime rate) in the period; None if withheld."""
     if indicator.startswith(CRIME_PREFIX):
         rates = crime_rates(snapshot)
         force = rates[(rates["measure"] == indicator.removeprefix(CRIME_PREFIX)) & (rates["period"] == period)
@@ -241,10 +259,17 @@ def _bars(snapshot, config, indicator, period, values):
         force = est[(est["indicator"] == indicator) & (est["period"] == period) & (est["level"] == "force")
                     & (est["subgroup_dimension"] == "all")]
     force_value = None if force.empty or bool(force["suppressed"].iloc[0]) else float(force["value"].iloc[0])
-    if force_value != force_value:
-        force_value = None
-    title = f"{_name(snapshot, config, indicator)}, {periods.period_phrase(config, period)}: areas ranked"
-    return ranked_bars(values, force_value, title, _policy(snapshot), _unit(indicator))
+    return None if force_value != force_value else force_value
+
+
+def _bars(snapshot, config, indicator, period, values):
+    """The ranked chart of the areas shown, with the force's value as its reference line."""
+    force_value = _force_value(snapshot, indicator, period)
+    title = f"{_name(snapshot, config, indicator)}, {periods.period_phrase(config, period)}: "
+    finding = flag_finding(values["flag"].tolist()) if _unit(indicator) == "%" else ""
+    title += finding or "areas ranked"
+    return ranked_bars(values, force_value, title, _policy(snapshot), _unit(indicator),
+                       _source(snapshot, config, indicator, period))
 
 
 def _policy(snapshot):
@@ -295,10 +320,11 @@ def map_figure(snapshot, config, indicator, period, colour, division):
     """The map as shown, as a whole figure with its title (for image exports)."""
     values = _values(snapshot, config, indicator, period, division)
     fig = area_map(snapshot_geojson(str(snapshot.path), tuple(values["area_code"])), values, colour,
-                   resource_levels(config), _policy(snapshot), _unit(indicator))
+                   resource_levels(config), _policy(snapshot), _unit(indicator), config.suppression_threshold,
+                   _source(snapshot, config, indicator, period))
     fig.update_layout(title=dict(text=f"{_name(snapshot, config, indicator)}, {periods.period_phrase(config, period)}, "
                                       f"{division_label(config, division)}", x=0),
-                      margin=dict(l=10, r=10, t=50, b=10))
+                      margin=dict(l=10, r=10, t=50, b=45))
     return fig
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import ClientsideFunction, Input, Output, State, callback, dcc, html
 
 from .. import periods
 from ..components.banner import absent
@@ -13,11 +13,13 @@ from ..components.state import checked, known, select, state_id
 from ..figures.charts import crime_trend, trend_panels
 from ..views.choices import crime_rates, crime_summary, has_survey_results
 from ..views.exports import changes_export, estimates_export, geography_names
-from ..views.select import ALL_DIVISIONS, optional_table, significance_policy
-from ..views.words import NO_SURVEY_RESULTS, interval, percent
+from ..views.select import ALL_DIVISIONS, latest_period, optional_table, significance_policy
+from ..views.words import FORCE_ONLY, NO_SURVEY_RESULTS, POLICE_RECORDED, interval, percent, source_line
 from .common import DIVISION, GRAPH_CONFIG, division_label, live, page
 
 GRAPH, CAPTION, CRIME_GRAPH = "trends-graph", "trends-caption", "trends-crime"
+WIDTH = "trends-width"  # the browser window's width, read once on load: how many panel columns fit
+COLUMNS = ((700, 1), (1100, 2))  # below 700 px one column, below 1,100 two, else three
 GEOGRAPHY = state_id("area")
 
 
@@ -40,7 +42,7 @@ def update_crime(division):
     where = config.force_name if division == ALL_DIVISIONS else division_label(config, division)
     return crime_trend(rows[rows["geography_code"] == geo], list(config.period_labels),
                        lambda p: periods.period_phrase(config, p), f"{where}: recorded crime per 1,000 residents",
-                       significance_policy(snapshot).confidence)
+                       significance_policy(snapshot).confidence, source_line([POLICE_RECORDED], None, snapshot.id))
 
 
 def _body(snapshot, config):
@@ -54,6 +56,7 @@ def _body(snapshot, config):
                + [(a.area_code, f"{a.area_name} ({a.division_name})") for a in areas.itertuples()], "none"),
         html.P(id=CAPTION, className="small", **{"aria-live": "polite"}),
         html.Div([figure_buttons(), table_buttons()]),
+        dcc.Store(id=WIDTH),
         dcc.Graph(id=GRAPH, config=GRAPH_CONFIG),
         _crime_block(snapshot),
     ])
@@ -74,27 +77,55 @@ def _geography(snapshot, config, division, area, check=checked):
     return "force", config.force_code, config.force_name
 
 
-def _panels(snapshot, config, level, geo):
-    """Every indicator's series for the geography, one panel each."""
+def _mine(table, level, geo, force_code, force_only):
+    """The rows of the geography shown, and the force's rows of the force-only indicators."""
+    return table[((table.level == level) & (table.geography_code == geo))
+                 | ((table.level == "force") & (table.geography_code == force_code) & table.indicator.isin(force_only))]
+
+
+def _panels(snapshot, config, level, geo, columns=3, label=None):
+    """Every indicator's series for the geography, one panel each; under a division or an area the
+    indicators surveyed for the force only follow, as the force's, titled so."""
     est = snapshot.table("estimates")
-    series = est[(est.level == level) & (est.geography_code == geo) & (est.subgroup_dimension == "all")]
-    inds = [i for i in config.indicators if i.kind != "gap" and (series.indicator == i.id).any()]
+    est = est[est.subgroup_dimension == "all"]
+    own = set(est.loc[(est.level == level) & (est.geography_code == geo), "indicator"])
+    force_only = set() if level == "force" else (
+        set(est.loc[est.level == "force", "indicator"]) - own)
+    series = _mine(est, level, geo, config.force_code, force_only)
+    inds = ([i for i in config.indicators if i.kind != "gap" and i.id in own]
+            + [i for i in config.indicators if i.kind != "gap" and i.id in force_only])
     chg = optional_table(snapshot, "changes")  # none with a single period
-    chg = (pd.DataFrame(columns=["indicator", "period", "flag", "direction"]) if chg is None else
-           chg[(chg.level == level) & (chg.geography_code == geo) & (chg.subgroup_dimension == "all")])
+    chg = (pd.DataFrame(columns=["indicator", "period", "flag", "direction", "compared_with"]) if chg is None else
+           _mine(chg[chg.subgroup_dimension == "all"], level, geo, config.force_code, force_only))
     msf = optional_table(snapshot, "msf_comparisons") if level == "force" else None
     trends = optional_table(snapshot, "trends")  # none with too few periods
     trends = (pd.DataFrame(columns=["indicator", "geography_code", "direction"]) if trends is None else
-              trends[trends.level == level])
+              trends[trends.level.isin([level, "force"])])
+    surveys = [config.surveys[i.survey].name for i in inds]
+    latest = periods.period_phrase(config, latest_period(series)) if len(series) else None
     return trend_panels(series, inds, msf, chg, trends, geo, significance_policy(snapshot),
-                        previous=periods.previous_phrase(config))
+                        previous=periods.previous_phrase(config), columns=columns, force_only=force_only,
+                        force_code=config.force_code, label=label,
+                        source=source_line(surveys, latest and f"to {latest}", snapshot.id))
 
 
-@callback(Output(GRAPH, "figure"), Output(CAPTION, "children"), Input(DIVISION, "value"), Input(GEOGRAPHY, "value"))
-def update(division, area):
+# assets/charts.js (an asset: the Content-Security-Policy refuses inline scripts)
+dash.clientside_callback(ClientsideFunction("charts", "width"), Output(WIDTH, "data"), Input(WIDTH, "id"))
+
+
+def columns_for(width) -> int:
+    """Panel columns for a window ``width`` in px (anything else: three)."""
+    if not isinstance(width, (int, float)) or isinstance(width, bool) or not 0 < width < 100_000:
+        return 3
+    return next((n for limit, n in COLUMNS if width < limit), 3)
+
+
+@callback(Output(GRAPH, "figure"), Output(CAPTION, "children"), Input(DIVISION, "value"), Input(GEOGRAPHY, "value"),
+          Input(WIDTH, "data"))
+def update(division, area, width=None):
     snapshot, config = live()
     level, geo, label = _geography(snapshot, config, division, area)
-    fig = _panels(snapshot, config, level, geo)
+    fig = _panels(snapshot, config, level, geo, columns_for(width), label)
     policy = significance_policy(snapshot)
     trend = "Recent trend: chi-squared test for trend over the last periods"
     if policy.trend_periods and policy.trend_confidence:
@@ -103,9 +134,11 @@ def update(division, area):
     caption = (f"{label}: estimate with its {interval(policy.confidence)} (band); ▲/▼ marks a change from the "
                f"previous period that the published flag calls better or worse (the arrow is the direction, the "
                f"colour and words say better or worse; no marker: no evidence of a change). "
-               f"{policy.change_text_for(level)} Dotted line: MSF average; dashed line: target. {trend}. "
-               "Indicators only surveyed at force level are shown for the force only. Points on fewer than "
-               f"{config.suppression_threshold} respondents are withheld.")
+               f"{policy.change_text_for(level)} Dotted line: MSF average; dash-dot line: target. {trend}, in "
+               "words under each panel's name (increasing or decreasing, and getting better or worse). "
+               + (f"Indicators only surveyed at force level follow as the force's, each marked '{FORCE_ONLY}'. "
+                  if level != "force" else "")
+               + f"Points on fewer than {config.suppression_threshold} respondents are withheld.")
     return fig, caption
 
 
@@ -136,8 +169,8 @@ table_buttons = table_downloads("trends", _table_export, [State(DIVISION, "value
 def _panels_export(division, area):
     """The panels rebuilt from the selections; unknown ones are refused."""
     snapshot, config = live()
-    level, geo, _ = _geography(snapshot, config, division, area, check=known)
-    return _panels(snapshot, config, level, geo)
+    level, geo, label = _geography(snapshot, config, division, area, check=known)
+    return _panels(snapshot, config, level, geo, label=label)
 
 
 figure_buttons = figure_downloads(GRAPH, "trends", _panels_export,

@@ -297,3 +297,95 @@ def force_figure_note(config) -> str:
 def suppressed_note(threshold: int) -> str:
     """'base below 50': beside every suppressed figure on the board (the whole reason is in the key)."""
     return f"base below {threshold}"
+
+
+# --- Issue 13, charts: geography labels, trend words, source line, suppressed areas ----------------
+# One block so that the charts' vocabulary is found in one place (dashboard/figures take it from here).
+FORCE_ONLY = "force figure — not surveyed by division"
+CANNOT_TELL = "cannot tell (withheld)"  # a verdict on a suppressed row: never "no"
+
+# Fingertips' recent-trend words: the published test's direction, then better / worse from the
+# indicator's polarity (the direction is the published one; nothing is tested here).
+TREND_DIRECTION_WORD = {"increasing": "increasing", "decreasing": "decreasing"}
+TREND_BETTER = {("increasing", "higher"): True, ("decreasing", "higher"): False,
+                ("increasing", "lower"): False, ("decreasing", "lower"): True}
+NO_TREND = "no significant change"
+TOO_FEW_PERIODS = "trend not tested (too few periods)"
+
+# A marker's direction against a reference (the force): ▲ higher, ▼ lower, whatever the polarity;
+# better or worse is said in words and colour.
+VALUE_DIRECTION_SYMBOL = {"higher": "triangle-up", "lower": "triangle-down"}
+VALUE_DIRECTION_GLYPH = {"higher": "▲", "lower": "▼"}
+
+
+def trend_words(direction, polarity: str) -> str:
+    """'increasing and getting better', 'decreasing and getting worse', 'no significant change' (the
+    published ``trends.direction``), 'increasing' alone where the polarity says neither."""
+    if direction not in TREND_DIRECTION_WORD:
+        return NO_TREND if direction == NO_TREND else TOO_FEW_PERIODS
+    better = TREND_BETTER.get((direction, polarity))
+    if better is None:
+        return TREND_DIRECTION_WORD[direction]
+    return f"{direction} and getting {'better' if better else 'worse'}"
+
+
+def trend_flag(direction, polarity: str) -> str:
+    """The colour key of a published trend: better / worse, or similar (no significant change)."""
+    better = TREND_BETTER.get((direction, polarity))
+    return "similar" if better is None else ("better" if better else "worse")
+
+
+def value_direction(value: float, reference: float) -> str:
+    """'higher' or 'lower' than the reference (the sign of the difference only)."""
+    return "higher" if value >= reference else "lower"
+
+
+def suppressed_label(threshold: int) -> str:
+    """What a suppressed area is called in a map's key and hover: 'suppressed (base below 50)'."""
+    return f"suppressed (base below {threshold})"
+
+
+def source_line(surveys, period: str | None, snapshot: str | None) -> str:
+    """'Source: Victim user satisfaction survey, 2008/09; snapshot 20261130-…' for a chart's foot."""
+    names = ", ".join(dict.fromkeys(s for s in surveys if s)) or "published snapshot"
+    when = f", {period}" if period else ""
+    # The snapshot's id (one long word) on a line of its own: it never has to break.
+    return f"Source: {names}{when}" + (f";<br>snapshot {snapshot}" if snapshot else "")
+
+
+def flag_finding(flags, level: str = "area", force: str = "the force") -> str:
+    """A chart title's finding from published flags only: '3 of 5 divisions significantly better than
+    the force, 1 significantly worse'; 'no area differs significantly from the force'."""
+    flags = [f for f in flags if f in ("better", "worse", "similar")]
+    better, worse = flags.count("better"), flags.count("worse")
+    if not flags:
+        return ""
+    if not better and not worse:
+        plural = {"area": "areas", "division": "divisions"}.get(level, level + "s")
+        return f"none of {len(flags)} {plural} tested differs significantly from {force}"
+    parts = []
+    if better:
+        parts.append(f"significantly better than {force}")
+    if worse:
+        parts.append("significantly worse")
+    head = count_finding(better if better else worse, len(flags), parts[0] if better else
+                         f"significantly worse than {force}", level)
+    return head + (f", {worse} {parts[1]}" if better and worse else "")
+
+
+def flag_direction_glyph(flag, value, reference) -> str:
+    """▲ / ▼ beside a better / worse flag: the direction of the value against the reference (▲
+    higher, ▼ lower), whatever the polarity; the shape of other flags."""
+    if flag in FLAGGED and value == value and reference is not None and reference == reference:
+        return VALUE_DIRECTION_GLYPH[value_direction(value, reference)]
+    return FLAG_GLYPH.get(flag, "")
+
+
+POLICE_RECORDED = "police-recorded crime (police.uk)"  # the source of every crime rate
+
+
+def count_finding(n: int, total: int, what: str, level: str) -> str:
+    """'3 of 5 divisions significantly below the force' (counts of published flags only)."""
+    plural = level if total == 1 else {"area": "areas", "division": "divisions"}.get(level, level + "s")
+    return f"{n} of {total} {plural} {what}"
+# --- end of issue 13 chart vocabulary ------------------------------------------------------------------
