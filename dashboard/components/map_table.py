@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from dash import html
 
-from ..views.words import FLAG_GLYPH, FLAG_WORD, base_text, vs_force_phrase
+from ..views.words import FLAG_WORD, KEY_GLYPH, base_text, vs_force_phrase
 from .glossary import term
 from .scroll import scroll_box
 
@@ -57,7 +57,7 @@ def estimate_rows_table(values, unit: str, interval_name: str, caption: str) -> 
             f"{r.value:.1f}{'%' if unit == '%' else ''}" if shown else "withheld" if r.suppressed else "no value",
             f"{r.lower_95:.1f}–{r.upper_95:.1f}" if shown else "",
             base_text(r.base, bool(getattr(r, "small_base", False)) and not r.suppressed),
-            f"{FLAG_GLYPH.get(r.flag, '')} {vs_force_phrase(r.flag)}".strip(), r.resource_level])
+            f"{KEY_GLYPH.get(r.flag, '')} {vs_force_phrase(r.flag)}".strip(), r.resource_level])
     return _table(head, rows, caption)
 
 

@@ -25,7 +25,7 @@ from ..views.select import (
     resource_levels,
     significance_policy,
 )
-from ..views.words import interval
+from ..views.words import POLICE_RECORDED, interval, source_line
 from .common import DIVISION, GRAPH_CONFIG, division_label, live, page
 
 SCATTER, MAP, TABLE, SUMMARY = "matrix-scatter", "matrix-map", "matrix-table", "matrix-summary"
@@ -108,8 +108,20 @@ def _scatter_export(period, division):
         return None
     period = known(period, set(m["period"]) | {"latest"}, "latest")
     division = known(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
-    _, m, cuts = matrix_selection(snapshot, config, period, division)
-    return matrix_scatter(m, resource_levels(config), cuts, significance_policy(snapshot).confidence)
+    period, m, cuts = matrix_selection(snapshot, config, period, division)
+    return _scatter(snapshot, config, m, cuts, period, division)
+
+
+def _scatter(snapshot, config, m, cuts, period: str, division: str):
+    """The matrix chart, titled with how many areas are at each resource level, and its source:
+    the worry side's survey and the police-recorded crime."""
+    counts = m["resource_level"].value_counts()
+    levels = resource_levels(config)
+    finding = ", ".join(f"{counts.get(name, 0)} {name}" for name, _ in levels[::-1] if counts.get(name, 0))
+    survey = config.surveys[config.matrix.worry_survey].name
+    return matrix_scatter(m, levels, cuts, significance_policy(snapshot).confidence,
+                          title=f"{division_label(config, division)}, {period}: {finding}",
+                          source=source_line([survey, POLICE_RECORDED], period, snapshot.id))
 
 
 scatter_buttons = figure_downloads(SCATTER, "crime-worry-matrix", _scatter_export,
@@ -127,7 +139,7 @@ def update(period, division):
     period, m, cuts = selection
     levels = resource_levels(config)
     confidence = significance_policy(snapshot).confidence
-    scatter = matrix_scatter(m, levels, cuts, confidence)
+    scatter = _scatter(snapshot, config, m, cuts, period, division)
     # The map colours each area by its resource level (rank), with the level's name as hover text.
     fig = area_map(snapshot_geojson(str(snapshot.path), tuple(m["area_code"])),
                    m.assign(value=m["rank"], lower_95=m["rank"], upper_95=m["rank"], base=m["worry_base"],
