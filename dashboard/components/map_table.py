@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dash import html
 
 from ..views.words import FLAG_WORD, KEY_GLYPH, base_text, vs_force_phrase
-from .glossary import term
+from . import markup
 from .scroll import scroll_box
 
 FLAG_ORDER = ("better", "similar", "worse", "not tested", "suppressed")
@@ -45,7 +45,7 @@ def map_name(what: str, period: str, place: str, counts: str) -> str:
     return f"Map of {what} by area, {period}, {place}: {counts}."
 
 
-def estimate_rows_table(values, unit: str, interval_name: str, caption: str) -> html.Table:
+def estimate_rows_table(values, unit: str, interval_name: str, caption: str):
     """The areas of a value map (``views.select.area_values`` or ``crime_area_values``)."""
     head = ["Area", "Division", f"Value{'' if unit == '%' else ' ' + unit.strip()}", interval_name,
             "Base", "Compared with the force", "Resource level"]
@@ -53,23 +53,28 @@ def estimate_rows_table(values, unit: str, interval_name: str, caption: str) -> 
     for r in values.itertuples():
         shown = not r.suppressed and r.value == r.value
         rows.append([
-            html.A(r.area_name, href=f"/area/{r.area_code}"), r.division_name,
+            markup.area_link(r.area_name, r.area_code)] + [markup.text(c) for c in (
+            r.division_name,
             f"{r.value:.1f}{'%' if unit == '%' else ''}" if shown else "withheld" if r.suppressed else "no value",
             f"{r.lower_95:.1f}–{r.upper_95:.1f}" if shown else "",
             base_text(r.base, bool(getattr(r, "small_base", False)) and not r.suppressed),
-            f"{KEY_GLYPH.get(r.flag, '')} {vs_force_phrase(r.flag)}".strip(), r.resource_level])
+            f"{KEY_GLYPH.get(r.flag, '')} {vs_force_phrase(r.flag)}".strip(), r.resource_level)])
     return _table(head, rows, caption)
 
 
-def _table(head: list[str], rows: list[list], caption: str) -> html.Table:
-    return html.Table([
-        html.Caption([caption, " ", term("small-base", "† small base"), "; ", term("suppression", "withheld"),
-                      "."], className="small"),
-        html.Thead(html.Tr([html.Th(h, scope="col") for h in head])),
-        html.Tbody([html.Tr([html.Th(cells[0], scope="row")] + [html.Td(c) for c in cells[1:]]) for cells in rows]),
-    ], className="table table-sm small mb-0")
+def _table(head: list[str], rows: list[list[str]], caption: str):
+    """The table as one block of escaped markup (components/markup.py: a component per cell made a
+    257-ward map page take most of a minute to draw). Cells are markup already escaped."""
+    cap = (f'<caption class="small">{markup.text(caption)} {markup.term("small-base", "† small base")}; '
+           f'{markup.term("suppression", "withheld")}.</caption>')
+    head_row = "".join(f'<th scope="col">{markup.text(h)}</th>' for h in head)
+    body = "".join(f'<tr><th scope="row">{cells[0]}</th>' + "".join(f"<td>{c}</td>" for c in cells[1:]) + "</tr>"
+                   for cells in rows)
+    return markup.table_block(f'<table class="table table-sm small mb-0">{cap}<thead><tr>{head_row}</tr></thead>'
+                              f"<tbody>{body}</tbody></table>")
 
 
-def level_rows_table(rows: list[tuple[str, str, list]], head: list[str], caption: str) -> html.Table:
+def level_rows_table(rows: list[tuple[str, str, list]], head: list[str], caption: str):
     """A map coloured by category (resource level): (area code, area name, other cells) per area."""
-    return _table(head, [[html.A(name, href=f"/area/{code}")] + cells for code, name, cells in rows], caption)
+    cells = [[markup.area_link(name, code)] + [markup.text(c) for c in other] for code, name, other in rows]
+    return _table(head, cells, caption)

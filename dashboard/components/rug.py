@@ -16,8 +16,9 @@ from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, html
 
+from ..components import markup
 from ..components.downloads import table_downloads
 from ..components.glossary import terms_line
 from ..components.scroll import scroll_box
@@ -206,15 +207,10 @@ def rug(division, level, sort=None, order=None, search=None):
 
 
 def _html_table(header: str, body: list[str]):
-    """The rug as one block of HTML that this module wrote, every text and attribute in it escaped
-    here (names, codes and words come from the force's files). Drawn as Dash components (a
-    component per cell: 145 areas x 16 indicators is about 2,900) Chromium spent most of a minute
-    in Dash's renderer before showing the areas table, and longer when the machine was busy; as
-    one block of markup it draws in about a second. The page's Content-Security-Policy allows no
-    inline script, so even unescaped markup could not run code."""
-    markup = (f'<table class="table table-sm table-bordered rug" id="tartan-rug"><thead><tr>{header}</tr></thead>'
-              f"<tbody>{''.join(body)}</tbody></table>")
-    return dcc.Markdown(markup, dangerously_allow_html=True, className="rug-holder")
+    """The rug as one block of markup that this module wrote, every text and attribute in it
+    escaped here (components/markup.py says why: a component per cell took most of a minute)."""
+    return markup.table_block(f'<table class="table table-sm table-bordered rug" id="tartan-rug"><thead><tr>{header}'
+                              f"</tr></thead><tbody>{''.join(body)}</tbody></table>", "rug-holder")
 
 
 def _th(text: str, scope: str = "col", sort: str | None = None, raw: bool = False) -> str:

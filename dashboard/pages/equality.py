@@ -17,7 +17,6 @@ from ..views.choices import equality_indicators, gaps_shown, has_survey_results
 from ..views.exports import gaps_export, geography_names
 from ..views.select import ALL_DIVISIONS, optional_table, respondent_profile, significance_policy
 from ..views.words import (
-    CANNOT_TELL,
     FORCE_ONLY,
     NO_GAP_INDICATORS,
     NO_GAP_RESULTS,
@@ -124,7 +123,7 @@ def _gap_table(gaps, labels, config, policy, rates=None):
                      html.Td(_rate_text(r.group_2, rates, r, "2")),
                      html.Td(f"suppressed: {r.suppression_reason or 'base ' + base_text(r.base)}"
                              if r.suppressed else f"{r.gap:+.1f} ({r.lower:+.1f} to {r.upper:+.1f})"),
-                     html.Td(CANNOT_TELL if r.suppressed else gap_phrase(r.flag), **{"data-flag": r.flag})])
+                     html.Td(gap_phrase("suppressed" if r.suppressed else r.flag), **{"data-flag": r.flag})])
             for r in latest.itertuples()]
     return html.Table([html.Caption("Latest period of each indicator"), head, html.Tbody(body)],
                       className="table table-sm")

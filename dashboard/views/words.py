@@ -142,7 +142,7 @@ def change_phrase(flag, direction) -> str:
 def gap_phrase(flag) -> str:
     """SPI 3b: 'yes: the gap differs from zero', 'no evidence of a gap', 'cannot tell (withheld)'."""
     return {"worse": "yes: the gap differs from zero", "similar": "no evidence of a gap",
-            "suppressed": "cannot tell (withheld)", "not tested": "not tested"}.get(flag, str(flag))
+            "suppressed": f"{CANNOT_TELL.lower()} (withheld)", "not tested": "not tested"}.get(flag, str(flag))
 
 
 # Method sentences: what each published figure is, in the words every view and file uses.
@@ -301,8 +301,7 @@ def suppressed_note(threshold: int) -> str:
 
 # --- Issue 13, charts: geography labels, trend words, source line, suppressed areas ----------------
 # One block so that the charts' vocabulary is found in one place (dashboard/figures take it from here).
-FORCE_ONLY = "force figure — not surveyed by division"
-CANNOT_TELL = "cannot tell (withheld)"  # a verdict on a suppressed row: never "no"
+FORCE_ONLY = force_figure_note(None)  # where a chart has no configuration at hand
 
 # Fingertips' recent-trend words: the published test's direction, then better / worse from the
 # indicator's polarity (the direction is the published one; nothing is tested here).

@@ -14,8 +14,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from dashboard.app import create_app
 from dashboard.data.store import Store
 from dashboard.live import snapshot_config
-from dashboard.pack import area_flag_rows
 from dashboard.views.words import FLAG_COLOUR, FLAG_FILL, FLAG_TINT
+from dashboard.views.worklist import worklist
 
 pytestmark = pytest.mark.browser
 INDICATOR = "confidence_local"
@@ -96,10 +96,10 @@ def _bars_marked(dash_duo, names_to_code, expected) -> set[str]:
     return marked
 
 
-def _pack_listed(snapshot, config, division, period, names_to_code) -> set[str]:
-    ind = config.indicator(INDICATOR)
-    rows, _ = area_flag_rows(snapshot, config, division, period)
-    return {names_to_code[r[0]] for r in rows if r[1] == f"{ind.short_name}: {ind.name}"}
+def _worklist_listed(snapshot, config, division) -> set[str]:
+    """The areas the worklist (its page and the meeting pack) lists as differing from the force."""
+    rows = worklist(snapshot, config, division).rows
+    return set(rows.loc[(rows["kind"] == "vs_force") & (rows["indicator"] == INDICATOR), "geography_code"])
 
 
 def test_every_view_marks_exactly_the_published_flags(dash_duo, demo_store):
@@ -127,7 +127,7 @@ def test_every_view_marks_exactly_the_published_flags(dash_duo, demo_store):
         dash_duo.driver.get(base + "/#rug=areas" + (f"&division={scope}" if scope else ""))
         assert _rug_marked(dash_duo, n_areas) == expected, scope
 
-        assert _pack_listed(snapshot, config, scope or "all", period, names_to_code) == expected, scope
+        assert _worklist_listed(snapshot, config, scope or "all") == expected, scope
     assert dash_duo.get_logs() == []
 
     # The area's funnel draws exactly the flag's limits: every flagged area outside them at its own

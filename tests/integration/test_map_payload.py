@@ -29,4 +29,6 @@ def test_indicator_switch_is_a_small_patch(demo_store, capsys):
     with capsys.disabled():
         print(f"\nmap indicator switch at 145 areas: {wire:,} bytes on the wire (gzip), {len(body):,} bytes JSON; "
               f"first render {len(first.data):,} bytes")
-    assert wire < 2048
+    # The geometry of 145 areas is hundreds of kilobytes: a patch carries the values, the colour
+    # scale and key (suppressed areas included) and the Source line, well under 3 KiB.
+    assert wire < 3072

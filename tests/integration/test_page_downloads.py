@@ -126,6 +126,6 @@ def test_a_chart_downloads_as_png_svg_and_pdf(client):
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24])[0] == 1200
     svg = _post(client, figure_request("equality-gap", "svg", states), "equality-gap-image-download")
     text = base64.b64decode(svg["content"]).decode() if svg.get("base64") else svg["content"]
-    assert text.lstrip().startswith("<svg") and "Gap, percentage points" in text
+    assert text.lstrip().startswith("<svg") and "Gap, pts" in text
     pdf = _post(client, figure_request("equality-gap", "pdf", states), "equality-gap-image-download")
     assert base64.b64decode(pdf["content"]).startswith(b"%PDF-") and pdf["filename"] == "gaps.pdf"
