@@ -485,10 +485,13 @@ def crime_trend(rows: pd.DataFrame, order: list[str], phrase, title: str, confid
     each point with its exact Poisson interval; ``order`` puts the periods in time order and
     ``phrase(label)`` says each one in words. Rates are not tested against one another."""
     fig = go.Figure()
-    for name, part in rows.groupby("measure_name", sort=True):
+    # The muted line colours (never blue or red: on this dashboard those mean better and worse).
+    for k, (name, part) in enumerate(rows.groupby("measure_name", sort=True)):
         part = part.sort_values("period", key=lambda s: s.map(order.index))
+        colour = LINES[k % len(LINES)]
         fig.add_trace(go.Scatter(
             x=[phrase(p) for p in part["period"]], y=part["rate"], mode="lines+markers", name=name,
+            line=dict(color=colour), marker=dict(color=colour),
             error_y=dict(type="data", symmetric=False, array=part["upper"] - part["rate"],
                          arrayminus=part["rate"] - part["lower"], thickness=1),
             customdata=np.c_[part["lower"], part["upper"], part["count"]],
