@@ -67,16 +67,23 @@ def layout(**_query):
     return page("Crime and worry matrix", _body)
 
 
-@callback(Output(MAP_NAME, "children"), Output(MAP_TABLE, "children"),
-          Input(PERIOD, "value"), Input(DIVISION, "value"))
-def update_map_name(period, division):
-    """The resource-level map's accessible name (its caption) and its table of areas."""
+def _selected(period, division):
+    """(snapshot, config, division, period, matrix rows, cuts) for the page's checked selections;
+    PreventUpdate without a matrix (the page says so and draws nothing)."""
     snapshot, config = live()
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
     selection = matrix_selection(snapshot, config, period, division)
     if selection is None:
         raise PreventUpdate
-    period, m, _ = selection
+    period, m, cuts = selection
+    return snapshot, config, division, period, m, cuts
+
+
+@callback(Output(MAP_NAME, "children"), Output(MAP_TABLE, "children"),
+          Input(PERIOD, "value"), Input(DIVISION, "value"))
+def update_map_name(period, division):
+    """The resource-level map's accessible name (its caption) and its table of areas."""
+    snapshot, config, division, period, m, _ = _selected(period, division)
     counts = m["resource_level"].value_counts()
     said = ", ".join(f"{counts.get(name, 0)} {name}" for name, _ in resource_levels(config)[::-1])
     name = map_name(entry("resource-level").term.lower() + "s", period, division_label(config, division), said)
@@ -87,12 +94,7 @@ def update_map_name(period, division):
 
 
 def _table_export(period, division):
-    snapshot, config = live()
-    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
-    selection = matrix_selection(snapshot, config, period, division)
-    if selection is None:
-        raise PreventUpdate
-    period, m, _ = selection
+    snapshot, config, division, period, m, _ = _selected(period, division)
     return matrix_export(m, significance_policy(snapshot).confidence), f"matrix-{period.replace('/', '-')}-{division}"
 
 
@@ -131,12 +133,7 @@ scatter_buttons = figure_downloads(SCATTER, "crime-worry-matrix", _scatter_expor
 @callback(Output(SCATTER, "figure"), Output(MAP, "figure"), Output(TABLE, "data"), Output(SUMMARY, "children"),
           Input(PERIOD, "value"), Input(DIVISION, "value"))
 def update(period, division):
-    snapshot, config = live()
-    division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
-    selection = matrix_selection(snapshot, config, period, division)
-    if selection is None:  # no matrix: the page says so and draws nothing
-        raise PreventUpdate
-    period, m, cuts = selection
+    snapshot, config, division, period, m, cuts = _selected(period, division)
     levels = resource_levels(config)
     confidence = significance_policy(snapshot).confidence
     scatter = _scatter(snapshot, config, m, cuts, period, division)
