@@ -28,11 +28,17 @@ def _crime_block(snapshot):
     if crime_rates(snapshot) is None:
         return html.Div()
     return html.Div([html.H2("Recorded crime over time", className="h4 mt-4"),
+                     dcc.Store(id=CRIME_READY, data=True),
                      dcc.Graph(id=CRIME_GRAPH, config=GRAPH_CONFIG)])
 
 
-@callback(Output(CRIME_GRAPH, "figure"), Input(DIVISION, "value"))
-def update_crime(division):
+# An input inside the page: Dash runs a callback when the page is rendered only if one of its
+# inputs is rendered with it (the division control lives in the header, so on its own it never did).
+CRIME_READY = "trends-crime-ready"
+
+
+@callback(Output(CRIME_GRAPH, "figure"), Input(DIVISION, "value"), Input(CRIME_READY, "data"))
+def update_crime(division, _ready=True):
     snapshot, config = live()
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
     rows = crime_summary(snapshot, config, latest_only=False)

@@ -46,6 +46,10 @@ READY = """
 var main = document.querySelector('#main');
 if (document.readyState !== 'complete' || !main || !main.innerText.trim() || !window.store
     || window.store.getState().isLoading || document.querySelector('[data-dash-is-loading="true"]')) return null;
+// No callback still on its way (a chart whose figure arrives late would be checked, and shot, empty).
+var cb = window.store.getState().callbacks || {};
+if (['requested', 'prioritized', 'blocked', 'executing', 'watched', 'executed', 'stored'].some(function (k) {
+      return (cb[k] || []).length > 0; })) return null;
 var graphs = Array.from(document.querySelectorAll('.js-plotly-plot'));
 if (!graphs.every(function (gd) { return gd._fullLayout && gd.querySelector('.main-svg'); })) return null;
 return JSON.stringify([document.documentElement.scrollWidth, document.documentElement.scrollHeight,
@@ -53,6 +57,10 @@ return JSON.stringify([document.documentElement.scrollWidth, document.documentEl
     var svg = gd.querySelector('.main-svg').getBoundingClientRect();
     return [r.width, r.height, svg.width, svg.height, (gd._fullData || []).length,
             gd.querySelectorAll('text').length]; })]);"""
+
+# Charts drawn with nothing in them (a callback that never ran leaves its graph's empty axes).
+EMPTY_CHARTS = """return Array.from(document.querySelectorAll('.js-plotly-plot')).filter(function (gd) {
+  return !(gd._fullData || []).length; }).map(function (gd) { var g = gd.closest('[id]'); return g ? g.id : '?'; });"""
 
 # What the page is still waiting for, when it never gets ready.
 WAITING = """
@@ -212,6 +220,7 @@ def _sweep(duo, paths: dict[str, str], widths: dict[int, int], shots, prefix: st
                                   "html": driver.execute_script(HTML_TEXT_CLIPPED),
                                   "sideways": driver.execute_script(SIDEWAYS),
                                   "viewport_meta": driver.execute_script(VIEWPORT_META),
+                                  "empty": driver.execute_script(EMPTY_CHARTS),
                                   "console": [e["message"][:300] for e in driver.get_log("browser")
                                               if e["level"] == "SEVERE"]}
             _screenshot(driver, shots / f"{prefix}{name}-{width}.png", width)
@@ -279,6 +288,14 @@ def test_no_sideways_scroll(sweep, name, width):
     found = sweep[name, width]["sideways"]
     assert found["doc"] <= found["width"], (
         f"{name} at {width} px is {found['doc']} px wide; reaching past the edge: {found['culprits']}")
+
+
+@pytest.mark.parametrize(("name", "width"), CASES)
+def test_every_chart_draws_something(sweep, name, width):
+    """West Mercia's demo has data for every chart on every page: a chart with empty axes is a
+    callback that never ran (Recorded crime over time did not, before its page had an input of its
+    own) or a figure that lost its traces."""
+    assert sweep[name, width]["empty"] == [], f"{name} at {width} px: empty charts {sweep[name, width]['empty']}"
 
 
 PROBES = """
