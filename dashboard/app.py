@@ -72,8 +72,9 @@ def _shell():
             dbc.Col([select("division", "Division", _division_options(), "all"),
                      html.A("Meeting pack (PDF)", id=PACK_LINK, href="/pack/all.pdf", download="",
                             className="btn btn-sm btn-outline-secondary mb-2 d-print-none",
-                            title="A4 PDF for the selected division: overview, targets, significant changes, "
-                                  "matrix, equality and definitions (takes a few seconds)")],
+                            title="A4 PDF for the selected division: headline indicators, targets, significant "
+                                  "changes, the worklist, recorded crime, the matrix, equality, definitions and "
+                                  "terms (takes a few seconds)")],
                     lg=4, className="d-flex justify-content-lg-end align-items-end"),
         ], className="align-items-end"), fluid=True, className="px-4 py-2"), className="border-bottom mb-3"),
         html.Main(dbc.Container(dash.page_container, fluid=True, className="px-4"), id="main", tabIndex="-1"),

@@ -602,7 +602,7 @@ class Display(_Model):
     """What the pages show first; every field falls back to a rule in dashboard.views when unset."""
 
     map_indicator: Text | None = Field(None, description="the indicator the map shows first")
-    headline: tuple[Text, ...] = Field((), description="indicators of the overview cards and pack page 1, in order")
+    headline: tuple[Text, ...] = Field((), description="indicators of the overview board and pack page 1, in order")
     equality: tuple[Text, ...] = Field((), description="`gap` indicators of the equality page and the pack")
 
 
