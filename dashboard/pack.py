@@ -32,7 +32,15 @@ from reportlab.platypus import CondPageBreak, Flowable, Image, Paragraph, Simple
 from . import periods
 from .figures.charts import gap_chart, matrix_scatter
 from .figures.images import figure_image
-from .views.choices import crime_rates, equality_indicators, gaps_shown, has_survey_results, measure_name
+from .views.choices import (
+    crime_rates,
+    equality_indicators,
+    gaps_shown,
+    geography_labels,
+    has_survey_results,
+    measure_name,
+    short_names,
+)
 from .views.glossary import entry, force_detail
 from .views.headline import (
     change_text,
@@ -407,9 +415,7 @@ def _equality(snapshot, config, division, st) -> list:
     gaps = gaps_shown(snapshot, config, division)
     if gaps is None or gaps.empty:
         return out + [_p(NO_GAP_RESULTS, st["body"])]
-    labels = {config.force_code: config.force_short_name or config.force_name,
-              **{d.code: d.name for d in config.divisions}}
-    names = {i.id: i.short_name for i in config.indicators}
+    labels, names = geography_labels(config), short_names(config)
     chart = gap_chart(gaps, labels, names)
     chart.update_layout(margin={"l": 90})  # room for the long axis title on paper
     out.append(_chart(chart, 70, 1100, 480, st, "equality"))

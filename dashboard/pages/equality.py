@@ -13,7 +13,7 @@ from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known
 from ..figures.charts import gap_chart, profile_bars
-from ..views.choices import equality_indicators, gaps_shown, has_survey_results
+from ..views.choices import equality_indicators, gaps_shown, geography_labels, has_survey_results, short_names
 from ..views.exports import gaps_export, geography_names
 from ..views.select import ALL_DIVISIONS, optional_table, respondent_profile, significance_policy
 from ..views.words import (
@@ -112,7 +112,7 @@ def _rate_text(group, rates, r, which) -> str:
 def _gap_table(gaps, labels, config, policy, rates=None):
     latest = gaps.loc[gaps.groupby("indicator")["period"].transform(
         lambda p: p == max(p, key=list(config.period_labels).index))]
-    names = {i.id: i.short_name for i in config.indicators}
+    names = short_names(config)
     head = html.Thead(html.Tr([html.Th(h, scope="col") for h in (
         "Indicator", "Period", "Geography", f"First group ({ci(policy.confidence)}, n)",
         f"Second group ({ci(policy.confidence)}, n)",
@@ -152,7 +152,7 @@ def group_rates(snapshot, config, gaps, division):
 def _gap_title(gaps, config, division):
     """The chart's title: the finding of the latest period from the published flags, and under a
     division whose own gap is withheld, that the figure is the force's."""
-    names = _names(config)
+    names = short_names(config)
     latest = gaps.loc[gaps["period"] == max(gaps["period"], key=list(config.period_labels).index)]
     several = latest["indicator"].nunique() > 1
     ind = "Gaps" if several else names.get(latest["indicator"].iat[0], latest["indicator"].iat[0])
@@ -186,7 +186,7 @@ def gap_figure(snapshot, config, division):
     if gaps is None or gaps.empty:
         return None
     rates = group_rates(snapshot, config, gaps, division)
-    return gap_chart(gaps, _labels(config), _names(config), rates=rates, force_code=config.force_code,
+    return gap_chart(gaps, geography_labels(config), short_names(config), rates=rates, force_code=config.force_code,
                      title=_gap_title(gaps, config, division), source=_gap_source(snapshot, config, gaps))
 
 
@@ -197,7 +197,7 @@ def update_gaps(division, _ready=True):
     gaps = gaps_shown(snapshot, config, division)
     if gaps is None or gaps.empty:
         return {}, NO_GAP_RESULTS
-    labels = _labels(config)
+    labels = geography_labels(config)
     return gap_figure(snapshot, config, division), _gap_table(gaps, labels, config, significance_policy(snapshot),
                                                               _every_rate(snapshot, config, gaps))
 
@@ -213,14 +213,6 @@ def _every_rate(snapshot, config, gaps):
         for r in part.itertuples():
             out[(ind.id, r.geography_code, r.period, r.subgroup)] = r
     return out
-
-
-def _labels(config):
-    return {config.force_code: config.force_short_name, **{d.code: d.name for d in config.divisions}}
-
-
-def _names(config):
-    return {i.id: i.short_name for i in config.indicators}
 
 
 @callback(Output(PROFILE, "figure"), Output(PROFILE_NOTE, "children"), Input(DIVISION, "value"),

@@ -184,3 +184,14 @@ def gaps_shown(snapshot, config, division: str):
     if division == ALL_DIVISIONS:
         return gaps[gaps["level"].isin(["force", "division"])]
     return gaps[(gaps["level"] == "force") | (gaps["geography_code"] == division)]
+
+
+def geography_labels(config) -> dict[str, str]:
+    """The force (by its short name) and each division, as charts and the pack label their lines."""
+    return {config.force_code: config.force_short_name or config.force_name,
+            **{d.code: d.name for d in config.divisions}}
+
+
+def short_names(config) -> dict[str, str]:
+    """Each indicator's short name ('SPI 1e'), by id."""
+    return {i.id: i.short_name for i in config.indicators}

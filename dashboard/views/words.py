@@ -341,7 +341,7 @@ def value_direction(value: float, reference: float) -> str:
 
 def suppressed_label(threshold: int) -> str:
     """What a suppressed area is called in a map's key and hover: 'suppressed (base below 50)'."""
-    return f"suppressed (base below {threshold})"
+    return f"suppressed ({suppressed_note(threshold)})"
 
 
 def source_line(surveys, period: str | None, snapshot: str | None) -> str:
