@@ -13,6 +13,7 @@ from ..components.banner import absent
 from ..components.downloads import figure_downloads, table_downloads
 from ..components.state import checked, known
 from ..figures.charts import gap_chart, profile_bars
+from ..stats.disclosure import withheld_reason
 from ..views.choices import equality_indicators, gaps_shown, geography_labels, has_survey_results, short_names
 from ..views.exports import gaps_export, geography_names
 from ..views.select import ALL_DIVISIONS, optional_table, respondent_profile, significance_policy
@@ -121,7 +122,7 @@ def _gap_table(gaps, labels, config, policy, rates=None):
                      html.Th(labels.get(r.geography_code, r.geography_code), scope="row"),
                      html.Td(_rate_text(r.group_1, rates, r, "1")),
                      html.Td(_rate_text(r.group_2, rates, r, "2")),
-                     html.Td(f"suppressed: {r.suppression_reason or 'base ' + base_text(r.base)}"
+                     html.Td(r.suppression_reason or withheld_reason(config.suppression_threshold)
                              if r.suppressed else f"{r.gap:+.1f} ({r.lower:+.1f} to {r.upper:+.1f})"),
                      html.Td(gap_phrase("suppressed" if r.suppressed else r.flag), **{"data-flag": r.flag})])
             for r in latest.itertuples()]
