@@ -6,7 +6,7 @@ state is a published flag or verdict, never a test made here).
 
 Rules the cells keep:
 
-* a suppressed figure says "Suppressed" (base below the threshold), never a value, and every
+* a suppressed figure says "Withheld" (base below the threshold), never a value, and every
   verdict on it says "Cannot tell";
 * a comparison that does not exist says why ("No target", "Not assessed", "Force only", ...):
   never a blank cell;

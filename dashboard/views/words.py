@@ -260,7 +260,7 @@ NO_COMPARISON = "no comparison"
 KEY_STATES = FLAGS + (NO_COMPARISON,)
 KEY_GLYPH = {"better": "✓", "similar": "=", "worse": "✗", "not tested": "○", "suppressed": "⊘",
              NO_COMPARISON: "–"}
-KEY_WORD = {**FLAG_WORD, "suppressed": "Suppressed", NO_COMPARISON: "No comparison"}
+KEY_WORD = {**FLAG_WORD, NO_COMPARISON: "No comparison"}  # 'Withheld', as every page and the glossary say
 # Board cells are filled with the map's strong colours (FLAG_FILL: they carry across a room and
 # survive a projector); the rug's dense grid keeps the pale FLAG_TINT. Text on each fill keeps a
 # contrast of at least 4.5:1 (white on the blue and the red, near-black on the greys).

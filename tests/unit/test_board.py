@@ -12,7 +12,7 @@ import pytest
 from dashboard.components.rug import SEARCH_MAX, clean_search, matching, sorted_areas
 from dashboard.views.board import Context, board_row, key_entries
 from dashboard.views.headline import Headline
-from dashboard.views.words import DIRECTION_GLYPH, KEY_GLYPH, KEY_STATES, force_figure_note
+from dashboard.views.words import CANNOT_TELL, DIRECTION_GLYPH, KEY_GLYPH, KEY_STATES, KEY_WORD, force_figure_note
 
 CTX = Context(confidence=0.95, threshold=50, previous_label="2007/08", baseline_label="2005/06", division=False,
               force_figure_note="force figure — not surveyed by division", msf_indicators=frozenset({"spi1e"}))
@@ -73,7 +73,7 @@ def test_a_suppressed_figure_carries_no_verdict():
     row = board_row(_headline(estimate=_est(suppressed=True), previous=_chg(5.0, "better"),
                               baseline=_chg(1.0, "suppressed", suppressed=True), msf=MSF, target=TARGET,
                               outcome=OUTCOME), CTX)
-    assert (row.cells["value"].word, row.cells["value"].note) == ("Suppressed", "base below 50")
+    assert (row.cells["value"].word, row.cells["value"].note) == (KEY_WORD["suppressed"], "base below 50")
     for column in ("target", "msf", "previous", "baseline", "outcome"):
         assert (row.cells[column].state, row.cells[column].word) == ("suppressed", "Cannot tell"), column
 
@@ -100,7 +100,7 @@ def test_a_gap_row_shows_points_both_bases_and_whether_the_gap_differs_from_zero
     worse = board_row(_headline(GAP, estimate=Row(**{**gap.__dict__, "flag": "worse"})), CTX)
     assert (worse.cells["target"].state, worse.cells["target"].word) == ("worse", "Significant gap")
     hidden = board_row(_headline(GAP, estimate=Row(**{**gap.__dict__, "suppressed": True})), CTX)
-    assert (hidden.cells["value"].word, hidden.cells["target"].word) == ("Suppressed", "Cannot tell")
+    assert (hidden.cells["value"].word, hidden.cells["target"].word) == (KEY_WORD["suppressed"], CANNOT_TELL)
 
 
 @pytest.mark.parametrize(("verdict", "state", "word"), [("met", "better", "Met"), ("missed", "worse", "Missed"),
