@@ -5,6 +5,8 @@ Layout of a store directory::
     CURRENT                 the live snapshot's id (one line), replaced atomically
     HISTORY.log             one line per change of CURRENT, oldest first (see below)
     snapshots/<id>/         one published snapshot: Parquet/GeoParquet files + manifest.json
+    artifacts/<id>/         what is built from a published snapshot after it is live (meeting
+                            packs): never part of the snapshot itself, removed with it
     staging/<id>/           a snapshot being built (never read by the app)
     reports/                rejection reports of ingests that did not publish
     .lock                   held while an ingest, rollback or activate changes the store
@@ -325,12 +327,45 @@ class Store:
         with os.fdopen(fd, "a", encoding="utf-8") as fh:
             fh.write(f"{stamp} {line}\n")
 
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.root / "artifacts"
+
+    def write_artifact(self, snapshot_id: str, name: str, data: bytes) -> None:
+        """Keep ``data`` as ``name`` beside snapshot ``snapshot_id`` (a meeting pack built from it).
+
+        Written to a temporary name, fsynced and renamed, so a reader sees the whole file or none.
+        ``name`` is a plain file name chosen by the code, never by a request."""
+        if snapshot_id not in self.snapshot_ids():
+            raise UnknownSnapshot(f"{self.root}: no snapshot {snapshot_id!r} to keep {name!r} beside")
+        if not name or "/" in name or name.startswith("."):
+            raise StoreError(f"{name!r} is not a plain file name")
+        folder = self.artifacts_dir / snapshot_id
+        folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        tmp = folder / f".{name}.tmp"
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / name)
+        _fsync_dir(folder)
+
+    def read_artifact(self, snapshot_id: str, name: str) -> bytes | None:
+        """The artifact ``name`` kept beside ``snapshot_id``, or None if it has not been built (yet)."""
+        if not name or "/" in name or name.startswith("."):
+            raise StoreError(f"{name!r} is not a plain file name")
+        try:
+            return (self.artifacts_dir / snapshot_id / name).read_bytes()
+        except FileNotFoundError:
+            return None
+
     def _prune(self) -> None:
         current = self.current_id()
         ids = self.snapshot_ids()
         for old in ids[: max(0, len(ids) - KEEP)]:
             if old != current:
                 shutil.rmtree(self.snapshots_dir / old)
+                shutil.rmtree(self.artifacts_dir / old, ignore_errors=True)
                 log.info("removed old snapshot %s (keeping the last %d)", old, KEEP)
 
     def open(self, snapshot_id: str | None = None, variant: str | None = None) -> Snapshot:
