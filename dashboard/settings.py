@@ -55,6 +55,14 @@ SETTINGS_HELP = (
     Setting("DASHBOARD_AUDIT_LOG", "-",
             "Where the audit trail of sign-ins, sign-outs, exports and packs is appended as JSON lines: a file "
             "path, or `-` for standard error (the service's journal)."),
+    # Many users, many machines (docs/deploying.md).
+    Setting("DASHBOARD_REDIS_URL", "",
+            "Redis for everything instances share: the answer cache, sign-in sessions and the background-job "
+            "queue (e.g. `redis://127.0.0.1:6379/0`). Empty (one machine): answers are cached in "
+            "`DASHBOARD_CACHE_DIR` and background jobs run in the process that publishes."),
+    Setting("DASHBOARD_CACHE_DIR", "",
+            "Folder of the answer cache when there is no Redis; empty: a folder under the system's temporary "
+            "directory, one per user."),
 )
 
 
