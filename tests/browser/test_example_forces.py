@@ -15,7 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from dashboard.app import create_app, page_paths
 from dashboard.components.banner import SYNTHETIC_BANNER
 from dashboard.data.examples import EXAMPLES
-from tests.browser.test_pages import OFF_ORIGIN
+from tests.browser.audits import OFF_ORIGIN
 
 pytestmark = pytest.mark.browser
 

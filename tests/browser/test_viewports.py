@@ -2,7 +2,10 @@
 phone (390x844). No chart text sticks out of its chart, no HTML text is cut off by a box that hides
 its overflow, and on the phone the page never scrolls sideways (wide tables scroll in their own
 box). Every page is photographed at every width (whole page, capped) into
-test-artifacts/screenshots/<page>-<width>.png.
+test-artifacts/screenshots/<page>-<width>.png. At every width the console stays empty (a
+Content-Security-Policy violation is a console error); at the laptop width nothing on the page
+points off the dashboard's origin and axe-core finds no serious or critical WCAG violation
+(tests/browser/audits.py).
 
 One browser and one server go through every page at every width once (the ``sweep`` fixture);
 the tests below each read one finding of that sweep, so a failure names its page and width. The
@@ -22,11 +25,13 @@ from dash.testing.composite import DashComposite
 from selenium.common.exceptions import JavascriptException, TimeoutException
 
 from dashboard.app import create_app  # imports the pages, so the registry is full
+from tests.browser.audits import OFF_ORIGIN, axe_source, serious_violations
 
 pytestmark = pytest.mark.browser
 
 WIDTHS = {1920: 1080, 1366: 768, 390: 844}
 PHONE = 390
+AUDITED = 1366  # the width at which origin and accessibility are audited (they do not change with width)
 MAX_SHOT_HEIGHT = 6000  # a full-page screenshot stops here
 TOLERANCE = 1.0  # px: sub-pixel rounding is not clipping
 
@@ -204,7 +209,7 @@ def _screenshot(driver, path, width: int) -> None:
     path.write_bytes(base64.b64decode(shot["data"]))
 
 
-def _sweep(duo, paths: dict[str, str], widths: dict[int, int], shots, prefix: str = "") -> dict:
+def _sweep(duo, paths: dict[str, str], widths: dict[int, int], shots, prefix: str = "", axe: str | None = None) -> dict:
     """Every page at every width: what the scripts above find, and a screenshot of each. Each
     page is loaded afresh at each width, as a phone or a projector first shows it: the server
     may answer by the window's width (the trends page picks its number of panel columns from it
@@ -223,6 +228,12 @@ def _sweep(duo, paths: dict[str, str], widths: dict[int, int], shots, prefix: st
                                   "empty": driver.execute_script(EMPTY_CHARTS),
                                   "console": [e["message"][:300] for e in driver.get_log("browser")
                                               if e["level"] == "SEVERE"]}
+            if width == AUDITED:
+                found[name, width]["off_origin"] = driver.execute_script(OFF_ORIGIN)
+                found[name, width]["banner"] = driver.execute_script(
+                    "var b = document.querySelector('#synthetic-banner'); return b ? b.innerText : null;")
+                if axe is not None:
+                    found[name, width]["axe"] = serious_violations(driver, axe)
             _screenshot(driver, shots / f"{prefix}{name}-{width}.png", width)
     # All findings in one file beside the screenshots, for whoever fixes them.
     (shots.parent / f"{prefix or 'west-mercia-'}viewports.json").write_text(json.dumps(
@@ -254,7 +265,7 @@ def sweep(browser, demo_store, screenshots) -> dict:
     started = time.monotonic()
     with ThreadedRunner() as browser.server:
         browser.start_server(create_app(demo_store))
-        found = _sweep(browser, _paths(demo_store), WIDTHS, screenshots)
+        found = _sweep(browser, _paths(demo_store), WIDTHS, screenshots, axe=axe_source())
     print(f"\nviewport sweep: {len(found)} page views in {time.monotonic() - started:.0f} s")
     return found
 
@@ -296,6 +307,25 @@ def test_every_chart_draws_something(sweep, name, width):
     callback that never ran (Recorded crime over time did not, before its page had an input of its
     own) or a figure that lost its traces."""
     assert sweep[name, width]["empty"] == [], f"{name} at {width} px: empty charts {sweep[name, width]['empty']}"
+
+
+AUDITS = [pytest.param(name, id=name) for name, _ in PAGES]
+
+
+@pytest.mark.parametrize("name", AUDITS)
+def test_nothing_points_off_the_dashboards_origin(sweep, name):
+    """No link, form, script, image or stylesheet leaves the origin, and no chart offers to upload
+    itself to Plotly Cloud; the demo says on every page that its data are synthetic."""
+    found = sweep[name, AUDITED]
+    assert found["off_origin"] == [], f"{name}: off-origin {found['off_origin']}"
+    assert "Synthetic demonstration data" in (found["banner"] or ""), f"{name}: no synthetic-data banner"
+
+
+@pytest.mark.parametrize("name", AUDITS)
+def test_no_serious_or_critical_accessibility_violations(sweep, name):
+    """axe-core's WCAG 2.0 / 2.1 / 2.2 A and AA rules, on the page as it was drawn."""
+    found = sweep[name, AUDITED]["axe"]
+    assert found == [], f"{name}: " + json.dumps(found, indent=1)
 
 
 PROBES = """

@@ -13,9 +13,8 @@ from dashboard.data.store import Store
 from dashboard.live import snapshot_config
 from dashboard.views.words import WORKLIST_DIVISION_TARGETS, WORKLIST_NO_MATRIX
 from dashboard.views.worklist import worklist
-from tests.browser.test_accessibility import AXE, KNOWN, RUN
-from tests.browser.test_pages import OFF_ORIGIN, _select
-from tests.conftest import need
+from tests.browser.audits import OFF_ORIGIN, axe_source, serious_violations
+from tests.browser.test_pages import _select
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +24,7 @@ ROWS = "return Array.from(document.querySelectorAll('.worklist-table tbody tr'))
 
 @pytest.fixture(scope="module")
 def axe_js() -> str:
-    need(AXE.is_file(), f"axe-core missing: npm install --prefix {AXE.parents[2]} axe-core@4")
-    return AXE.read_text(encoding="utf-8")
+    return axe_source()
 
 
 def _rows(dash_duo, count):
@@ -52,10 +50,7 @@ def test_the_worklist_follows_the_division_and_links_to_each_area(dash_duo, demo
     nav = [a.text for a in dash_duo.find_elements("nav a")]
     assert "Worklist" in nav
     dash_duo.driver.save_screenshot(str(screenshots / "worklist_NW_1366.png"))
-    dash_duo.driver.set_script_timeout(90)
-    dash_duo.driver.execute_script(axe_js)
-    found = [v for v in dash_duo.driver.execute_async_script(RUN)
-             if v["impact"] in ("serious", "critical") and v["id"] not in KNOWN]
+    found = serious_violations(dash_duo.driver, axe_js)
     assert found == [], found
     # The page-wide control changes the list in place: another division's areas only.
     _select(dash_duo, "division", "SH")
