@@ -235,3 +235,15 @@ class PageDriver:
             except Exception as exc:  # noqa: BLE001 - reported as the answer, asserted by the test
                 return 500, f"{type(exc).__name__}: {exc}"
         return 200, None if figure is None else figure.to_plotly_json()
+
+
+def pack_readiness_request(division: str = "all") -> dict:
+    """The header's pack-button callback (dashboard.app._pack_readiness) for ``division``."""
+    outputs = [("pack-link", "children"), ("pack-link", "className"), ("pack-poll", "disabled")]
+    return {
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [{"id": state("division"), "property": "value", "value": division},
+                   {"id": "pack-poll", "property": "n_intervals", "value": 0}],
+        "changedPropIds": [_prop_id(state("division")) + ".value"], "state": [],
+    }
