@@ -294,13 +294,15 @@ app = create_app()
 server = app.server
 
 
-@dash.callback(Output(PACK_LINK, "children"), Output(PACK_LINK, "className"), Output(PACK_POLL, "disabled"),
+@dash.callback(Output(PACK_LINK, "children"), Output(PACK_LINK, "className"), Output(PACK_LINK, "download"),
+               Output(PACK_LINK, "target"), Output(PACK_POLL, "disabled"),
                Input({"type": "state", "key": "division"}, "value"), Input(PACK_POLL, "n_intervals"))
 def _pack_readiness(division, _ticks):
-    """The pack button says when the selected division's pack is still being prepared (and is
-    disabled until it is ready); while it is not ready, a dcc.Interval asks again every 5 s
-    (Dash docs, dcc.Interval: ``disabled`` stops it). Reads only what the job has kept beside
-    the snapshot; starts nothing."""
+    """The pack button says when the selected division's pack is being prepared (and is disabled
+    until it is ready); while it is not ready, a dcc.Interval asks again every 5 s (Dash docs,
+    dcc.Interval: ``disabled`` stops it). A pack not ready and not being prepared (lost) is not
+    offered as a download: the link opens /pack's "being prepared" page in a new tab, which
+    starts the job. Reads only what the job keeps beside the snapshot; starts nothing itself."""
     from flask import current_app
 
     from . import jobs
@@ -308,15 +310,16 @@ def _pack_readiness(division, _ticks):
     from .live import current_snapshot, snapshot_config
     from .pack import PackError, resolve_division
 
+    ready_button = PACK_READY, PACK_CLASS, "", None, True
     try:
         snapshot = current_snapshot()
         code = resolve_division(snapshot_config(snapshot), division if isinstance(division, str) else "all")
         ready, progress = jobs.pack_status(Store(current_app.config["DASHBOARD_STORE"]), snapshot, code)
     except (StoreError, PackError):
-        return PACK_READY, PACK_CLASS, True  # the link answers for itself (404/503)
+        return ready_button  # the link answers for itself (404, 503)
     if ready:
-        return PACK_READY, PACK_CLASS, True
-    if progress is None or progress.state in ("done", "failed"):  # not started (or lost): the link starts it
-        return PACK_READY, PACK_CLASS, False
+        return ready_button
+    if progress is None or progress.state in ("done", "failed"):  # not being prepared: the link starts it
+        return PACK_READY, PACK_CLASS, None, "_blank", False
     count = f" {progress.done + 1} of {progress.total}" if progress.total else ""
-    return f"Meeting pack (being prepared{count}…)", PACK_CLASS + " disabled", False
+    return f"Meeting pack (being prepared{count}…)", PACK_CLASS + " disabled", None, "_blank", False

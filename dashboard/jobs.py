@@ -44,7 +44,7 @@ from pathlib import Path
 
 from celery import Celery
 
-from .data.store import Store, StoreError, snapshot_at
+from .data.store import Store, StoreError
 from .settings import setting
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def _pack_step(store: Store, snapshot_id: str, division: str, variant: str | Non
         from .live import snapshot_config
         from .pack import build_pack
 
-        snapshot = snapshot_at(str(store.snapshots_dir / snapshot_id), variant)
+        snapshot = store.open(snapshot_id, variant)
         pdf = build_pack(snapshot, snapshot_config(snapshot), division)
         try:
             store.write_artifact(snapshot_id, name, pdf)
@@ -315,7 +315,11 @@ def after_publish(store: Store | str | Path, snapshot_id: str) -> None:
     enqueue its job; without, run it here and now (packs already kept are skipped)."""
     store = store if isinstance(store, Store) else Store(Path(store))
     if _redis_url():
-        enqueue(store, snapshot_id)
+        try:
+            enqueue(store, snapshot_id)
+        except Exception as exc:  # noqa: BLE001 (Redis down: the publish stands; /pack queues it later)
+            log.warning("snapshot %s is live, but its packs could not be queued (%s); they are queued when "
+                        "first asked for", snapshot_id, exc)
         return
     try:
         prepare(store, snapshot_id)
@@ -328,7 +332,11 @@ def ensure_prepared(store: Store, snapshot_id: str, name: str) -> Progress:
     """For a request that found artifact ``name`` missing: start the snapshot's job if none is
     known (once), and say how far it is. Never builds anything in the calling thread."""
     if _redis_url():
-        enqueue(store, snapshot_id, first=name)
+        try:
+            enqueue(store, snapshot_id, first=name)
+        except Exception as exc:  # noqa: BLE001 (redis-py raises several types; the page says to try again)
+            log.warning("snapshot %s: could not queue its packs: %s", snapshot_id, exc)
+            return Progress("failed", error="the job queue did not answer")
         return Progress.read(store, snapshot_id) or Progress("queued")
     _build_in_thread(store, snapshot_id, name)
     progress = Progress.read(store, snapshot_id)
@@ -340,7 +348,11 @@ def pack_status(store: Store, snapshot, division: str) -> tuple[bool, Progress |
     name = pack_name(division, pack_variant(snapshot))
     if store.read_artifact(snapshot.id, name) is not None:
         return True, None
-    return False, Progress.read(store, snapshot.id)
+    progress = Progress.read(store, snapshot.id)
+    if progress is not None and progress.state in ("queued", "running"):
+        return False, progress
+    thread = _threads.get((str(store.root.resolve()), snapshot.id, name))
+    return False, Progress("running", 0, 1, name) if thread is not None and thread.is_alive() else progress
 
 
 def pack_variant(snapshot) -> str | None:

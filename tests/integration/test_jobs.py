@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,8 +23,10 @@ import pytest
 
 from dashboard.app import PACK_CLASS
 from tests.conftest import REPO, need
+from tests.protocol import fetch_pack
 
-REDIS_PORT = 19401
+# This session's ports are 19400-19499 (Redis on 19401); the first free one from there is taken.
+REDIS_PORTS = (19401, *range(19441, 19500))
 VISIBILITY = 8  # seconds before a dead worker's job is given to another (production: 900)
 
 
@@ -40,16 +43,26 @@ def _wait(what: str, check, timeout: float, proc: subprocess.Popen | None = None
     raise AssertionError(f"{what} not within {timeout:g} s\n{tail}")
 
 
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
     need(bool(shutil.which("redis-server")), "redis-server is needed (apt-get install redis-server)")
     import redis
 
     folder = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
+    port = next(p for p in REDIS_PORTS if _free(p))
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", str(folder)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{REDIS_PORT}/0"
+    url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
 
     def up():
@@ -128,13 +141,15 @@ def _packs(store, snapshot_id) -> dict[str, bytes | None]:
     return {s.name: store.read_artifact(snapshot_id, s.name) for s in pack_steps(store, snapshot_id)}
 
 
-def _button(client, division: str = "all") -> tuple[str, str, bool]:
+def _button(client, division: str = "all") -> tuple[str, str, str | None, bool]:
+    """(label, class, download attribute, polling) of the header's pack button."""
     from tests.protocol import pack_readiness_request
 
     r = client.post("/_dash-update-component", json=pack_readiness_request(division))
     assert r.status_code == 200
     out = r.json["response"]
-    return out["pack-link"]["children"], out["pack-link"]["className"], out["pack-poll"]["disabled"]
+    link = out["pack-link"]
+    return link["children"], link["className"], link.get("download"), not out["pack-poll"]["disabled"]
 
 
 def _received(worker: Worker) -> set[str]:
@@ -156,7 +171,7 @@ def test_a_publish_queues_the_packs_and_the_job_survives_kill_9_of_its_worker(pu
     assert before.status_code == 202 and before.headers["Retry-After"] and before.mimetype == "text/html"
     assert b"is being prepared" in before.data and before.headers["Cache-Control"] == "no-store"
     # Queued: the button says so, is disabled and asks again (no count before a worker starts it).
-    assert _button(client) == ("Meeting pack (being prepared…)", PACK_CLASS + " disabled", False)
+    assert _button(client) == ("Meeting pack (being prepared…)", PACK_CLASS + " disabled", None, True)
 
     a = Worker(env, tmp_path, "a")
     try:
@@ -171,8 +186,8 @@ def test_a_publish_queues_the_packs_and_the_job_survives_kill_9_of_its_worker(pu
     division = missing[len("pack-"):-len(".pdf")]
     during = client.get(f"/pack/{division}.pdf")
     assert during.status_code == 202 and f"being prepared ({progress.done + 1} of 6)".encode() in during.data
-    label, css, polling = _button(client, division)
-    assert label == f"Meeting pack (being prepared {progress.done + 1} of 6…)" and "disabled" in css and not polling
+    label, css, download, polling = _button(client, division)
+    assert label == f"Meeting pack (being prepared {progress.done + 1} of 6…)" and "disabled" in css and polling
 
     b = Worker(env, tmp_path, "b")
     try:
@@ -187,13 +202,14 @@ def test_a_publish_queues_the_packs_and_the_job_survives_kill_9_of_its_worker(pu
     print(f"/pack/{division}.pdf answered in {time.monotonic() - started:.3f} s once built")
     assert after.status_code == 200 and after.data.startswith(b"%PDF-") and after.data == packs[missing]
     assert after.headers["Content-Disposition"] == f'attachment; filename="meeting-pack-{division}-{sid}.pdf"'
-    assert _button(client, division) == ("Meeting pack (PDF)", PACK_CLASS, True)  # ready: polling stops
+    assert _button(client, division) == ("Meeting pack (PDF)", PACK_CLASS, "", False)  # ready: polling stops
     assert client.get("/pack/XX.pdf").status_code == 404
 
 
-def test_without_redis_a_lost_pack_is_rebuilt_at_publish_with_the_same_bytes(published, monkeypatch):
-    """The in-process path (no Redis): after_publish builds what is missing before it returns, and
-    a pack rebuilt in another process, minutes later, is byte-identical (the worker's)."""
+def test_without_redis_a_lost_pack_is_rebuilt_with_the_same_bytes(published, client, monkeypatch):
+    """One machine (no Redis): a pack lost is built in a thread of the serving process when asked
+    for (202 until then), and after_publish builds what is missing before it returns; a pack
+    rebuilt in another process, minutes later, has the worker's bytes."""
     from dashboard.jobs import after_publish
 
     store, sid = published
@@ -201,5 +217,10 @@ def test_without_redis_a_lost_pack_is_rebuilt_at_publish_with_the_same_bytes(pub
     assert all(built.values())
     monkeypatch.setenv("DASHBOARD_REDIS_URL", "")
     (store.artifacts_dir / sid / "pack-TW.pdf").unlink()
+    first = client.get("/pack/TW.pdf")
+    assert first.status_code == 202 and b"being prepared (1 of 1)" in first.data
+    assert _button(client, "TW")[0] == "Meeting pack (being prepared 1 of 1…)"
+    assert fetch_pack(client.get, "/pack/TW.pdf", timeout=120).data == built["pack-TW.pdf"]
+    (store.artifacts_dir / sid / "pack-SH.pdf").unlink()
     after_publish(store.root, sid)  # in this process, before it returns
     assert _packs(store, sid) == built
