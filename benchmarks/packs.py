@@ -10,8 +10,8 @@ are built in this process before it returns; the time is printed). Then gunicorn
 1. times the overview page's callback alone (idle p50 / p95),
 2. requests 10 packs at once (the force's and the divisions', in turn) and prints each answer's
    status, size and time (goal: under 1 s each),
-3. keeps 10 clients asking for packs for --seconds while timing the overview callback again
-   (goal: p95 within 20% of idle).
+3. keeps 10 clients asking for packs for --seconds (each waits --think seconds on average
+   between packs) while timing the overview callback again (goal: p95 within 20% of idle).
 
 Only 127.0.0.1 is contacted. Prints figures; asserts nothing about time.
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -49,7 +50,8 @@ def _publish_demo(folder: Path) -> Path:
 
 
 def _serve(store: Path, port: int, workers: int | None):
-    env = {**os.environ, "DASHBOARD_STORE": str(store), "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "warning"}
+    env = {**os.environ, "DASHBOARD_STORE": str(store), "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "warning",
+           "DASHBOARD_AUDIT_LOG": os.devnull}
     if workers:
         env["WEB_CONCURRENCY"] = str(workers)
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "dashboard/gunicorn_conf.py",
@@ -93,6 +95,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: the config's)")
     parser.add_argument("--seconds", type=float, default=15, help="how long 10 clients keep asking for packs")
     parser.add_argument("--probes", type=int, default=60, help="overview requests timed while idle")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="mean seconds each pack client waits before asking again (0: as fast as it can)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = args.store or _publish_demo(Path(tmp))
@@ -120,9 +124,11 @@ def main() -> int:
             stop = time.monotonic() + args.seconds
 
             def client(i: int) -> None:
+                rnd = random.Random(i)
                 while time.monotonic() < stop:
                     _pack(base, divisions[i % len(divisions)])
                     served[0] += 1
+                    time.sleep(rnd.uniform(0, 2 * args.think))
 
             threads = [threading.Thread(target=client, args=(i,)) for i in range(10)]
             for th in threads:
@@ -136,7 +142,7 @@ def main() -> int:
                   f"p95 {_p95(idle) * 1000:6.0f} ms")
             print(f"overview callback, during: n={len(during):>4}  p50 {statistics.median(during) * 1000:6.0f} ms  "
                   f"p95 {_p95(during) * 1000:6.0f} ms  ({served[0]:,} packs served to 10 clients in "
-                  f"{args.seconds:g} s)")
+                  f"{args.seconds:g} s, think {args.think:g} s)")
             print(f"p95 during / idle: {ratio:.2f} (goal: at most 1.20)")
         finally:
             proc.terminate()

@@ -155,7 +155,10 @@ def _add_routes(app: dash.Dash) -> None:
     security headers, body limit, callback check and bundle compression of dashboard.serving."""
     from flask import jsonify, request
 
-    from . import serving
+    # Imported here, before gunicorn forks (preload_app), not on each worker's first request: the
+    # pack route's modules, and data.policeuk, which reading a snapshot's force.toml imports (0.8 s).
+    from . import jobs, pack, serving  # noqa: F401
+    from .data import policeuk  # noqa: F401
     from .data.store import Store, StoreError
 
     server = app.server
@@ -178,7 +181,6 @@ def _add_routes(app: dash.Dash) -> None:
         being built. Never built here."""
         from flask import Response, abort
 
-        from . import jobs
         from .access import audit
         from .live import current_snapshot, snapshot_config
         from .pack import PackError, resolve_division

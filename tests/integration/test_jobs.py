@@ -224,3 +224,18 @@ def test_without_redis_a_lost_pack_is_rebuilt_with_the_same_bytes(published, cli
     (store.artifacts_dir / sid / "pack-SH.pdf").unlink()
     after_publish(store.root, sid)  # in this process, before it returns
     assert _packs(store, sid) == built
+
+
+def test_the_job_has_a_pack_for_every_division_and_for_the_panels_own_tables(demo_store):
+    """West Mercia's demo has panel tables: 2 x (force + 5 divisions) packs; a panel reader gets
+    the panel's, everyone else the published one (nothing is built here)."""
+    from dashboard.data.store import Store
+    from dashboard.jobs import pack_steps, pack_variant
+    from dashboard.live import snapshot_config
+
+    store = Store(demo_store)
+    sid = store.current_id()
+    divisions = ["all", *(d.code for d in snapshot_config(store.open()).divisions)]
+    assert [s.name for s in pack_steps(store, sid)] == [f"pack-{d}.pdf" for d in divisions] + \
+        [f"pack-panel-{d}.pdf" for d in divisions]
+    assert pack_variant(store.open(sid, "panel")) == "panel" and pack_variant(store.open(sid)) is None
