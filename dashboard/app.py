@@ -7,7 +7,6 @@ restart.
 
 from __future__ import annotations
 
-import functools
 from html import escape
 from pathlib import Path
 from urllib.parse import urlencode
@@ -123,19 +122,20 @@ def _division_title(config, code: str) -> str:
     return f"{names[code]} division" if code in names else f"{force} (whole force)"
 
 
-def _preparing(title: str, progress):
-    """202 (or 503 if the last attempt failed) with a short page: the pack is being prepared,
-    how far the job is, and when to try again (Retry-After, RFC 9110 section 10.2.3)."""
+def _preparing(what: str, progress, refresh: int = 20):
+    """202 (or 503 if the last attempt failed) with a short page: ``what`` ("meeting pack for
+    ...") is being prepared, how far its job is, and when to try again (Retry-After, RFC 9110
+    section 10.2.3; the page asks again by itself after ``refresh`` seconds)."""
     from flask import Response
 
-    failed = progress.state == "failed"
-    count = f" ({progress.done + 1} of {progress.total})" if progress.total and not failed else ""
-    text = (f"The meeting pack for {title} could not be prepared; it will be tried again. Try again in a minute."
-            if failed else f"The meeting pack for {title} is being prepared{count}; try again in a minute.")
-    body = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Meeting pack</title>"
-            f"<meta http-equiv=\"refresh\" content=\"20\"></head><body><p>{escape(text)}</p></body></html>")
+    failed = progress is not None and progress.state == "failed"
+    count = f" ({progress.done + 1} of {progress.total})" if progress and progress.total and not failed else ""
+    text = (f"The {what} could not be prepared; it will be tried again. Try again in a minute." if failed
+            else f"The {what} is being prepared{count}; try again in {'a minute' if refresh > 10 else 'a moment'}.")
+    body = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Being prepared</title>"
+            f"<meta http-equiv=\"refresh\" content=\"{refresh}\"></head><body><p>{escape(text)}</p></body></html>")
     return Response(body, status=503 if failed else 202, mimetype="text/html",
-                    headers={"Retry-After": "60" if failed else "20"})
+                    headers={"Retry-After": "60" if failed else str(refresh)})
 
 
 def _render_index_once(app: dash.Dash) -> None:
@@ -193,7 +193,8 @@ def _add_routes(app: dash.Dash) -> None:
             name = jobs.pack_name(code, jobs.pack_variant(snapshot))
             pdf = store.read_artifact(snapshot.id, name)
             if pdf is None:
-                return _preparing(_division_title(config, code), jobs.ensure_prepared(store, snapshot.id, name))
+                progress = jobs.ensure_prepared(store, snapshot.id, name)
+                return _preparing(f"meeting pack for {_division_title(config, code)}", progress)
         except StoreError as exc:
             abort(503, str(exc))
         except PackError as exc:
@@ -203,19 +204,11 @@ def _add_routes(app: dash.Dash) -> None:
         return Response(pdf, mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    @functools.lru_cache(maxsize=64)
-    def profile_bytes(snapshot_path: str, code: str, variant: str | None) -> bytes:
-        """An area's one-page profile, built once per snapshot and variant (like the pack)."""
-        from .data.store import snapshot_at
-        from .live import snapshot_config
-        from .profile import build_area_profile
-
-        snapshot = snapshot_at(snapshot_path, variant)
-        return build_area_profile(snapshot, snapshot_config(snapshot), code)
-
     @server.route("/profile/<code>.pdf")
     def area_profile(code):
-        """An area's one-page profile, for a code of the live snapshot's areas (404 otherwise)."""
+        """An area's one-page profile, for a code of the live snapshot's areas (404 otherwise):
+        built outside the request the first time it is asked for (dashboard.jobs), kept beside
+        the snapshot, then served at once; 202 "being prepared" until then."""
         from flask import Response, abort
 
         from .access import audit
@@ -223,12 +216,16 @@ def _add_routes(app: dash.Dash) -> None:
 
         try:
             snapshot = current_snapshot()
+            areas = snapshot.table("areas").set_index("area_code")["area_name"]
+            if code not in areas.index:  # checked before anything is built or kept
+                abort(404, "no such area in the live snapshot")
+            store = Store(server.config["DASHBOARD_STORE"])
+            pdf = store.read_artifact(snapshot.id, jobs.profile_name(code, jobs.pack_variant(snapshot)))
+            if pdf is None:
+                jobs.ensure_profile(store, snapshot, code)
+                return _preparing(f"area profile for {areas[code]} ({code})", None, refresh=5)
         except StoreError as exc:
             abort(503, str(exc))
-        codes = set(snapshot.table("areas")["area_code"])
-        if code not in codes:  # checked before anything is built or cached
-            abort(404, "no such area in the live snapshot")
-        pdf = profile_bytes(str(snapshot.path), code, snapshot.variant)
         audit("profile", area=code, snapshot=snapshot.id)
         name = f"area-profile-{code}-{snapshot.id}.pdf"
         return Response(pdf, mimetype="application/pdf",

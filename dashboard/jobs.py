@@ -50,6 +50,7 @@ from .settings import setting
 log = logging.getLogger(__name__)
 
 TASK = "dashboard.prepare_snapshot"
+PROFILE_TASK = "dashboard.build_profile"
 PROGRESS = "progress.json"
 ALL = "all"
 # How long "a job is known for this snapshot" lasts before a request may enqueue it again.
@@ -60,6 +61,11 @@ FAILED_RETRY_SECONDS = 60
 def pack_name(division: str, variant: str | None = None) -> str:
     """The artifact name of a pack: ``pack-all.pdf``, ``pack-NW.pdf``, ``pack-panel-NW.pdf``."""
     return f"pack-{variant}-{division}.pdf" if variant else f"pack-{division}.pdf"
+
+
+def profile_name(code: str, variant: str | None = None) -> str:
+    """The artifact name of an area's one-page profile: ``profile-HE01.pdf``, ``profile-panel-HE01.pdf``."""
+    return f"profile-{variant}-{code}.pdf" if variant else f"profile-{code}.pdf"
 
 
 @dataclass(frozen=True)
@@ -123,14 +129,31 @@ def _pack_step(store: Store, snapshot_id: str, division: str, variant: str | Non
         from .pack import build_pack
 
         snapshot = store.open(snapshot_id, variant)
-        pdf = build_pack(snapshot, snapshot_config(snapshot), division)
-        try:
-            store.write_artifact(snapshot_id, name, pdf)
-        except FileNotFoundError:  # another process wrote the same pack (same bytes) at the same moment
-            if store.read_artifact(snapshot_id, name) is None:
-                raise
+        _keep(store, snapshot_id, name, build_pack(snapshot, snapshot_config(snapshot), division))
 
     return Step(name, lambda: store.read_artifact(snapshot_id, name) is not None, run)
+
+
+def profile_step(store: Store, snapshot_id: str, code: str, variant: str | None) -> Step:
+    """An area's one-page profile (``dashboard.profile``), built when first asked for."""
+    name = profile_name(code, variant)
+
+    def run() -> None:
+        from .live import snapshot_config
+        from .profile import build_area_profile
+
+        snapshot = store.open(snapshot_id, variant)
+        _keep(store, snapshot_id, name, build_area_profile(snapshot, snapshot_config(snapshot), code))
+
+    return Step(name, lambda: store.read_artifact(snapshot_id, name) is not None, run)
+
+
+def _keep(store: Store, snapshot_id: str, name: str, data: bytes) -> None:
+    try:
+        store.write_artifact(snapshot_id, name, data)
+    except FileNotFoundError:  # another process wrote the same file (same bytes) at the same moment
+        if store.read_artifact(snapshot_id, name) is None:
+            raise
 
 
 # What a published snapshot gets, in order: each builder returns its steps. The cache-warming
@@ -235,6 +258,18 @@ def celery_app(url: str) -> Celery:
         _forget(url, store, snapshot_id, 0)  # packs lost later are asked for again
         return done
 
+    @app.task(name=PROFILE_TASK, acks_late=True, reject_on_worker_lost=True)
+    def build_profile(store: str, snapshot_id: str, code: str, variant: str | None = None) -> str:
+        """Build area ``code``'s one-page profile beside the snapshot, unless it is there already."""
+        step = profile_step(Store(Path(store)), snapshot_id, code, variant)
+        try:
+            if not step.done():
+                with _kaleido_server():
+                    step.run()
+        finally:
+            _forget(url, store, f"{snapshot_id}:{step.name}", 0)
+        return step.name
+
     return app
 
 
@@ -283,17 +318,15 @@ _threads: dict[tuple[str, str, str], threading.Thread] = {}
 _threads_lock = threading.Lock()
 
 
-def _build_in_thread(store: Store, snapshot_id: str, name: str) -> None:
-    """One machine without Redis, a pack missing (lost, or the snapshot published by a program
-    that did not prepare it): build that pack in a thread of this process, once at a time. Only
-    the pack asked for: a serving process has no spare cores for the rest, and the charts use
-    a browser per image here (a shared one could be stopped under another thread's export)."""
-    key = (str(store.root.resolve()), snapshot_id, name)
+def _build_in_thread(store: Store, snapshot_id: str, step: Step) -> None:
+    """One machine without Redis, an artifact missing (a pack lost, or the snapshot published by
+    a program that did not prepare it; an area profile): build it in a thread of this process,
+    once at a time. Only what was asked for: a serving process has no spare cores for the rest,
+    and the charts use a browser per image here (a shared one could be stopped under another
+    thread's export)."""
+    key = (str(store.root.resolve()), snapshot_id, step.name)
     with _threads_lock:
         if key in _threads and _threads[key].is_alive():
-            return
-        step = next((s for s in steps(store, snapshot_id) if s.name == name), None)
-        if step is None:
             return
 
         def work():
@@ -301,10 +334,24 @@ def _build_in_thread(store: Store, snapshot_id: str, name: str) -> None:
                 if not step.done():
                     step.run()
             except Exception:
-                log.exception("snapshot %s: building %s failed", snapshot_id, name)
+                log.exception("snapshot %s: building %s failed", snapshot_id, step.name)
 
-        _threads[key] = threading.Thread(target=work, name=f"build-{name}", daemon=True)
+        _threads[key] = threading.Thread(target=work, name=f"build-{step.name}", daemon=True)
         _threads[key].start()
+
+
+def ensure_profile(store: Store, snapshot, code: str) -> None:
+    """For a request that found area ``code``'s profile missing: have it built once (a Celery task
+    with Redis, a thread of this process without). Never builds in the calling thread."""
+    variant = pack_variant(snapshot)
+    step = profile_step(store, snapshot.id, code, variant)
+    url = _redis_url()
+    if not url:
+        _build_in_thread(store, snapshot.id, step)
+        return
+    root = str(store.root.resolve())
+    if _redis(url).set(_known_key(root, f"{snapshot.id}:{step.name}"), "queued", nx=True, ex=600):
+        celery_app(url).send_task(PROFILE_TASK, args=[root, snapshot.id, code, variant])
 
 
 # ---- the hooks ------------------------------------------------------------------------------
@@ -338,7 +385,9 @@ def ensure_prepared(store: Store, snapshot_id: str, name: str) -> Progress:
             log.warning("snapshot %s: could not queue its packs: %s", snapshot_id, exc)
             return Progress("failed", error="the job queue did not answer")
         return Progress.read(store, snapshot_id) or Progress("queued")
-    _build_in_thread(store, snapshot_id, name)
+    step = next((s for s in steps(store, snapshot_id) if s.name == name), None)
+    if step is not None:
+        _build_in_thread(store, snapshot_id, step)
     progress = Progress.read(store, snapshot_id)
     return progress if progress is not None and progress.state == "running" else Progress("running", 0, 1, name)
 

@@ -192,8 +192,16 @@ def test_a_publish_queues_the_packs_and_the_job_survives_kill_9_of_its_worker(pu
     b = Worker(env, tmp_path, "b")
     try:
         _wait("worker B to finish the job", lambda: Progress.read(store, sid).state == "done", 90, b.proc, b.log)
+        # An area's one-page profile is built by a worker when first asked for, then kept.
+        code = store.open(sid).table("areas")["area_code"].iloc[0]
+        first = client.get(f"/profile/{code}.pdf")
+        assert first.status_code == 202 and b"area profile for" in first.data
+        profile = fetch_pack(client.get, f"/profile/{code}.pdf", timeout=90)
     finally:
         b.stop()
+    assert profile.status_code == 200 and profile.data.startswith(b"%PDF-")
+    assert store.read_artifact(sid, f"profile-{code}.pdf") == profile.data
+    assert "dashboard.build_profile" in b.log.read_text()
     assert _received(a) == _received(b) and len(_received(a)) == 1  # the same task, given back and finished
     packs = _packs(store, sid)
     assert Progress.read(store, sid) == Progress("done", 6, 6) and all(packs.values())
