@@ -7,7 +7,7 @@ restart.
 
 from __future__ import annotations
 
-import functools
+from html import escape
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -24,6 +24,9 @@ from .settings import SETTINGS
 ROOT = Path(__file__).resolve().parent
 ASSETS = ROOT.parent / "assets"
 PACK_LINK = "pack-link"
+PACK_POLL = "pack-poll"
+PACK_READY = "Meeting pack (PDF)"
+PACK_CLASS = "btn btn-sm btn-outline-secondary mb-2 d-print-none"
 
 INDEX = """<!DOCTYPE html>
 <html lang="en">
@@ -70,11 +73,12 @@ def _shell():
         html.Header(dbc.Container(dbc.Row([
             dbc.Col(nav, lg=8),
             dbc.Col([select("division", "Division", _division_options(), "all"),
-                     html.A("Meeting pack (PDF)", id=PACK_LINK, href="/pack/all.pdf", download="",
-                            className="btn btn-sm btn-outline-secondary mb-2 d-print-none",
+                     html.A(PACK_READY, id=PACK_LINK, href="/pack/all.pdf", download="", className=PACK_CLASS,
                             title="A4 PDF for the selected division: headline indicators, targets, significant "
                                   "changes, the worklist, recorded crime, the matrix, equality, definitions and "
-                                  "terms (takes a few seconds)")],
+                                  "terms (prepared when the data are published)"),
+                     # Asks whether the pack is ready only while it is not (_pack_readiness).
+                     dcc.Interval(id=PACK_POLL, interval=5000, disabled=True)],
                     lg=4, className="d-flex justify-content-lg-end align-items-end"),
         ], className="align-items-end"), fluid=True, className="px-4 py-2"), className="border-bottom mb-3"),
         html.Main(dbc.Container(dash.page_container, fluid=True, className="px-4"), id="main", tabIndex="-1"),
@@ -112,17 +116,26 @@ def create_app(store: Path | str | None = None, access: AccessSettings | None = 
     return app
 
 
-@functools.lru_cache(maxsize=32)
-def _pack_bytes(snapshot_path: str, division: str, variant: str | None) -> bytes:
-    """A division's pack, built once per snapshot (and variant: the panel's has its own tables)
-    and kept (snapshots never change): the second person asking for it gets it at once instead
-    of waiting for the charts again."""
-    from .data.store import snapshot_at
-    from .live import snapshot_config
-    from .pack import build_pack
+def _division_title(config, code: str) -> str:
+    names = {d.code: d.name for d in config.divisions}
+    force = config.force_short_name or config.force_name
+    return f"{names[code]} division" if code in names else f"{force} (whole force)"
 
-    snapshot = snapshot_at(snapshot_path, variant)
-    return build_pack(snapshot, snapshot_config(snapshot), division)
+
+def _preparing(what: str, progress, refresh: int = 20):
+    """202 (or 503 if the last attempt failed) with a short page: ``what`` ("meeting pack for
+    ...") is being prepared, how far its job is, and when to try again (Retry-After, RFC 9110
+    section 10.2.3; the page asks again by itself after ``refresh`` seconds)."""
+    from flask import Response
+
+    failed = progress is not None and progress.state == "failed"
+    count = f" ({progress.done + 1} of {progress.total})" if progress and progress.total and not failed else ""
+    text = (f"The {what} could not be prepared; it will be tried again. Try again in a minute." if failed
+            else f"The {what} is being prepared{count}; try again in {'a minute' if refresh > 10 else 'a moment'}.")
+    body = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Being prepared</title>"
+            f"<meta http-equiv=\"refresh\" content=\"{refresh}\"></head><body><p>{escape(text)}</p></body></html>")
+    return Response(body, status=503 if failed else 202, mimetype="text/html",
+                    headers={"Retry-After": "60" if failed else str(refresh)})
 
 
 def _render_index_once(app: dash.Dash) -> None:
@@ -142,7 +155,10 @@ def _add_routes(app: dash.Dash) -> None:
     security headers, body limit, callback check and bundle compression of dashboard.serving."""
     from flask import jsonify, request
 
-    from . import serving
+    # Imported here, before gunicorn forks (preload_app), not on each worker's first request: the
+    # pack route's modules, and data.policeuk, which reading a snapshot's force.toml imports (0.8 s).
+    from . import jobs, pack, serving  # noqa: F401
+    from .data import policeuk  # noqa: F401
     from .data.store import Store, StoreError
 
     server = app.server
@@ -160,11 +176,12 @@ def _add_routes(app: dash.Dash) -> None:
 
     @server.route("/pack/<division>.pdf")
     def meeting_pack(division):
-        """The meeting pack for a division code (or 'all'), built from the live snapshot."""
+        """The meeting pack for a division code (or 'all') of the live snapshot: the file built
+        when the snapshot was published (dashboard.jobs), or 202 "being prepared" while it is
+        being built. Never built here."""
         from flask import Response, abort
 
         from .access import audit
-        from .figures.images import ImageExportError
         from .live import current_snapshot, snapshot_config
         from .pack import PackError, resolve_division
 
@@ -172,31 +189,26 @@ def _add_routes(app: dash.Dash) -> None:
             snapshot = current_snapshot()
             config = snapshot_config(snapshot)
             code = resolve_division(config, division)
-            pdf = _pack_bytes(str(snapshot.path), code, snapshot.variant)
-            audit("pack", division=code, snapshot=snapshot.id)
+            store = Store(server.config["DASHBOARD_STORE"])
+            name = jobs.pack_name(code, jobs.pack_variant(snapshot))
+            pdf = store.read_artifact(snapshot.id, name)
+            if pdf is None:
+                progress = jobs.ensure_prepared(store, snapshot.id, name)
+                return _preparing(f"meeting pack for {_division_title(config, code)}", progress)
         except StoreError as exc:
             abort(503, str(exc))
         except PackError as exc:
             abort(404, str(exc))
-        except ImageExportError as exc:
-            abort(500, f"the meeting pack's charts could not be drawn: {exc}")
+        audit("pack", division=code, snapshot=snapshot.id)
         name = f"meeting-pack-{code}-{snapshot.id}.pdf"
         return Response(pdf, mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    @functools.lru_cache(maxsize=64)
-    def profile_bytes(snapshot_path: str, code: str, variant: str | None) -> bytes:
-        """An area's one-page profile, built once per snapshot and variant (like the pack)."""
-        from .data.store import snapshot_at
-        from .live import snapshot_config
-        from .profile import build_area_profile
-
-        snapshot = snapshot_at(snapshot_path, variant)
-        return build_area_profile(snapshot, snapshot_config(snapshot), code)
-
     @server.route("/profile/<code>.pdf")
     def area_profile(code):
-        """An area's one-page profile, for a code of the live snapshot's areas (404 otherwise)."""
+        """An area's one-page profile, for a code of the live snapshot's areas (404 otherwise):
+        built outside the request the first time it is asked for (dashboard.jobs), kept beside
+        the snapshot, then served at once; 202 "being prepared" until then."""
         from flask import Response, abort
 
         from .access import audit
@@ -204,12 +216,16 @@ def _add_routes(app: dash.Dash) -> None:
 
         try:
             snapshot = current_snapshot()
+            areas = snapshot.table("areas").set_index("area_code")["area_name"]
+            if code not in areas.index:  # checked before anything is built or kept
+                abort(404, "no such area in the live snapshot")
+            store = Store(server.config["DASHBOARD_STORE"])
+            pdf = store.read_artifact(snapshot.id, jobs.profile_name(code, jobs.pack_variant(snapshot)))
+            if pdf is None:
+                jobs.ensure_profile(store, snapshot, code)
+                return _preparing(f"area profile for {areas[code]} ({code})", None, refresh=5)
         except StoreError as exc:
             abort(503, str(exc))
-        codes = set(snapshot.table("areas")["area_code"])
-        if code not in codes:  # checked before anything is built or cached
-            abort(404, "no such area in the live snapshot")
-        pdf = profile_bytes(str(snapshot.path), code, snapshot.variant)
         audit("profile", area=code, snapshot=snapshot.id)
         name = f"area-profile-{code}-{snapshot.id}.pdf"
         return Response(pdf, mimetype="application/pdf",
@@ -275,3 +291,34 @@ def _nav_keeps_division(division, fragment):
 
 app = create_app()
 server = app.server
+
+
+@dash.callback(Output(PACK_LINK, "children"), Output(PACK_LINK, "className"), Output(PACK_LINK, "download"),
+               Output(PACK_LINK, "target"), Output(PACK_POLL, "disabled"),
+               Input({"type": "state", "key": "division"}, "value"), Input(PACK_POLL, "n_intervals"))
+def _pack_readiness(division, _ticks):
+    """The pack button says when the selected division's pack is being prepared (and is disabled
+    until it is ready); while it is not ready, a dcc.Interval asks again every 5 s (Dash docs,
+    dcc.Interval: ``disabled`` stops it). A pack not ready and not being prepared (lost) is not
+    offered as a download: the link opens /pack's "being prepared" page in a new tab, which
+    starts the job. Reads only what the job keeps beside the snapshot; starts nothing itself."""
+    from flask import current_app
+
+    from . import jobs
+    from .data.store import Store, StoreError
+    from .live import current_snapshot, snapshot_config
+    from .pack import PackError, resolve_division
+
+    ready_button = PACK_READY, PACK_CLASS, "", None, True
+    try:
+        snapshot = current_snapshot()
+        code = resolve_division(snapshot_config(snapshot), division if isinstance(division, str) else "all")
+        ready, progress = jobs.pack_status(Store(current_app.config["DASHBOARD_STORE"]), snapshot, code)
+    except (StoreError, PackError):
+        return ready_button  # the link answers for itself (404, 503)
+    if ready:
+        return ready_button
+    if progress is None or progress.state in ("done", "failed"):  # not being prepared: the link starts it
+        return PACK_READY, PACK_CLASS, None, "_blank", False
+    count = f" {progress.done + 1} of {progress.total}" if progress.total else ""
+    return f"Meeting pack (being prepared{count}…)", PACK_CLASS + " disabled", None, "_blank", False

@@ -198,6 +198,10 @@ def _move_current(args) -> int:
             old, new = Store(args.store).activate(args.snapshot_id)
     except (StoreError, OSError) as exc:
         return _store_failure(args.command, exc)
+    if old != new:
+        from .jobs import after_publish
+
+        after_publish(args.store, new)  # its packs, if they were lost (each one kept is skipped)
     if args.command == "rollback":
         print(f"rolled back: {new} is live again (was {old})")
     elif old == new:
@@ -215,7 +219,7 @@ def _ingest(args) -> int:
     try:
         result = run_ingest(args.source_dir, args.store if publish else Path("."), args.config, publish=publish,
                             accept_drops=tuple(args.accept_drop) if publish else (),
-                            reason=args.reason if publish else None)
+                            reason=args.reason if publish else None, prepare=publish)
     except (StoreError, OSError) as exc:
         return _store_failure(args.command, exc)
     for (rule, message), count in result.findings.warning_summary().items():
@@ -317,6 +321,10 @@ def _serve(args) -> int:
                     print(f"error: {p}", file=sys.stderr)
                 return 1
             stamp.write_text(built_by + "\n", encoding="utf-8")
+        from .jobs import after_publish
+
+        log.info("preparing the meeting packs (each one already kept is skipped)")
+        after_publish(store, Store(store).current_id())  # so they are there when the server starts
     if Store(store).current_id() is None:
         print(f"dashboard serve: nothing is published in {store}; run `dashboard ingest SOURCE_DIR --store {store}` "
               "or `dashboard serve --demo`", file=sys.stderr)

@@ -289,11 +289,25 @@ def _user() -> str:
 
 
 def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = None,
-               publish: bool = True, accept_drops: tuple[str, ...] = (), reason: str | None = None) -> IngestResult:
+               publish: bool = True, accept_drops: tuple[str, ...] = (), reason: str | None = None,
+               prepare: bool = False) -> IngestResult:
     """Validate a source directory and, if it is valid and ``publish``, publish a snapshot.
 
     Publishing also compares the control totals with the live snapshot's (``check_control_totals``);
-    ``accept_drops`` names the falls the analyst accepts, for ``reason``."""
+    ``accept_drops`` names the falls the analyst accepts, for ``reason``. With ``prepare`` (the
+    command line), what is built from a published snapshot (its meeting packs) is prepared once
+    the store's lock is released: queued for a worker with Redis, else built here
+    (``dashboard.jobs.after_publish``)."""
+    result = _ingest(source_dir, store_dir, config_path, publish, accept_drops, reason)
+    if prepare and result.snapshot_id:
+        from .jobs import after_publish
+
+        after_publish(Path(store_dir), result.snapshot_id)
+    return result
+
+
+def _ingest(source_dir: Path, store_dir: Path, config_path: Path | None, publish: bool,
+            accept_drops: tuple[str, ...], reason: str | None) -> IngestResult:
     if accept_drops and not (reason or "").strip():
         raise ValueError("--accept-drop needs --reason: say why the counts fell")
     started = time.monotonic()

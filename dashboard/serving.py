@@ -104,6 +104,7 @@ _SCALAR = (str, int, float, bool, type(None))
 PROPERTY_TYPES: dict[str, tuple[type, ...]] = {
     "value": (str, type(None)),         # dbc.Select: the option's value, a string
     "n_clicks": (int, type(None)),      # buttons
+    "n_intervals": (int, type(None)),   # dcc.Interval (the pack button asks while a pack is prepared)
     "hash": (str, type(None)),          # dcc.Location fragment
     "pathname": (str, type(None)),      # dcc.Location path
     "search": (str, type(None)),        # dcc.Location query

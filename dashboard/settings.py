@@ -63,6 +63,10 @@ SETTINGS_HELP = (
     Setting("DASHBOARD_CACHE_DIR", "",
             "Folder of the answer cache when there is no Redis; empty: a folder under the system's temporary "
             "directory, one per user."),
+    Setting("DASHBOARD_JOB_VISIBILITY_SECONDS", "900",
+            "With Redis: seconds after which a background job whose worker died (unacknowledged) is given to "
+            "another worker; longer than the longest job (a snapshot's packs), or a job still running is "
+            "started twice."),
 )
 
 

@@ -235,3 +235,29 @@ class PageDriver:
             except Exception as exc:  # noqa: BLE001 - reported as the answer, asserted by the test
                 return 500, f"{type(exc).__name__}: {exc}"
         return 200, None if figure is None else figure.to_plotly_json()
+
+
+def pack_readiness_request(division: str = "all") -> dict:
+    """The header's pack-button callback (dashboard.app._pack_readiness) for ``division``."""
+    outputs = [("pack-link", "children"), ("pack-link", "className"), ("pack-link", "download"),
+               ("pack-link", "target"), ("pack-poll", "disabled")]
+    return {
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": [{"id": state("division"), "property": "value", "value": division},
+                   {"id": "pack-poll", "property": "n_intervals", "value": 0}],
+        "changedPropIds": [_prop_id(state("division")) + ".value"], "state": [],
+    }
+
+
+def fetch_pack(get, path: str, timeout: float = 240, **kwargs):
+    """GET a meeting pack (``get``: a Flask test client's or a requests session's ``get``), asking
+    again while it answers 202 "being prepared" (dashboard.jobs builds it outside the request)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        response = get(path, **kwargs)
+        if response.status_code != 202 or time.monotonic() > deadline:
+            return response
+        time.sleep(1)

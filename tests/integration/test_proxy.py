@@ -25,7 +25,7 @@ from dashboard import serving
 from dashboard.proxy import render_site, serve
 from tests.conftest import need
 from tests.localserve import free_port
-from tests.protocol import page_request
+from tests.protocol import fetch_pack, page_request
 
 SLOW_CLIENTS = 30
 BODY = 100_000
@@ -145,7 +145,7 @@ def test_the_security_headers_reach_the_browser_through_nginx(proxied):
         "callback": requests.post(base + "/_dash-update-component", json=page_request("/"), timeout=30, verify=cert),
         "asset": requests.get(base + "/assets/bootstrap.min.css", timeout=10, verify=cert),
         "bundle": requests.get(base + bundle, timeout=10, verify=cert),
-        "pack": requests.get(base + "/pack/all.pdf", timeout=120, verify=cert),
+        "pack": fetch_pack(requests.get, base + "/pack/all.pdf", timeout=120, verify=cert),
         "404": requests.get(base + "/assets/no-such.css", timeout=10, verify=cert),
     }
     for where, r in responses.items():

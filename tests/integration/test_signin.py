@@ -25,7 +25,7 @@ from dashboard.access import PUBLIC_PATHS, AccessSettings
 from dashboard.app import create_app, page_paths
 from dashboard.data.store import Store
 from tests.localserve import free_port
-from tests.protocol import download_request, selections
+from tests.protocol import download_request, fetch_pack, selections
 
 GROUPS = {"dash-analysts": "analyst", "dash-command": "command", "dash-panel": "panel"}
 
@@ -163,7 +163,7 @@ def test_sign_in_maps_the_role_and_sets_a_safe_cookie(iam, dashboard):
     export = [e for e in events if e["event"] == "export" and e["user"] == "ana"]
     assert export and export[-1]["what"] == "map-download" and export[-1]["role"] == "analyst"
     assert [s["value"] for s in export[-1]["selections"]] == ["confidence_local", "latest", "all"]  # what was asked for
-    pack = session.get(dashboard["base"] + "/pack/SH.pdf", timeout=120)
+    pack = fetch_pack(session.get, dashboard["base"] + "/pack/SH.pdf", timeout=120)
     assert pack.status_code == 200 and pack.content.startswith(b"%PDF")
     assert any(e["event"] == "pack" and e["division"] == "SH" and e["user"] == "ana" for e in audit_lines(dashboard))
 
