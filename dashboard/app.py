@@ -7,7 +7,6 @@ restart.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -19,6 +18,7 @@ from flask_compress import Compress
 from .access import AccessSettings
 from .access import install as install_access
 from .components.state import URL, parse_fragment
+from .data.store import per_snapshot
 from .settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parent
@@ -112,8 +112,8 @@ def create_app(store: Path | str | None = None, access: AccessSettings | None = 
     return app
 
 
-@functools.lru_cache(maxsize=32)
-def _pack_bytes(snapshot_path: str, division: str, variant: str | None) -> bytes:
+@per_snapshot(maxsize=32)
+def _pack_bytes(snapshot_key: str, division: str, variant: str | None) -> bytes:
     """A division's pack, built once per snapshot (and variant: the panel's has its own tables)
     and kept (snapshots never change): the second person asking for it gets it at once instead
     of waiting for the charts again."""
@@ -121,7 +121,7 @@ def _pack_bytes(snapshot_path: str, division: str, variant: str | None) -> bytes
     from .live import snapshot_config
     from .pack import build_pack
 
-    snapshot = snapshot_at(snapshot_path, variant)
+    snapshot = snapshot_at(snapshot_key, variant)
     return build_pack(snapshot, snapshot_config(snapshot), division)
 
 
@@ -172,7 +172,7 @@ def _add_routes(app: dash.Dash) -> None:
             snapshot = current_snapshot()
             config = snapshot_config(snapshot)
             code = resolve_division(config, division)
-            pdf = _pack_bytes(str(snapshot.path), code, snapshot.variant)
+            pdf = _pack_bytes(snapshot.key, code, snapshot.variant)
             audit("pack", division=code, snapshot=snapshot.id)
         except StoreError as exc:
             abort(503, str(exc))
@@ -184,14 +184,14 @@ def _add_routes(app: dash.Dash) -> None:
         return Response(pdf, mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    @functools.lru_cache(maxsize=64)
-    def profile_bytes(snapshot_path: str, code: str, variant: str | None) -> bytes:
+    @per_snapshot(maxsize=64)
+    def profile_bytes(snapshot_key: str, code: str, variant: str | None) -> bytes:
         """An area's one-page profile, built once per snapshot and variant (like the pack)."""
         from .data.store import snapshot_at
         from .live import snapshot_config
         from .profile import build_area_profile
 
-        snapshot = snapshot_at(snapshot_path, variant)
+        snapshot = snapshot_at(snapshot_key, variant)
         return build_area_profile(snapshot, snapshot_config(snapshot), code)
 
     @server.route("/profile/<code>.pdf")
@@ -209,7 +209,7 @@ def _add_routes(app: dash.Dash) -> None:
         codes = set(snapshot.table("areas")["area_code"])
         if code not in codes:  # checked before anything is built or cached
             abort(404, "no such area in the live snapshot")
-        pdf = profile_bytes(str(snapshot.path), code, snapshot.variant)
+        pdf = profile_bytes(snapshot.key, code, snapshot.variant)
         audit("profile", area=code, snapshot=snapshot.id)
         name = f"area-profile-{code}-{snapshot.id}.pdf"
         return Response(pdf, mimetype="application/pdf",
