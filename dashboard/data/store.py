@@ -65,7 +65,7 @@ import stat
 import threading
 import weakref
 from collections import OrderedDict
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import geopandas as gpd
@@ -515,13 +515,33 @@ def snapshot_at(key: str, variant: str | None = None) -> Snapshot:
             snapshot = _alive.get(key)
     if snapshot is None:
         snapshot = Snapshot(key)  # read outside the lock: it may be a network round trip
+        dropped = []
         with _open_lock:
             snapshot = _open.setdefault(key, snapshot)
             _alive[key] = snapshot
             _open.move_to_end(key)
             while len(_open) > OPEN_SNAPSHOTS:
-                _open.popitem(last=False)
+                dropped.append(_open.popitem(last=False)[1])
+        if dropped:
+            del dropped  # the last reference, unless a request still holds one
+            _give_back_memory()
     return snapshot if variant is None else snapshot.as_variant(variant)
+
+
+def _give_back_memory() -> None:
+    """Return what a dropped snapshot's tables used to the system, not only to the allocators:
+    Arrow's pool (``MemoryPool.release_unused``) and glibc's heap (``malloc_trim``) otherwise keep
+    freed pages, and a worker's resident memory would stay at its highest."""
+    import ctypes
+    import ctypes.util
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    libc = ctypes.util.find_library("c")
+    if libc and "libc.so" in libc:  # glibc only (malloc_trim is a GNU extension)
+        with suppress(OSError, AttributeError):
+            ctypes.CDLL(libc).malloc_trim(0)
 
 
 def open_snapshot_keys() -> frozenset[str]:
