@@ -113,16 +113,16 @@ class AuditReport:
         return "\n".join(lines)
 
 
-def audit_store(store: Path, variant: str | None = None) -> AuditReport:
+def audit_store(store: Path | str, variant: str | None = None) -> AuditReport:
     """Audit the live snapshot of ``store`` (StoreError if nothing is published): its published
     tables, or a variant's (``"panel"``: the tables the panel role reads, withheld under its own
     threshold; dashboard/access.py)."""
-    return audit_snapshot(Store(Path(store)).open(variant=variant))
+    return audit_snapshot(Store(store).open(variant=variant))
 
 
-def variants(store: Path) -> list[str | None]:
+def variants(store: Path | str) -> list[str | None]:
     """The table sets the live snapshot serves: the published one and each variant."""
-    snapshot = Store(Path(store)).open()
+    snapshot = Store(store).open()
     return [None, *sorted(snapshot.manifest.get("variant_tables", {}))]
 
 
@@ -139,7 +139,7 @@ class _Facts:
 
     @classmethod
     def read(cls, snapshot: Snapshot) -> _Facts:
-        raw = tomllib.loads((snapshot.path / "force.toml").read_text(encoding="utf-8"))
+        raw = tomllib.loads(snapshot.read_text("force.toml"))
         inds = raw.get("indicators", [])
         return cls(raw["force"]["code"], tuple(raw.get("periods", {}).get("labels", ())),
                    {k: bool(v.get("weighted", True)) for k, v in raw.get("surveys", {}).items()},
@@ -160,9 +160,9 @@ def _threshold(statistics: dict, variant: str | None) -> int:
 def _config(snapshot: Snapshot) -> ForceConfig | None:
     """The full configuration (for the export builders), as the audited tables were built (the
     panel's threshold for its variant), or None if this code cannot read it."""
-    text = (snapshot.path / "force.toml").read_text(encoding="utf-8")
+    text = snapshot.read_text("force.toml")
     try:
-        config = parse_config(tomllib.loads(text), snapshot.path / "force.toml", text)
+        config = parse_config(tomllib.loads(text), snapshot.location("force.toml"), text)
     except ConfigError as exc:
         log.warning("exports not rebuilt: %s", exc)
         return None

@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .settings import DEMO_INPUT, DEMO_STORE, SETTINGS
+from .settings import DEMO_INPUT, DEMO_STORE, SETTINGS, store_location
 
 log = logging.getLogger("dashboard")
 
@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
         i.add_argument("source_dir", type=Path, help="directory holding the input files")
         i.add_argument("--config", type=Path, help="force configuration (default: SOURCE_DIR/force.toml)")
         if name == "ingest":
-            i.add_argument("--store", type=Path, required=True, help="store directory to publish into")
+            i.add_argument("--store", type=store_location, required=True,
+                           help="store to publish into: a directory or an s3:// URI")
             i.add_argument("--accept-drop", action="append", default=[], metavar="SURVEY:PERIOD",
                            help="publish although this count fell beyond [inputs] max_count_drop in a period the live "
                                 "snapshot had complete (control totals): SURVEY:PERIOD such as LOCAL:2007/08, a "
@@ -85,21 +86,27 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("rollback", help="make the snapshot that was live before the current one live again",
                        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    r.add_argument("--store", type=Path, required=True)
+    r.add_argument("--store", type=store_location, required=True)
 
     v = sub.add_parser("activate", help="make a kept snapshot live (undoes a rollback)",
                        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("snapshot_id", help="id of a snapshot under STORE/snapshots/")
-    v.add_argument("--store", type=Path, required=True)
+    v.add_argument("--store", type=store_location, required=True)
+
+    c = sub.add_parser("copy-snapshot", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       help="publish a copy of a store's live snapshot in another store (a directory into S3, say)")
+    c.add_argument("--from", dest="source", type=store_location, required=True, help="store to copy from")
+    c.add_argument("--store", type=store_location, required=True, help="store to publish the copy in")
 
     k = sub.add_parser("pack", help="write the meeting pack (PDF) for a division from the live snapshot")
     k.add_argument("--division", required=True, help="division name or code, or 'all' for the whole force")
     k.add_argument("--out", type=Path, required=True, help="PDF file to write")
-    k.add_argument("--store", type=Path, help=f"store directory (default: $DASHBOARD_STORE or {SETTINGS.store})")
+    k.add_argument("--store", type=store_location,
+                   help=f"store directory or URI (default: $DASHBOARD_STORE or {SETTINGS.store})")
 
     a = sub.add_parser("audit-disclosure", help="attack the live snapshot's published tables (and the panel's); "
                        "exit 1 if a withheld value can be recovered")
-    a.add_argument("--store", type=Path, required=True, help="store directory whose live snapshot is audited")
+    a.add_argument("--store", type=store_location, required=True, help="store directory whose live snapshot is audited")
     a.add_argument("--examples", type=int, default=3, help="recovered cells listed per attack")
 
     g = sub.add_parser("docs", help="regenerate the generated tables of docs/ (config keys, input columns)")
@@ -107,7 +114,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="write nothing; exit 1 listing the files that differ from what the code generates")
 
     s = sub.add_parser("serve", help="serve the dashboard (development server; use gunicorn in production)")
-    s.add_argument("--store", type=Path, help=f"store directory (default: $DASHBOARD_STORE or {SETTINGS.store})")
+    s.add_argument("--store", type=store_location,
+                   help=f"store directory or URI (default: $DASHBOARD_STORE or {SETTINGS.store})")
     s.add_argument("--demo", action="store_true",
                    help=f"generate and ingest the demo data set into {DEMO_STORE} if not there yet, and serve it")
     s.add_argument("--host", default="127.0.0.1")
@@ -138,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
               "fill in division_code (and population) in areas.csv before ingesting")
         return 0
     handlers = {"demo": _demo, "rollback": _move_current, "activate": _move_current, "pack": _pack, "serve": _serve,
-                "audit-disclosure": _audit, "docs": _docs}
+                "audit-disclosure": _audit, "docs": _docs, "copy-snapshot": _copy_snapshot}
     return handlers[args.command](args)
 
 
@@ -211,6 +219,17 @@ def _move_current(args) -> int:
     return OK
 
 
+def _copy_snapshot(args) -> int:
+    from .data.store import Store, StoreError, copy_snapshot
+
+    try:
+        new = copy_snapshot(Store(args.source), Store(args.store))
+    except (StoreError, OSError) as exc:
+        return _store_failure(args.command, exc)
+    print(f"published snapshot {new} in {Store(args.store).root} (a copy of {args.source}'s live snapshot)")
+    return OK
+
+
 def _ingest(args) -> int:
     from .data.store import StoreError
     from .ingest import run_ingest
@@ -267,7 +286,7 @@ def _audit(args) -> int:
     from .data.store import Store, StoreError
 
     try:
-        if not Path(args.store).is_dir() or Store(args.store).current_id() is None:
+        if not Store(args.store).exists() or Store(args.store).current_id() is None:
             print(f"dashboard audit-disclosure: no published snapshot in {args.store}", file=sys.stderr)
             return 2
         reports = [audit_store(args.store, variant) for variant in variants(args.store)]
@@ -299,9 +318,9 @@ def _serve(args) -> int:
     store = args.store or SETTINGS.store
     if args.demo:
         store = args.store or DEMO_STORE
-        stamp = Path(store) / "demo-built-by.txt"
         built_by = _code_fingerprint()
-        stale = stamp.is_file() and stamp.read_text(encoding="utf-8").strip() != built_by
+        stamp = Store(store).read_text("demo-built-by.txt")
+        stale = stamp is not None and stamp.strip() != built_by
         if Store(store).current_id() is None or stale:
             import shutil
 
@@ -320,7 +339,7 @@ def _serve(args) -> int:
                 for p in result.findings.errors:
                     print(f"error: {p}", file=sys.stderr)
                 return 1
-            stamp.write_text(built_by + "\n", encoding="utf-8")
+            Store(store).write_text("demo-built-by.txt", built_by + "\n")
         from .jobs import after_publish
 
         log.info("preparing the meeting packs (each one already kept is skipped)")

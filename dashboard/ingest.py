@@ -26,7 +26,7 @@ from . import __version__, derived, derived_crime, derived_matrix
 from .config import ConfigError, ForceConfig, load_config
 from .data import aggregate, benchmarks, control, geography, policeuk, surveys
 from .data.problems import Findings
-from .data.store import DIR_MODE, Store, new_snapshot_id, write_table, write_text
+from .data.store import Store, new_snapshot_id
 from .data.tables import ROW
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class IngestResult:
     code: int
     findings: Findings
     snapshot_id: str | None = None
-    report_path: Path | None = None
+    report_path: Path | str | None = None
     counts: dict = field(default_factory=dict)
 
 
@@ -246,7 +246,7 @@ def check_control_totals(store: Store, counts: pd.DataFrame, config: ForceConfig
         return []
     live = store.open(live_id).manifest.get("control_totals")
     if live is None:
-        findings.add(store.snapshots_dir / live_id / "manifest.json", "control_total",
+        findings.add(store.file_location(f"snapshots/{live_id}/manifest.json"), "control_total",
                      "the live snapshot records no control totals (published by an older version): counts "
                      "not compared this time", severity="warning")
         return []
@@ -288,7 +288,7 @@ def _user() -> str:
         return str(os.geteuid())
 
 
-def run_ingest(source_dir: Path, store_dir: Path, config_path: Path | None = None,
+def run_ingest(source_dir: Path, store_dir: Path | str, config_path: Path | None = None,
                publish: bool = True, accept_drops: tuple[str, ...] = (), reason: str | None = None,
                prepare: bool = False) -> IngestResult:
     """Validate a source directory and, if it is valid and ``publish``, publish a snapshot.
@@ -311,7 +311,7 @@ def _ingest(source_dir: Path, store_dir: Path, config_path: Path | None, publish
     if accept_drops and not (reason or "").strip():
         raise ValueError("--accept-drop needs --reason: say why the counts fell")
     started = time.monotonic()
-    source_dir, store = Path(source_dir), Store(Path(store_dir))
+    source_dir, store = Path(source_dir), Store(store_dir)
     findings = Findings()
     try:
         config = resolve_config(source_dir, config_path)
@@ -332,11 +332,11 @@ def _ingest(source_dir: Path, store_dir: Path, config_path: Path | None, publish
             return _reject(store, findings, source_dir, publish)
         _progress(9, STEPS, "writing the snapshot")
         snapshot_id = new_snapshot_id()
-        staged = store.staging_dir(snapshot_id)
+        staged = store.stage(snapshot_id)
         inputs = tables.pop("_inputs")
         variant_tables = tables.pop("_variant_tables", None)
         for name, frame in tables.items():
-            write_table(frame, staged, name)
+            staged.write_table(frame, name)
         manifest = {
             "snapshot_id": snapshot_id,
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -355,9 +355,9 @@ def _ingest(source_dir: Path, store_dir: Path, config_path: Path | None, publish
             "warnings": findings.count("warning"),
             "ingest_seconds": round(time.monotonic() - started, 2),
         }
-        write_text(staged / "manifest.json", json.dumps(manifest, indent=2))
-        write_text(staged / "force.toml", config.text)
-        write_text(staged / "ingest-report.txt", findings.report_text(f"Ingest report for snapshot {snapshot_id}"))
+        staged.write_text("manifest.json", json.dumps(manifest, indent=2))  # (an object store writes it last)
+        staged.write_text("force.toml", config.text)
+        staged.write_text("ingest-report.txt", findings.report_text(f"Ingest report for snapshot {snapshot_id}"))
         store.publish(staged)
         log.info("published snapshot %s in %.1f s", snapshot_id, time.monotonic() - started)
         return IngestResult(PUBLISHED, findings, snapshot_id=snapshot_id, counts=manifest["tables"])
@@ -376,11 +376,8 @@ def _reject(store: Store, findings: Findings, source_dir: Path, publish: bool) -
     text = findings.report_text(title)
     if not publish:
         return IngestResult(INVALID, findings)
-    for directory in (store.root, store.reports_dir):
-        directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     stamp = new_snapshot_id()
-    path = store.reports_dir / f"{stamp}-rejected.txt"
-    write_text(path, text)
-    write_text(store.reports_dir / f"{stamp}-rejected.csv", findings.report_csv())
-    write_text(store.reports_dir / "last-rejection.txt", text)
-    return IngestResult(INVALID, findings, report_path=path)
+    store.write_text(f"reports/{stamp}-rejected.txt", text)
+    store.write_text(f"reports/{stamp}-rejected.csv", findings.report_csv())
+    store.write_text("reports/last-rejection.txt", text)
+    return IngestResult(INVALID, findings, report_path=store.file_location(f"reports/{stamp}-rejected.txt"))

@@ -44,7 +44,7 @@ from pathlib import Path
 
 from celery import Celery
 
-from .data.store import Store, StoreError
+from .data.store import Store, StoreError, is_uri
 from .settings import setting
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ def prepare(store: Store | str | Path, snapshot_id: str, first: str | None = Non
     recording progress beside the snapshot; returns the final Progress. Raises what a step raises
     (after recording it as failed). Charts share one browser for the whole job: call it where
     nothing else draws images at the same time (a worker, the publishing command)."""
-    store = store if isinstance(store, Store) else Store(Path(store))
+    store = _store(store)
     todo = steps(store, snapshot_id)
     todo.sort(key=lambda s: s.name != first)
     total = len(todo)
@@ -261,7 +261,7 @@ def celery_app(url: str) -> Celery:
     @app.task(name=PROFILE_TASK, acks_late=True, reject_on_worker_lost=True)
     def build_profile(store: str, snapshot_id: str, code: str, variant: str | None = None) -> str:
         """Build area ``code``'s one-page profile beside the snapshot, unless it is there already."""
-        step = profile_step(Store(Path(store)), snapshot_id, code, variant)
+        step = profile_step(Store(store), snapshot_id, code, variant)
         try:
             if not step.done():
                 with _kaleido_server():
@@ -273,12 +273,21 @@ def celery_app(url: str) -> Celery:
     return app
 
 
+def _store(store: Store | str | Path) -> Store:
+    return store if isinstance(store, Store) else Store(store)
+
+
+def _where(store: Store) -> str:
+    """The store's one name on every machine and process: a directory's absolute path, or its URI."""
+    return store.location if is_uri(store.location) else str(Path(store.location).resolve())
+
+
 def _redis_url() -> str:
     return setting("DASHBOARD_REDIS_URL").strip()
 
 
 def _known_key(store: str, snapshot_id: str) -> str:
-    digest = hashlib.sha256(str(Path(store).resolve()).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(_where(Store(store)).encode()).hexdigest()[:16]
     return f"dashboard:job:prepare:{digest}:{snapshot_id}"
 
 
@@ -303,10 +312,10 @@ def enqueue(store: Store | str | Path, snapshot_id: str, first: str | None = Non
     """Put ``prepare_snapshot`` on the queue unless a job for this snapshot is already known
     (dedupe: ``SET NX`` with a lifetime); True if it was enqueued now."""
     url = url or _redis_url()
-    root = str(Path(store.root if isinstance(store, Store) else store).resolve())
+    root = _where(_store(store))
     if not _redis(url).set(_known_key(root, snapshot_id), "queued", nx=True, ex=KNOWN_SECONDS):
         return False
-    Progress("queued").write(Store(Path(root)), snapshot_id)
+    Progress("queued").write(Store(root), snapshot_id)
     celery_app(url).send_task(TASK, args=[root, snapshot_id, first])
     log.info("snapshot %s: queued its packs on %s", snapshot_id, url.split("@")[-1])
     return True
@@ -324,7 +333,7 @@ def _build_in_thread(store: Store, snapshot_id: str, step: Step) -> None:
     once at a time. Only what was asked for: a serving process has no spare cores for the rest,
     and the charts use a browser per image here (a shared one could be stopped under another
     thread's export)."""
-    key = (str(store.root.resolve()), snapshot_id, step.name)
+    key = (_where(store), snapshot_id, step.name)
     with _threads_lock:
         if key in _threads and _threads[key].is_alive():
             return
@@ -349,7 +358,7 @@ def ensure_profile(store: Store, snapshot, code: str) -> None:
     if not url:
         _build_in_thread(store, snapshot.id, step)
         return
-    root = str(store.root.resolve())
+    root = _where(store)
     if _redis(url).set(_known_key(root, f"{snapshot.id}:{step.name}"), "queued", nx=True, ex=600):
         celery_app(url).send_task(PROFILE_TASK, args=[root, snapshot.id, code, variant])
 
@@ -360,7 +369,7 @@ def ensure_profile(store: Store, snapshot, code: str) -> None:
 def after_publish(store: Store | str | Path, snapshot_id: str) -> None:
     """Called when ``snapshot_id`` has become live (publish, activate, rollback): with Redis,
     enqueue its job; without, run it here and now (packs already kept are skipped)."""
-    store = store if isinstance(store, Store) else Store(Path(store))
+    store = _store(store)
     if _redis_url():
         try:
             enqueue(store, snapshot_id)
@@ -400,7 +409,7 @@ def pack_status(store: Store, snapshot, division: str) -> tuple[bool, Progress |
     progress = Progress.read(store, snapshot.id)
     if progress is not None and progress.state in ("queued", "running"):
         return False, progress
-    thread = _threads.get((str(store.root.resolve()), snapshot.id, name))
+    thread = _threads.get((_where(store), snapshot.id, name))
     return False, Progress("running", 0, 1, name) if thread is not None and thread.is_alive() else progress
 
 

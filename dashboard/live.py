@@ -11,14 +11,11 @@ panel reads its own, more strictly suppressed tables, described by its own thres
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 from flask import current_app, g, has_request_context
 
 from .config import ForceConfig, parse_config
-from .data.store import Snapshot, Store
-
-_configs: dict[tuple[str, str | None], ForceConfig] = {}
+from .data.store import Snapshot, Store, per_snapshot, snapshot_at
 
 
 def current_snapshot() -> Snapshot:
@@ -27,7 +24,7 @@ def current_snapshot() -> Snapshot:
     variant = data_variant()
     if has_request_context() and variant in g.get("snapshots", {}):
         return g.snapshots[variant]
-    snapshot = Store(Path(current_app.config["DASHBOARD_STORE"])).open(variant=variant)
+    snapshot = Store(current_app.config["DASHBOARD_STORE"]).open(variant=variant)
     if has_request_context():
         g.setdefault("snapshots", {})[variant] = snapshot
     return snapshot
@@ -36,12 +33,15 @@ def current_snapshot() -> Snapshot:
 def snapshot_config(snapshot: Snapshot) -> ForceConfig:
     """The force configuration the snapshot was built with (kept inside the snapshot), as its
     variant's tables were built: the panel's with the panel's threshold."""
-    key = (snapshot.id, getattr(snapshot, "variant", None))
-    if key not in _configs:
-        text = (snapshot.path / "force.toml").read_text(encoding="utf-8")
-        config = parse_config(tomllib.loads(text), snapshot.path / "force.toml", text)
-        _configs[key] = config.for_panel() if key[1] == "panel" and config.panel_variant else config
-    return _configs[key]
+    return _config(snapshot.key, getattr(snapshot, "variant", None))
+
+
+@per_snapshot(maxsize=8)
+def _config(snapshot_key: str, variant: str | None) -> ForceConfig:
+    snapshot = snapshot_at(snapshot_key)
+    text = snapshot.read_text("force.toml")
+    config = parse_config(tomllib.loads(text), snapshot.location("force.toml"), text)
+    return config.for_panel() if variant == "panel" and config.panel_variant else config
 
 
 def live() -> tuple[Snapshot, ForceConfig]:

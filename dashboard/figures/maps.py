@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import math
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..data.store import per_snapshot, snapshot_at
 from ..views.words import FLAG_FILL, FLAG_WORD, FLAGS, base_text, suppressed_label, vs_force_phrase
 from .common import FONT, NO_VALUE, SEQUENTIAL, SOURCE_CHARS, SOURCE_SIZE, wrap
 
@@ -30,13 +30,11 @@ def geojson(display: pd.DataFrame) -> dict:
     return doc
 
 
-@lru_cache(maxsize=8)
-def snapshot_geojson(snapshot_path: str, codes: tuple[str, ...]) -> dict:
+@per_snapshot(maxsize=8)
+def snapshot_geojson(snapshot_key: str, codes: tuple[str, ...]) -> dict:
     """The display geometry of these areas as GeoJSON, built once per snapshot and set of areas
     (snapshots never change), for the map page, the matrix page and image exports."""
-    from ..data.store import snapshot_at
-
-    display = snapshot_at(snapshot_path).table("boundaries_display")
+    display = snapshot_at(snapshot_key).table("boundaries_display")
     return geojson(display[display["area_code"].isin(codes)])
 
 

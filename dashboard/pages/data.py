@@ -15,6 +15,7 @@ from ..components.banner import absent
 from ..components.downloads import table_downloads
 from ..components.glossary import term, terms_line
 from ..components.scroll import scroll_box
+from ..data.store import Store
 from ..views.exports import definitions_export
 from ..views.select import optional_table, significance_policy
 from ..views.words import (
@@ -117,10 +118,10 @@ def _last_rejection():
     survey files, respondents' answers) and the server's paths (dashboard/access.py)."""
     if not may_see_ingest_reports():
         return html.P("Ingest reports are shown to analysts only.")
-    report = Path(current_app.config["DASHBOARD_STORE"]) / "reports" / "last-rejection.txt"
-    if not report.is_file():
+    report = Store(current_app.config["DASHBOARD_STORE"]).read_text("reports/last-rejection.txt")
+    if report is None:
         return html.P("No ingest has been rejected for this store.")
-    return html.Pre(report.read_text(encoding="utf-8")[:20_000], className="small border p-2",
+    return html.Pre(report[:20_000], className="small border p-2",
                     style={"maxHeight": "20rem", "overflow": "auto"})
 
 

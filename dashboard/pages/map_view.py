@@ -180,7 +180,7 @@ def update_map(indicator, period, colour, division, drawn):
                f"{len(values)} areas; " + detail + "Hover for value, interval and base; click an area for its profile.")
     if drawn != snapshot.id:  # every area's shape goes once; the division filter then patches locations
         codes = tuple(snapshot.table("areas")["area_code"].sort_values())
-        figure = area_map(snapshot_geojson(str(snapshot.path), codes), values, colour, resource_levels(config),
+        figure = area_map(snapshot_geojson(snapshot.key, codes), values, colour, resource_levels(config),
                           policy, unit, config.suppression_threshold, _source(snapshot, config, indicator, period))
         return figure, caption, snapshot.id
     arrays = trace_arrays(values, colour, resource_levels(config), policy, unit, config.suppression_threshold)
@@ -319,7 +319,7 @@ bars_buttons = figure_downloads(BARS, "areas-ranked", _bars_export, [State(INDIC
 def map_figure(snapshot, config, indicator, period, colour, division):
     """The map as shown, as a whole figure with its title (for image exports)."""
     values = _values(snapshot, config, indicator, period, division)
-    fig = area_map(snapshot_geojson(str(snapshot.path), tuple(values["area_code"])), values, colour,
+    fig = area_map(snapshot_geojson(snapshot.key, tuple(values["area_code"])), values, colour,
                    resource_levels(config), _policy(snapshot), _unit(indicator), config.suppression_threshold,
                    _source(snapshot, config, indicator, period))
     fig.update_layout(title=dict(text=f"{_name(snapshot, config, indicator)}, {periods.period_phrase(config, period)}, "

@@ -138,7 +138,7 @@ def update(period, division):
     confidence = significance_policy(snapshot).confidence
     scatter = _scatter(snapshot, config, m, cuts, period, division)
     # The map colours each area by its resource level (rank), with the level's name as hover text.
-    fig = area_map(snapshot_geojson(str(snapshot.path), tuple(m["area_code"])),
+    fig = area_map(snapshot_geojson(snapshot.key, tuple(m["area_code"])),
                    m.assign(value=m["rank"], lower_95=m["rank"], upper_95=m["rank"], base=m["worry_base"],
                             suppressed=False), "resource", levels)
     rows = matrix_table_rows(m)

@@ -5,14 +5,13 @@ force, each with its reasons in words, its figures and a link to the area's prof
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from ..components.downloads import table_downloads
 from ..components.glossary import terms_line
 from ..components.state import checked, known
+from ..data.store import per_snapshot, snapshot_at
 from ..views.select import ALL_DIVISIONS, significance_policy
 from ..views.words import WORKLIST_GROUP, WORKLIST_NOTHING, ci
 from ..views.worklist import Worklist, worklist, worklist_export
@@ -23,13 +22,12 @@ SUMMARY = "worklist-summary"
 READY = "worklist-ready"
 
 
-@lru_cache(maxsize=16)
-def _cached(snapshot_path: str, variant: str | None, division: str) -> Worklist:
+@per_snapshot(maxsize=16)
+def _cached(snapshot_key: str, variant: str | None, division: str) -> Worklist:
     """A division's worklist, worked out once per snapshot (snapshots never change)."""
-    from ..data.store import snapshot_at
     from ..live import snapshot_config
 
-    snapshot = snapshot_at(snapshot_path, variant)
+    snapshot = snapshot_at(snapshot_key, variant)
     return worklist(snapshot, snapshot_config(snapshot), division)
 
 
@@ -112,7 +110,7 @@ def _group_counts(wl: Worklist) -> dict:
 def update(division, _ready):
     snapshot, config = live()
     division = checked(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
-    wl = _cached(str(snapshot.path), snapshot.variant, division)
+    wl = _cached(snapshot.key, snapshot.variant, division)
     return worklist_view(wl, config, significance_policy(snapshot).confidence)
 
 
@@ -120,7 +118,7 @@ def _export(division):
     """The worklist rebuilt on the server from the validated division (never from the page)."""
     snapshot, config = live()
     division = known(division, set(config.division_codes) | {ALL_DIVISIONS}, ALL_DIVISIONS)
-    wl = _cached(str(snapshot.path), snapshot.variant, division)
+    wl = _cached(snapshot.key, snapshot.variant, division)
     return worklist_export(wl, config), f"worklist-{division}"
 
 

@@ -18,24 +18,21 @@ period id of any force is written here:
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import pandas as pd
 
+from ..data.store import per_snapshot, snapshot_at
 from .select import ALL_DIVISIONS, CRIME_PREFIX, area_indicators, optional_table
 
 
 def _snapshot_key(snapshot) -> tuple[str, str | None]:
-    return str(snapshot.path), getattr(snapshot, "variant", None)
+    return snapshot.key, getattr(snapshot, "variant", None)
 
 
-@lru_cache(maxsize=8)
-def _published(snapshot_path: str, variant: str | None) -> dict[str, frozenset]:
+@per_snapshot(maxsize=8)
+def _published(snapshot_key: str, variant: str | None) -> dict[str, frozenset]:
     """Indicator ids with any published estimate, those with area-level ones, and the periods with
     survey estimates and with crime rates (snapshots never change: worked out once)."""
-    from ..data.store import snapshot_at
-
-    snapshot = snapshot_at(snapshot_path, variant)
+    snapshot = snapshot_at(snapshot_key, variant)
     rates = crime_rates(snapshot)
     crime_periods = frozenset() if rates is None else frozenset(rates["period"].unique())
     est = optional_table(snapshot, "estimates")
@@ -91,11 +88,9 @@ def crime_choices(snapshot) -> list[tuple[str, str]]:
     return list(_crime_choices(*_snapshot_key(snapshot)))
 
 
-@lru_cache(maxsize=8)
-def _crime_choices(snapshot_path: str, variant: str | None) -> tuple[tuple[str, str], ...]:
-    from ..data.store import snapshot_at
-
-    rates = crime_rates(snapshot_at(snapshot_path, variant))
+@per_snapshot(maxsize=8)
+def _crime_choices(snapshot_key: str, variant: str | None) -> tuple[tuple[str, str], ...]:
+    rates = crime_rates(snapshot_at(snapshot_key, variant))
     if rates is None:
         return ()
     measures = sorted(set(rates["measure"]), key=lambda m: (not m.startswith("basket:"), m))

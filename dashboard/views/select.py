@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import pandas as pd
 
-from ..data.store import StoreError
+from ..data.store import StoreError, per_snapshot, snapshot_at
 
 ALL_DIVISIONS = "all"
 
@@ -23,7 +21,7 @@ def area_values(snapshot, config, indicator: str, period: str, division: str = A
     """One row per area (in the division, or all) with its estimate, interval, base, published
     flag against the force (``flag``, ``flag_rule``, ``flag_lower``/``flag_upper``) and resource
     level: ordered by area code. ``base`` stays NaN where disclosure control withholds it."""
-    index = _area_index(str(snapshot.path), snapshot.variant)
+    index = _area_index(snapshot.key, snapshot.variant)
     areas = snapshot.table("areas")[["area_code", "area_name", "division_code", "division_name"]]
     if division != ALL_DIVISIONS:
         areas = areas[areas["division_code"] == division]
@@ -78,14 +76,12 @@ def crime_area_values(snapshot, config, choice: str, period: str, division: str 
     return out.sort_values("area_code").reset_index(drop=True)
 
 
-@lru_cache(maxsize=4)
-def _area_index(snapshot_path: str, variant: str | None) -> dict:
+@per_snapshot(maxsize=4)
+def _area_index(snapshot_key: str, variant: str | None) -> dict:
     """A snapshot's area-level results split by (indicator, period) once, so that a map switch
     picks its rows instead of filtering every published estimate (snapshots never change); one
     per variant (the panel's tables are its own)."""
-    from ..data.store import snapshot_at
-
-    snapshot = snapshot_at(snapshot_path, variant)
+    snapshot = snapshot_at(snapshot_key, variant)
     e = snapshot.table("estimates")
     e = e[(e["level"] == "area") & (e["subgroup_dimension"] == "all")]
     est_cols = ["value", "lower_95", "upper_95", "base", "suppressed", "small_base"]
@@ -110,15 +106,14 @@ def _area_index(snapshot_path: str, variant: str | None) -> dict:
 
 def significance_policy(snapshot):
     """The published significance policy (``words.Policy``): the rule and its sentences."""
-    return _policy(str(snapshot.path), snapshot.variant)
+    return _policy(snapshot.key, snapshot.variant)
 
 
-@lru_cache(maxsize=4)
-def _policy(snapshot_path: str, variant: str | None):
-    from ..data.store import snapshot_at
+@per_snapshot(maxsize=4)
+def _policy(snapshot_key: str, variant: str | None):
     from .words import Policy
 
-    table = snapshot_at(snapshot_path, variant).table("significance_policy")
+    table = snapshot_at(snapshot_key, variant).table("significance_policy")
     return Policy.from_row(table.iloc[0].to_dict())
 
 
