@@ -58,6 +58,7 @@ logger = logging.getLogger(__name__)
 KEY_PREFIX = "dashboard:answer:"
 TIMEOUT = 7 * 24 * 3600      # seconds an answer is kept (bounds memory; answers never go stale)
 FILE_THRESHOLD = 20_000      # entries in the filesystem cache before cachelib prunes it
+REDIS_TIMEOUT = 2.0          # seconds
 GZIP_MIN = 500               # as COMPRESS_MIN_SIZE in dashboard.app: smaller answers go as they are
 EXTENSION = "dashboard_cache"
 
@@ -75,8 +76,10 @@ def cache_config(environ=os.environ) -> dict:
 
     redis_url = setting("DASHBOARD_REDIS_URL", environ).strip()
     if redis_url:
+        # A Redis that stops answering costs a request at most REDIS_TIMEOUT, then Dash answers.
         return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url, "CACHE_KEY_PREFIX": KEY_PREFIX,
-                "CACHE_DEFAULT_TIMEOUT": TIMEOUT}
+                "CACHE_DEFAULT_TIMEOUT": TIMEOUT,
+                "CACHE_OPTIONS": {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT}}
     folder = setting("DASHBOARD_CACHE_DIR", environ).strip() or default_cache_dir()
     return {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": folder, "CACHE_THRESHOLD": FILE_THRESHOLD,
             "CACHE_DEFAULT_TIMEOUT": TIMEOUT}
@@ -232,6 +235,11 @@ class Warmed:
     seconds: float
 
 
+# Selects whose every choice is warmed, by page: the map's indicator is what users switch most
+# (benchmarks/load.py's "map switch"); each switch is the callbacks the browser calls for it.
+WARM_SWITCHES = {"/map": ("indicator",)}
+
+
 def _skip_when_warming(output: str) -> bool:
     """Downloads (audited, and asked for by someone) and the map's click-through are not warmed."""
     return output.endswith("download.data") or output.startswith("_pages_location.")
@@ -239,11 +247,11 @@ def _skip_when_warming(output: str) -> bool:
 
 def warm(store: Path | str, roles: tuple[str, ...] | None = None, config: dict | None = None,
          areas: bool = True, pages: list[str] | None = None) -> Warmed:
-    """Ask every page of the navigation for the force and each division, and every area's
-    profile, through the app for each role, so their answers are in the cache. Callable from a
-    fresh process (a job after publish): it makes its own apps on ``store`` with the cache of
-    the settings (``config``, Flask-Caching's, overrides them). Downloads are not asked for.
-    ``pages``: only these paths of the navigation."""
+    """Ask every page of the navigation for the force and each division (and on the map each
+    indicator, ``WARM_SWITCHES``), and every area's profile, through the app for each role, so
+    their answers are in the cache. Callable from a fresh process (a job after publish): it makes
+    its own apps on ``store`` with the cache of the settings (``config``, Flask-Caching's,
+    overrides them). Downloads are not asked for. ``pages``: only these paths of the navigation."""
     from .access import ROLES, AccessSettings
     from .app import create_app, nav_pages
     from .data.store import Store
@@ -259,13 +267,18 @@ def warm(store: Path | str, roles: tuple[str, ...] | None = None, config: dict |
     for role in roles or ROLES:
         app = create_app(store, AccessSettings(mode="none", no_signin_role=role, audit_log=os.devnull), cache=config)
         client = app.server.test_client()
-        driver = PageDriver(app, client, skip=_skip_when_warming)
+        driver = PageDriver(app, client, skip=_skip_when_warming, apply_all=True)
         views = [(path, f) for path, _ in nav_pages() if pages is None or path in pages for f in fragments]
         views += [(f"/area/{c}", None) for c in codes]
         for path, fragment in views:
-            for status, _ in driver.open(path, fragment).values():
-                asked += 1
-                answered += status == 200
+            statuses = [status for status, _ in driver.open(path, fragment).values()]
+            for key in WARM_SWITCHES.get(path, ()) if statuses[0] == 200 else ():
+                first = driver.components[json.dumps({"key": key, "type": "state"}, separators=(",", ":"))][1]
+                shown = first.get("value")  # switched to last: back to it from another is a switch too
+                for value in [v for v in driver.options(key) if v != shown] + [shown]:
+                    statuses += [status for status, _ in driver.switch(key, value).values()]
+            asked += len(statuses)
+            answered += statuses.count(200)
     took = time.perf_counter() - started
     logger.info("warmed snapshot %s: %d answers in %.1f s", snapshot.id, asked, took)
     return Warmed(snapshot.id, asked, answered, took)

@@ -110,6 +110,8 @@ def _parser() -> argparse.ArgumentParser:
                        "force and every division, every area's profile, for each role)")
     w.add_argument("--store", type=Path, help=f"store directory (default: $DASHBOARD_STORE or {SETTINGS.store})")
     w.add_argument("--no-areas", action="store_true", help="leave the area profiles out")
+    w.add_argument("--role", action="append", choices=["analyst", "command", "panel"],
+                   help="warm only this role's answers (repeatable; default: every role)")
 
     s = sub.add_parser("serve", help="serve the dashboard (development server; use gunicorn in production)")
     s.add_argument("--store", type=Path, help=f"store directory (default: $DASHBOARD_STORE or {SETTINGS.store})")
@@ -153,7 +155,8 @@ def _warm(args) -> int:
     from .data.store import StoreError
 
     try:
-        warmed = warm(args.store or SETTINGS.store, areas=not args.no_areas)
+        warmed = warm(args.store or SETTINGS.store, roles=tuple(args.role) if args.role else None,
+                      areas=not args.no_areas)
     except StoreError as exc:
         print(f"dashboard warm: {exc}", file=sys.stderr)
         return 1

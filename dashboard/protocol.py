@@ -134,9 +134,11 @@ class PageDriver:
     Image downloads are rebuilt by their figure builder (no Chromium); everything else goes
     through ``/_dash-update-component`` and the app's callback check."""
 
-    def __init__(self, app, client, click_location: str | None = None, skip=None):
-        """``skip(output)`` true: that callback is never called (the warmer skips downloads and clicks)."""
-        self.app, self.client, self.click_location = app, client, click_location
+    def __init__(self, app, client, click_location: str | None = None, skip=None, apply_all: bool = False):
+        """``skip(output)`` true: that callback is never called (the warmer skips downloads and clicks).
+        ``apply_all``: the page takes every answer (the map then holds its snapshot's geometry, as
+        in the browser), not only the URL callback's."""
+        self.app, self.client, self.click_location, self.apply_all = app, client, click_location, apply_all
         self.callbacks = [(c["output"], app.callback_map[c["output"]], bool(c.get("prevent_initial_call")))
                           for c in app._callback_list if "callback" in app.callback_map.get(c["output"], {})
                           and not (skip and skip(c["output"]))]
@@ -171,7 +173,31 @@ class PageDriver:
             body = self._body(output, cb, prevent)
             response = self.post(body)
             answers[output] = (response.status_code, response.get_json(silent=True) or response.data[:500])
-            if response.status_code == 200 and URL_OUTPUT in output:
+            if response.status_code == 200 and (URL_OUTPUT in output or self.apply_all):
+                self._apply(response.get_json()["response"])
+        return answers
+
+    def options(self, key: str) -> list[str]:
+        """The values the select for ``key`` offers on the open page."""
+        props = self.components.get(_key(state(key)), (None, {}))[1]
+        return [o.get("value") for o in props.get("options") or [] if isinstance(o, dict)]
+
+    def switch(self, key: str, value: str) -> dict[str, object]:
+        """The user picks ``value`` in the select for ``key`` on the open page: every callback
+        with that control as an input is called, with it as the changed input (as the browser
+        does), and the page takes their answers. Returns output -> (status, JSON or text)."""
+        control = _key(state(key))
+        self.components[control][1]["value"] = value
+        answers: dict[str, object] = {}
+        for output, cb, _ in self.callbacks:
+            if ROUTER_OUTPUT in output or not self._on_page(cb) or not any(
+                    _matches(spec["id"], state(key)) and spec["property"] == "value" for spec in cb["inputs"]):
+                continue
+            body = self._body(output, cb, False)
+            body["changedPropIds"] = [f"{control}.value"]
+            response = self.post(body)
+            answers[output] = (response.status_code, response.get_json(silent=True) or response.data[:500])
+            if response.status_code == 200:
                 self._apply(response.get_json()["response"])
         return answers
 
