@@ -106,9 +106,11 @@ def code_version() -> str:
 
 def cacheable(body: dict) -> bool:
     """Whether a (validated) callback body's answer is a function of snapshot, inputs and role."""
-    output = body["output"]
+    output, inputs = body.get("output"), body.get("inputs")
+    if not isinstance(output, str) or not isinstance(inputs, list):
+        return False  # never the case after serving's check; nothing is cached if that ever changes
     if output == PAGES_OUTPUT:
-        path = next((i.get("value") for i in body["inputs"] if i.get("property") == "pathname"), None)
+        path = next((i.get("value") for i in inputs if isinstance(i, dict) and i.get("property") == "pathname"), None)
         return isinstance(path, str) and path.rstrip("/") not in UNCACHED_PAGES
     if output.endswith("download.data"):
         return not any(c.endswith(UNCACHED_BUTTONS) for c in body.get("changedPropIds", []))
@@ -280,5 +282,5 @@ def warm(store: Path | str, roles: tuple[str, ...] | None = None, config: dict |
             asked += len(statuses)
             answered += statuses.count(200)
     took = time.perf_counter() - started
-    logger.info("warmed snapshot %s: %d answers in %.1f s", snapshot.id, asked, took)
+    logger.debug("warmed snapshot %s: %d answers in %.1f s", snapshot.id, asked, took)
     return Warmed(snapshot.id, asked, answered, took)
