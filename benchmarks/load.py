@@ -108,6 +108,7 @@ def main() -> int:
         results: dict[str, list[float]] = defaultdict(list)
         errors: dict[str, int] = defaultdict(int)
         counts = {"hits": 0, "callbacks": 0}
+        reasons: dict[str, int] = defaultdict(int)
         lock = threading.Lock()
         started = time.monotonic()
         deadline = started + args.seconds
@@ -115,21 +116,25 @@ def main() -> int:
         def user(seed: int) -> None:
             rnd = random.Random(seed)
             session = requests.Session()
-            session.verify = verify
             session.headers["Accept-Encoding"] = "gzip"
             while time.monotonic() < deadline:
                 kind = rnd.choice(list(mix))
                 method, url, body = rnd.choice(mix[kind])
                 t = time.perf_counter()
+                why = None
                 try:
-                    r = session.request(method, base + url, json=body, timeout=30)
+                    # verify per request: a Session's verify=False loses to REQUESTS_CA_BUNDLE (psf/requests#3829)
+                    r = session.request(method, base + url, json=body, timeout=30, verify=verify)
                     ok, cache = r.status_code == 200, r.headers.get("X-Cache")
-                except requests.RequestException:
-                    ok, cache = False, None
+                    why = None if ok else f"HTTP {r.status_code}"
+                except requests.RequestException as exc:
+                    ok, cache, why = False, None, type(exc).__name__
                 ms = 1000 * (time.perf_counter() - t)
                 with lock:
                     results[kind].append(ms)
                     errors[kind] += not ok
+                    if why:
+                        reasons[why] += 1
                     if body is not None:
                         counts["callbacks"] += 1
                         counts["hits"] += cache == "hit"
@@ -141,6 +146,8 @@ def main() -> int:
         for th in threads:
             th.join()
         _report(args, results, errors, counts["hits"], counts["callbacks"], time.monotonic() - started)
+        if reasons:
+            print("errors: " + ", ".join(f"{n:,} {why}" for why, n in sorted(reasons.items())))
     return 0
 
 

@@ -119,7 +119,8 @@ def gunicorn(store: Path, workers: int | None = None, quiet: bool = True, env: d
     (0: a free one); yields the base URL once /health answers."""
     import requests
 
-    with socket.socket() as s:  # a free loopback port
+    with socket.socket() as s:  # a free loopback port, or the given one free (past TIME_WAIT, as gunicorn binds)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
         port = s.getsockname()[1]
     env = {**os.environ, **(env or {}), "DASHBOARD_STORE": str(store), "BIND": f"127.0.0.1:{port}",
