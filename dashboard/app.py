@@ -18,12 +18,14 @@ from flask_compress import Compress
 
 from .access import AccessSettings
 from .access import install as install_access
+from .cache import install as install_cache
+from .cache import never_cache
 from .components.state import URL, parse_fragment
 from .settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parent
 ASSETS = ROOT.parent / "assets"
-PACK_LINK = "pack-link"
+PACK_LINK = never_cache("pack-link")  # its callback reads whether the pack is built yet
 PACK_POLL = "pack-poll"
 PACK_READY = "Meeting pack (PDF)"
 PACK_CLASS = "btn btn-sm btn-outline-secondary mb-2 d-print-none"
@@ -85,9 +87,12 @@ def _shell():
     ])
 
 
-def create_app(store: Path | str | None = None, access: AccessSettings | None = None) -> dash.Dash:
+def create_app(store: Path | str | None = None, access: AccessSettings | None = None,
+               cache: dict | None = None) -> dash.Dash:
     """The dashboard on ``store``, with sign-in and roles from ``access`` (by default from the
-    environment: ``DASHBOARD_AUTH`` and the rest, docs/configuration.md)."""
+    environment: ``DASHBOARD_AUTH`` and the rest, docs/configuration.md) and its answers cached
+    as ``cache`` says (Flask-Caching's configuration; by default from the environment:
+    ``DASHBOARD_REDIS_URL``, ``DASHBOARD_CACHE_DIR``; dashboard/cache.py)."""
     app = dash.Dash(
         __name__,
         use_pages=True,
@@ -109,6 +114,7 @@ def create_app(store: Path | str | None = None, access: AccessSettings | None = 
     Compress(app.server)
     app.layout = _shell
     _add_routes(app)
+    install_cache(app, cache)  # after _add_routes: only a body serving's check accepted is looked up
     callback_map, callback_list = _page_callbacks()
     app.callback_map.update(callback_map)
     app._callback_list.extend(callback_list)

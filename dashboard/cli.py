@@ -113,6 +113,14 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 listing the files that differ from what the code generates")
 
+    w = sub.add_parser("warm", help="put the live snapshot's common views in the answer cache (each page for the "
+                       "force and every division, every area's profile, for each role)")
+    w.add_argument("--store", type=store_location,
+                   help=f"store directory or URI (default: $DASHBOARD_STORE or {SETTINGS.store})")
+    w.add_argument("--no-areas", action="store_true", help="leave the area profiles out")
+    w.add_argument("--role", action="append", choices=["analyst", "command", "panel"],
+                   help="warm only this role's answers (repeatable; default: every role)")
+
     s = sub.add_parser("serve", help="serve the dashboard (development server; use gunicorn in production)")
     s.add_argument("--store", type=store_location,
                    help=f"store directory or URI (default: $DASHBOARD_STORE or {SETTINGS.store})")
@@ -146,8 +154,24 @@ def main(argv: list[str] | None = None) -> int:
               "fill in division_code (and population) in areas.csv before ingesting")
         return 0
     handlers = {"demo": _demo, "rollback": _move_current, "activate": _move_current, "pack": _pack, "serve": _serve,
-                "audit-disclosure": _audit, "docs": _docs, "copy-snapshot": _copy_snapshot}
+                "audit-disclosure": _audit, "docs": _docs, "copy-snapshot": _copy_snapshot, "warm": _warm}
     return handlers[args.command](args)
+
+
+def _warm(args) -> int:
+    """The answer cache of the settings (DASHBOARD_REDIS_URL or DASHBOARD_CACHE_DIR), warmed."""
+    from .cache import warm
+    from .data.store import StoreError
+
+    try:
+        warmed = warm(args.store or SETTINGS.store, roles=tuple(args.role) if args.role else None,
+                      areas=not args.no_areas)
+    except StoreError as exc:
+        print(f"dashboard warm: {exc}", file=sys.stderr)
+        return 1
+    print(f"warmed snapshot {warmed.snapshot_id}: {warmed.answered:,} of {warmed.requests:,} answers in "
+          f"{warmed.seconds:.0f} s")
+    return 0 if warmed.answered == warmed.requests else 1
 
 
 def _docs(args) -> int:

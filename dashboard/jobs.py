@@ -44,8 +44,8 @@ from pathlib import Path
 
 from celery import Celery
 
-from .data.store import Store, StoreError, is_uri
-from .settings import setting
+from .data.store import Store, StoreError
+from .settings import setting, store_identity
 
 log = logging.getLogger(__name__)
 
@@ -278,8 +278,7 @@ def _store(store: Store | str | Path) -> Store:
 
 
 def _where(store: Store) -> str:
-    """The store's one name on every machine and process: a directory's absolute path, or its URI."""
-    return store.location if is_uri(store.location) else str(Path(store.location).resolve())
+    return store_identity(store.location)
 
 
 def _redis_url() -> str:

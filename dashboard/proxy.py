@@ -113,13 +113,15 @@ def nginx(prefix: Path, site: str):
 
 
 @contextlib.contextmanager
-def gunicorn(store: Path, workers: int | None = None, quiet: bool = True, env: dict[str, str] | None = None):
-    """gunicorn serving ``store`` on 127.0.0.1 (``env``: more settings, e.g. sign-in); yields the
-    base URL once /health answers."""
+def gunicorn(store: Path, workers: int | None = None, quiet: bool = True, env: dict[str, str] | None = None,
+             port: int = 0):
+    """gunicorn serving ``store`` on 127.0.0.1 (``env``: more settings, e.g. sign-in) on ``port``
+    (0: a free one); yields the base URL once /health answers."""
     import requests
 
-    with socket.socket() as s:  # a free loopback port
-        s.bind(("127.0.0.1", 0))
+    with socket.socket() as s:  # a free loopback port, or the given one free (past TIME_WAIT, as gunicorn binds)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
         port = s.getsockname()[1]
     env = {**os.environ, **(env or {}), "DASHBOARD_STORE": str(store), "BIND": f"127.0.0.1:{port}",
            "LOG_LEVEL": "warning"}

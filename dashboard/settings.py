@@ -84,6 +84,14 @@ def store_location(text: str) -> Path | str:
     return text if is_uri(text) else Path(text)
 
 
+def store_identity(location) -> str:
+    """The store as one spelling, the same in every process and on every machine sharing it: a
+    URI as it is, a folder as its real absolute path (an operator may give ``data/store`` where
+    gunicorn has ``/srv/dashboard/data/store``). Keys of shared answers and jobs are built on it."""
+    text = str(location)
+    return text if is_uri(text) else os.path.realpath(text)
+
+
 def setting(env: str, environ=os.environ) -> str:
     """One setting's value from the environment, or its documented default."""
     spec = next(s for s in SETTINGS_HELP if s.env == env)

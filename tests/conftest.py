@@ -67,6 +67,15 @@ def built_once(tmp_path_factory, name: str, build) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def answer_cache_dir(tmp_path_factory) -> Path:
+    """Apps made by the tests (and the gunicorn they start) cache answers in the run's own
+    folder (dashboard/cache.py), not in the machine's default one."""
+    folder = tmp_path_factory.mktemp("answers")
+    os.environ["DASHBOARD_CACHE_DIR"] = str(folder)
+    return folder
+
+
 def _ingested(source: Path, store: Path, what: str) -> None:
     from dashboard.ingest import run_ingest
 
