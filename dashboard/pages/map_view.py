@@ -1,7 +1,8 @@
 """Map: any area-level indicator, period and colouring, for the force or one division.
 
-The map's geometry is sent once; changing indicator, period, colouring or division sends
-only new value arrays (a Patch). A sortable table and a ranked chart sit beside it.
+The map's geometry is a URL the browser fetches once a snapshot and keeps (``geometry_url``);
+changing indicator, period, colouring or division sends only new value arrays (a Patch).
+A sortable table and a ranked chart sit beside it.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from ..views.words import (
     vs_force_phrase,
     withheld_note,
 )
-from .common import DIVISION, GRAPH_CONFIG, division_label, live, page
+from .common import DIVISION, GRAPH_CONFIG, division_label, geometry_url, live, page
 
 MAP = "map-graph"
 DRAWN = "map-drawn"  # the snapshot whose geometry the browser's map holds
@@ -178,9 +179,8 @@ def update_map(indicator, period, colour, division, drawn):
     caption = (f"{_name(snapshot, config, indicator)}, {periods.period_phrase(config, period)}, "
                f"{division_label(config, division)}: "
                f"{len(values)} areas; " + detail + "Hover for value, interval and base; click an area for its profile.")
-    if drawn != snapshot.id:  # every area's shape goes once; the division filter then patches locations
-        codes = tuple(snapshot.table("areas")["area_code"].sort_values())
-        figure = area_map(snapshot_geojson(str(snapshot.path), codes), values, colour, resource_levels(config),
+    if drawn != snapshot.id:  # the whole figure once (its shapes a URL); the division filter then patches locations
+        figure = area_map(geometry_url(snapshot), values, colour, resource_levels(config),
                           policy, unit, config.suppression_threshold, _source(snapshot, config, indicator, period))
         return figure, caption, snapshot.id
     arrays = trace_arrays(values, colour, resource_levels(config), policy, unit, config.suppression_threshold)
