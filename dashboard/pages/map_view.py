@@ -113,10 +113,11 @@ def layout(**_query):
 
 
 @callback(Output(MAP_NAME, "children"), Output(MAP_TABLE, "children"),
-          Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(DIVISION, "value"))
-def update_map_name(indicator, period, division):
+          Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(DIVISION, "value"), Input(DRAWN, "data"))
+def update_map_name(indicator, period, division, _drawn):
     """The map's accessible name (its figure caption) and its table: what a keyboard or
-    screen-reader user has instead of hovering over the shapes."""
+    screen-reader user has instead of hovering over the shapes. After the map (``_drawn``, see
+    ``update_table``)."""
     snapshot, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
     unit = _unit(indicator)
     counts = (flag_counts(values["flag"]) if unit == "%" else
@@ -227,8 +228,13 @@ def _columns(config, crime: bool) -> list[dict]:
 
 
 @callback(Output(TABLE, "data"), Output(BARS, "figure"), Output(TABLE, "columns"),
-          Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(DIVISION, "value"))
-def update_table(indicator, period, division):
+          Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(DIVISION, "value"), Input(DRAWN, "data"))
+def update_table(indicator, period, division, _drawn):
+    """The areas' table and the ranked chart, after the map: ``DRAWN`` is an input only so that
+    Dash's renderer holds this callback until the map's has answered (a callback whose input is
+    another pending callback's output waits for it: Dash docs, "Dash App With Chained
+    Callbacks"). On a fresh load the map, the page's subject, is then drawn without the table,
+    the chart and their requests competing with it for the server and the browser."""
     snapshot, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
     crime = indicator.startswith(CRIME_PREFIX)
     force = _force_value(snapshot, indicator, period)
