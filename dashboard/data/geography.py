@@ -230,7 +230,9 @@ def display_geometry(boundaries: gpd.GeoDataFrame, divisions: pd.Series | None =
     under about a square pixel go), so a border two areas share is simplified once, the same for
     both, and no gap or overlap opens between neighbours. Boundaries that are not a clean
     coverage (shared borders not edge-matched) are simplified one by one, topology preserved,
-    at half a pixel (Douglas-Peucker's tolerance is a distance)."""
+    at half a pixel (Douglas-Peucker's tolerance is a distance). Where two divisions meet, each
+    side is simplified at its own division's scale: they differ by less than a pixel of the
+    force's view, the only one that draws both."""
     simple = boundaries[["area_code", "geometry"]].reset_index(drop=True)
     groups = (pd.Series("", index=simple.index) if divisions is None
               else simple["area_code"].map(divisions).fillna("").astype(str))
