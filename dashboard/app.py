@@ -21,6 +21,7 @@ from .access import install as install_access
 from .cache import install as install_cache
 from .cache import never_cache
 from .components.state import URL, parse_fragment
+from .data.store import per_snapshot
 from .settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parent
@@ -144,6 +145,47 @@ def _preparing(what: str, progress, refresh: int = 20):
                     headers={"Retry-After": "60" if failed else str(refresh)})
 
 
+def _add_geometry_route(server) -> None:
+    """/geometry/<snapshot id>.json: the maps' shapes, fetched once a snapshot by the browser."""
+    from flask import request
+
+    from .data.store import Store
+
+    @server.route("/geometry/<snapshot_id>.json")
+    def geometry(snapshot_id):
+        """Every area's display geometry of a published snapshot, GeoJSON. The maps name this URL
+        instead of carrying the shapes (``dashboard.pages.common.geometry_url``): plotly.js fetches
+        it once a page and keeps it (``window.PlotlyGeoAssets``), and the browser's HTTP cache keeps
+        it across pages and reloads, since a snapshot never changes (``immutable``, RFC 8246).
+        ``private``: behind sign-in, no shared cache keeps it. Any snapshot still in the store is
+        served, so a map drawn just before a publish still finds its shapes."""
+        from flask import Response, abort
+
+        store = Store(server.config["DASHBOARD_STORE"])
+        if snapshot_id not in store.snapshot_ids():
+            abort(404, "no such snapshot")
+        raw, gzipped = _geometry_bytes(store.open(snapshot_id).key)
+        zipped = "gzip" in request.headers.get("Accept-Encoding", "")
+        response = Response(gzipped if zipped else raw, mimetype="application/json")
+        if zipped:
+            response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+        response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+        response.set_etag(snapshot_id)
+        return response
+
+
+@per_snapshot(maxsize=2)
+def _geometry_bytes(snapshot_key: str) -> tuple[bytes, bytes]:
+    """A snapshot's geometry document, and gzipped once (snapshots never change)."""
+    import gzip
+
+    from .figures.maps import geometry_document
+
+    raw = geometry_document(snapshot_key)
+    return raw, gzip.compress(raw, compresslevel=6, mtime=0)
+
+
 def _render_index_once(app: dash.Dash) -> None:
     """Render the index page once, now. Dash records which script bundles it may serve when it
     first renders the index, and refuses (500) a bundle before that. Under gunicorn the index
@@ -169,6 +211,7 @@ def _add_routes(app: dash.Dash) -> None:
 
     server = app.server
     serving.install(app)
+    _add_geometry_route(server)
 
     @server.route("/health")
     def health():

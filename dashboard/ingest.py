@@ -130,7 +130,8 @@ def validate_and_build(source_dir: Path, config: ForceConfig, findings: Findings
     tables["area_population"] = geography.long_population(areas, config)
     full = boundaries[["area_code", "geometry"]].reset_index(drop=True)
     tables["boundaries"] = full
-    tables["boundaries_display"] = geography.display_geometry(full)
+    divisions = areas.drop_duplicates("area_code").set_index("area_code")["division_code"]
+    tables["boundaries_display"] = geography.display_geometry(full, divisions)
 
     results = aggregate.survey_results(respondents, areas, config)
     if agg_frames:

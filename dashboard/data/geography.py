@@ -21,7 +21,9 @@ from .tables import ROW, ColumnSpec, read_checked
 
 JOIN_CRS = "EPSG:27700"
 DISPLAY_CRS = "EPSG:4326"
-DISPLAY_TOLERANCE_M = 50.0  # simplification for the browser; joins always use full geometry
+# The maps are drawn 560 px high (dashboard/figures/maps.py) and at most about 1,050 px wide (the
+# map column of a 1920 px projector): each view, the force or one division, is fitted into that box.
+MAP_PIXELS = (1050, 560)
 
 
 def population_columns(config: ForceConfig) -> dict[str, tuple[str, str]]:
@@ -216,10 +218,34 @@ def match_areas(areas: pd.DataFrame, boundaries: gpd.GeoDataFrame, areas_file, f
                      column="area_code", value=rec.area_code)
 
 
-def display_geometry(boundaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Simplified WGS84 geometry with clockwise exterior rings, for plotly geo maps."""
-    simple = boundaries[["area_code", "geometry"]].copy()
-    simple["geometry"] = shapely.simplify(simple.geometry.values, DISPLAY_TOLERANCE_M, preserve_topology=True)
+def display_geometry(boundaries: gpd.GeoDataFrame, divisions: pd.Series | None = None) -> gpd.GeoDataFrame:
+    """Every area's shape for the maps in the browser: simplified to the screen, WGS84, exterior
+    rings clockwise. Joins always use the full geometry.
+
+    A map fits the areas it shows (the force, or one division: ``divisions``, area code ->
+    division) into ``MAP_PIXELS``, and the shapes cross the wire once for every view, so each
+    division's areas are simplified at that division's own scale, one pixel in metres: finer
+    for a small town division, coarser for a rural one. They are simplified as a coverage
+    (``shapely.coverage_simplify``, GEOS's CoverageSimplifier, Visvalingam-Whyatt: triangles
+    under about a square pixel go), so a border two areas share is simplified once, the same for
+    both, and no gap or overlap opens between neighbours. Boundaries that are not a clean
+    coverage (shared borders not edge-matched) are simplified one by one, topology preserved,
+    at half a pixel (Douglas-Peucker's tolerance is a distance). Where two divisions meet, each
+    side is simplified at its own division's scale: they differ by less than a pixel of the
+    force's view, the only one that draws both."""
+    simple = boundaries[["area_code", "geometry"]].reset_index(drop=True)
+    groups = (pd.Series("", index=simple.index) if divisions is None
+              else simple["area_code"].map(divisions).fillna("").astype(str))
+    geoms = simple.geometry.values.copy()
+    for _, rows in simple.groupby(groups, sort=False).groups.items():
+        part = np.asarray(simple.geometry.values[rows])
+        x0, y0, x1, y1 = shapely.total_bounds(part)
+        pixel = max((x1 - x0) / MAP_PIXELS[0], (y1 - y0) / MAP_PIXELS[1])
+        if shapely.coverage_is_valid(part):
+            geoms[rows] = shapely.coverage_simplify(part, pixel)
+        else:
+            geoms[rows] = shapely.simplify(part, pixel / 2, preserve_topology=True)
+    simple = gpd.GeoDataFrame({"area_code": simple["area_code"], "geometry": geoms}, crs=boundaries.crs)
     simple = simple.to_crs(DISPLAY_CRS)
     simple["geometry"] = shapely.orient_polygons(simple.geometry.values, exterior_cw=True)
     return simple.reset_index(drop=True)

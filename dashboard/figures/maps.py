@@ -1,5 +1,7 @@
-"""Choropleth maps of the areas. The geometry is sent once; a change of indicator, period or
-colouring replaces only the value arrays (see ``recolour``)."""
+"""Choropleth maps of the areas. In the browser the geometry is a URL (``/geometry/<snapshot
+id>.json``, ``geometry_document``) that plotly.js fetches once and keeps; a change of indicator,
+period or colouring replaces only the value arrays (see ``trace_arrays``). Image exports carry
+the geometry inline (``snapshot_geojson``)."""
 
 from __future__ import annotations
 
@@ -38,14 +40,25 @@ def snapshot_geojson(snapshot_key: str, codes: tuple[str, ...]) -> dict:
     return geojson(display[display["area_code"].isin(codes)])
 
 
+def geometry_document(snapshot_key: str) -> bytes:
+    """Every area's display geometry of a snapshot as compact GeoJSON bytes: what the browser
+    fetches once per snapshot (the map's ``geojson`` is its URL; plotly.js accepts a GeoJSON
+    object or a URL string, plotly.js ``choropleth.geojson`` attribute) and keeps."""
+    from ..data.store import snapshot_at
+
+    display = snapshot_at(snapshot_key).table("boundaries_display")
+    return json.dumps(geojson(display.sort_values("area_code")), separators=(",", ":")).encode()
+
+
 def _round(coords):
     if isinstance(coords[0], (int, float)):
         return [round(coords[0], 5), round(coords[1], 5)]
     return [_round(c) for c in coords]
 
 
-def base_map(geo: dict, codes: list[str], names: list[str], divisions: list[str]) -> go.Figure:
-    """The map with every area's shape; values are filled in by ``recolour``."""
+def base_map(geo: dict | str, codes: list[str], names: list[str], divisions: list[str]) -> go.Figure:
+    """The map with every area's shape (``geo``: GeoJSON, or the URL plotly.js fetches it from);
+    values are filled in by ``trace_arrays``."""
     fig = go.Figure(go.Choropleth(
         geojson=geo, featureidkey="properties.area_code", locations=codes, z=[0.0] * len(codes),
         customdata=list(zip(names, divisions)), marker_line_color="#444444", marker_line_width=0.6,
@@ -75,7 +88,7 @@ def source_note(source: str) -> dict:
                 yanchor="top", showarrow=False, align="left", font=dict(size=SOURCE_SIZE, color="#555555"))
 
 
-def area_map(geo: dict, values: pd.DataFrame, mode: str, levels=None, policy=None, unit: str = "%",
+def area_map(geo: dict | str, values: pd.DataFrame, mode: str, levels=None, policy=None, unit: str = "%",
              threshold: int | None = None, source: str | None = None) -> go.Figure:
     """The whole map of ``values`` (one row per area shown, with area and division names)
     coloured by ``mode``; ``geo`` may hold more areas than are shown."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dash
 from dash import html
 
 from ..components.banner import no_data_notice, page_header
@@ -25,6 +26,12 @@ def page(title: str, body_builder):
     except StoreError as exc:
         return no_data_notice(exc)
     return html.Div([page_header(snapshot, config, title), body_builder(snapshot, config)])
+
+
+def geometry_url(snapshot) -> str:
+    """Where the browser fetches the snapshot's area shapes (``dashboard.app``'s /geometry route):
+    a map's ``geojson`` names it instead of carrying them, so they cross the wire once a snapshot."""
+    return dash.get_relative_path(f"/geometry/{snapshot.id}.json")
 
 
 def division_label(config, division: str) -> str:

@@ -1,7 +1,8 @@
 """Map: any area-level indicator, period and colouring, for the force or one division.
 
-The map's geometry is sent once; changing indicator, period, colouring or division sends
-only new value arrays (a Patch). A sortable table and a ranked chart sit beside it.
+The map's geometry is a URL the browser fetches once a snapshot and keeps (``geometry_url``);
+changing indicator, period, colouring or division sends only new value arrays (a Patch).
+A sortable table and a ranked chart sit beside it.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from ..views.words import (
     vs_force_phrase,
     withheld_note,
 )
-from .common import DIVISION, GRAPH_CONFIG, division_label, live, page
+from .common import DIVISION, GRAPH_CONFIG, division_label, geometry_url, live, page
 
 MAP = "map-graph"
 DRAWN = "map-drawn"  # the snapshot whose geometry the browser's map holds
@@ -112,10 +113,11 @@ def layout(**_query):
 
 
 @callback(Output(MAP_NAME, "children"), Output(MAP_TABLE, "children"),
-          Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(DIVISION, "value"))
-def update_map_name(indicator, period, division):
+          Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(DIVISION, "value"), Input(DRAWN, "data"))
+def update_map_name(indicator, period, division, _drawn):
     """The map's accessible name (its figure caption) and its table: what a keyboard or
-    screen-reader user has instead of hovering over the shapes."""
+    screen-reader user has instead of hovering over the shapes. After the map (``_drawn``, see
+    ``update_table``)."""
     snapshot, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
     unit = _unit(indicator)
     counts = (flag_counts(values["flag"]) if unit == "%" else
@@ -178,9 +180,8 @@ def update_map(indicator, period, colour, division, drawn):
     caption = (f"{_name(snapshot, config, indicator)}, {periods.period_phrase(config, period)}, "
                f"{division_label(config, division)}: "
                f"{len(values)} areas; " + detail + "Hover for value, interval and base; click an area for its profile.")
-    if drawn != snapshot.id:  # every area's shape goes once; the division filter then patches locations
-        codes = tuple(snapshot.table("areas")["area_code"].sort_values())
-        figure = area_map(snapshot_geojson(snapshot.key, codes), values, colour, resource_levels(config),
+    if drawn != snapshot.id:  # the whole figure once (its shapes a URL); the division filter then patches locations
+        figure = area_map(geometry_url(snapshot), values, colour, resource_levels(config),
                           policy, unit, config.suppression_threshold, _source(snapshot, config, indicator, period))
         return figure, caption, snapshot.id
     arrays = trace_arrays(values, colour, resource_levels(config), policy, unit, config.suppression_threshold)
@@ -227,8 +228,13 @@ def _columns(config, crime: bool) -> list[dict]:
 
 
 @callback(Output(TABLE, "data"), Output(BARS, "figure"), Output(TABLE, "columns"),
-          Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(DIVISION, "value"))
-def update_table(indicator, period, division):
+          Input(INDICATOR, "value"), Input(PERIOD, "value"), Input(DIVISION, "value"), Input(DRAWN, "data"))
+def update_table(indicator, period, division, _drawn):
+    """The areas' table and the ranked chart, after the map: ``DRAWN`` is an input only so that
+    Dash's renderer holds this callback until the map's has answered (a callback whose input is
+    another pending callback's output waits for it: Dash docs, "Dash App With Chained
+    Callbacks"). On a fresh load the map, the page's subject, is then drawn without the table,
+    the chart and their requests competing with it for the server and the browser."""
     snapshot, config, indicator, period, _, division, values = _selection(indicator, period, "value", division)
     crime = indicator.startswith(CRIME_PREFIX)
     force = _force_value(snapshot, indicator, period)

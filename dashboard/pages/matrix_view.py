@@ -14,7 +14,7 @@ from ..components.glossary import terms_line
 from ..components.map_table import described_map, level_rows_table, map_name
 from ..components.state import checked, known, select, state_id
 from ..figures.charts import matrix_scatter
-from ..figures.maps import area_map, snapshot_geojson
+from ..figures.maps import area_map
 from ..views.exports import matrix_export
 from ..views.glossary import entry
 from ..views.select import (
@@ -26,7 +26,7 @@ from ..views.select import (
     significance_policy,
 )
 from ..views.words import POLICE_RECORDED, interval, source_line
-from .common import DIVISION, GRAPH_CONFIG, division_label, live, page
+from .common import DIVISION, GRAPH_CONFIG, division_label, geometry_url, live, page
 
 SCATTER, MAP, TABLE, SUMMARY = "matrix-scatter", "matrix-map", "matrix-table", "matrix-summary"
 MAP_NAME, MAP_TABLE = "matrix-map-name", "matrix-map-table"  # the map's caption (accessible name) and table
@@ -138,7 +138,7 @@ def update(period, division):
     confidence = significance_policy(snapshot).confidence
     scatter = _scatter(snapshot, config, m, cuts, period, division)
     # The map colours each area by its resource level (rank), with the level's name as hover text.
-    fig = area_map(snapshot_geojson(snapshot.key, tuple(m["area_code"])),
+    fig = area_map(geometry_url(snapshot),  # the shapes the browser already holds
                    m.assign(value=m["rank"], lower_95=m["rank"], upper_95=m["rank"], base=m["worry_base"],
                             suppressed=False), "resource", levels)
     rows = matrix_table_rows(m)

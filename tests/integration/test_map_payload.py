@@ -1,4 +1,5 @@
-"""The map's indicator switch sends only new value arrays: measured with the Flask test client."""
+"""The map's shapes cross the wire once a snapshot (a URL the browser fetches and keeps), and the
+indicator switch sends only new value arrays: measured with the Flask test client."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ def test_indicator_switch_is_a_small_patch(demo_store, capsys):
     first = client.post("/_dash-update-component", json=map_request("confidence_local", None))
     assert first.status_code == 200
     figure = first.get_json()["response"]["map-graph"]["figure"]
-    assert len(figure["data"][0]["geojson"]["features"]) == 145  # geometry goes once, with the first render
+    snapshot_id = map_drawn(first.get_json())
+    # The first render names the snapshot's shapes; the browser fetches them once and keeps them.
+    assert figure["data"][0]["geojson"] == f"/geometry/{snapshot_id}.json"
+    assert b"coordinates" not in first.data
+    shapes = client.get(figure["data"][0]["geojson"], headers={"Accept-Encoding": "gzip"})
+    assert shapes.status_code == 200 and shapes.headers["Content-Encoding"] == "gzip"
+    assert shapes.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+    geometry = json.loads(gzip.decompress(shapes.data))
+    assert len(geometry["features"]) == 145
+    assert {f["properties"]["area_code"] for f in geometry["features"]} == set(figure["data"][0]["locations"])
     request = map_request("worry_burglary", map_drawn(first.get_json()))
     assert len(json.dumps(request)) < 1024  # the browser does not send its figure back
     switch = client.post("/_dash-update-component", json=request,
@@ -28,7 +38,16 @@ def test_indicator_switch_is_a_small_patch(demo_store, capsys):
     assert "geojson" not in body.decode()
     with capsys.disabled():
         print(f"\nmap indicator switch at 145 areas: {wire:,} bytes on the wire (gzip), {len(body):,} bytes JSON; "
-              f"first render {len(first.data):,} bytes")
+              f"first render {len(first.data):,} bytes; shapes {len(shapes.data):,} bytes gzipped, once a snapshot")
     # The geometry of 145 areas is hundreds of kilobytes: a patch carries the values, the colour
     # scale and key (suppressed areas included) and the Source line, well under 3 KiB.
     assert wire < 3072
+
+
+def test_shapes_only_of_a_snapshot_in_the_store(demo_store):
+    """The geometry route serves the snapshots the store holds and nothing else."""
+    client = create_app(demo_store).server.test_client()
+    for name in ("nosuch", "..", "%2e%2e", "CURRENT"):
+        answer = client.get(f"/geometry/{name}.json")
+        assert answer.status_code == 404, name
+        assert answer.headers["Cache-Control"] == "no-store"

@@ -238,6 +238,9 @@ def _map_table(session, dashboard, indicator: str, division: str = "all") -> lis
     values = {"indicator": indicator, "period": "latest", "division": division}
     inputs = []
     for i in cb["inputs"]:
+        if not i["id"].startswith("{"):  # the snapshot the map holds (map_view.DRAWN): none yet
+            inputs.append({"id": i["id"], "property": i["property"], "value": None})
+            continue
         component = json.loads(i["id"])
         inputs.append({"id": component, "property": "value", "value": values[component["key"]]})
     body = {"output": "..map-table.data...map-bars.figure...map-table.columns..",
