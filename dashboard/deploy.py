@@ -230,7 +230,6 @@ class Deployment:
         import requests
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self._check_listen()
         logs = self.run_dir / "logs"
         logs.mkdir(exist_ok=True)
         (self.run_dir / "redis").mkdir(exist_ok=True)
@@ -241,6 +240,7 @@ class Deployment:
         conf.chmod(0o600)
         self.redis_url = f"redis://:{password}@127.0.0.1:{self.ports['redis']}/0"
         env = self.app_env()
+        self._check_listen(env)
 
         def redis_ready() -> bool:
             return bool(redis.Redis.from_url(self.redis_url, socket_timeout=2).ping())
@@ -266,14 +266,13 @@ class Deployment:
                                                                                                      " ready."))
         self._configure_nginx(logs)
 
-    def _check_listen(self) -> None:
+    def _check_listen(self, env: dict[str, str]) -> None:
         """nginx makes the instances reachable where it listens: the same rule as gunicorn's own
         bind (dashboard.access.check_bind), so no sign-in means loopback only."""
         from .access import AccessConfigError, AccessSettings, check_bind
 
         try:
-            check_bind([f"{self.listen}:{self.ports['https']}"], AccessSettings.from_env({**os.environ,
-                                                                                        **self.extra_env}))
+            check_bind([f"{self.listen}:{self.ports['https']}"], AccessSettings.from_env(env))
         except AccessConfigError as exc:
             raise RuntimeError(str(exc)) from None
 
