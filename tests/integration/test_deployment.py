@@ -208,6 +208,7 @@ def test_an_answer_cached_through_one_instance_is_a_hit_on_the_other(deployed, u
     second = direct(deployed, "web2", "/_dash-update-component", cookie, body)
     assert second.status_code == 200 and second.headers.get("X-Cache") == "hit"
     assert second.json() == first.json()
+    assert next(deployed["redis"].scan_iter(match="dashboard:answer:*"), None) is not None  # kept in the shared Redis
 
 
 def test_a_pack_job_survives_killing_the_worker(deployed, user, mini_source, monkeypatch):
@@ -220,7 +221,7 @@ def test_a_pack_job_survives_killing_the_worker(deployed, user, mini_source, mon
     running = deployed["deployment"]
     monkeypatch.setenv("DASHBOARD_REDIS_URL", running.redis_url)
     monkeypatch.setenv("DASHBOARD_JOB_VISIBILITY_SECONDS", "15")
-    assert run_ingest(mini_source, deployed["store"]).code == 0
+    assert run_ingest(mini_source, deployed["store"], prepare=True).code == 0  # as `dashboard ingest` does
     worker_log = Path(running.run_dir) / "logs" / "worker.log"
     deadline = time.monotonic() + 60
     while "received" not in worker_log.read_text().rsplit("[command start]", 1)[-1]:
