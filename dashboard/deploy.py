@@ -144,12 +144,14 @@ class Service:
             return False
 
     def terminate(self) -> None:
-        """SIGTERM to the group: gunicorn and Celery finish what they are doing, then exit."""
+        """SIGTERM to the process itself, not its children: gunicorn's master and Celery's main
+        process stop their workers after the requests and jobs in hand (a warm shutdown)."""
         if self.alive():
-            self.signal_group(signal.SIGTERM)
+            self.proc.terminate()
 
     def reap(self, timeout: float = 30) -> None:
-        """Wait for the process to exit after ``terminate``; SIGKILL to the group after ``timeout``."""
+        """Wait for the process to exit after ``terminate``; after ``timeout``, SIGKILL to it and
+        its children."""
         if self.proc is None:
             return
         try:
@@ -348,16 +350,17 @@ class Deployment:
     def alive(self, name: str) -> bool:
         return self.services[name].alive()
 
-    def stop_all(self) -> None:
+    def stop_all(self, timeout: float = 30) -> None:
         """Stop everything, the front first: nginx; then the instances and the worker together;
-        Redis last (they write to it until they have stopped)."""
+        Redis last (they write to it until they have stopped). Each part has ``timeout`` seconds
+        to finish what it is doing before it is killed."""
         middle = [name for name in self.services if name not in ("nginx", "redis")]
         for names in (["nginx"], middle, ["redis"]):
             group = [self.services[name] for name in names if name in self.services]
             for service in group:
                 service.terminate()
             for service in group:
-                service.reap()
+                service.reap(timeout)
 
     def supervise(self, stop: threading.Event, interval: float = 1.0) -> None:
         """Until ``stop`` is set: start again any process that died, unless it has been started
@@ -382,16 +385,18 @@ class Deployment:
 
 
 @contextlib.contextmanager
-def deployment(store: Path, instances: int = 2, run_dir: Path | None = None, **options):
+def deployment(store: Path, instances: int = 2, run_dir: Path | None = None, stop_timeout: float = 30,
+               **options):
     """The deployment serving ``store`` (``options``: those of :class:`Deployment`); yields
-    ``(https_url, deployment)`` once nginx answers, and stops everything after. Without
-    ``run_dir`` the files go to a temporary folder removed at the end."""
+    ``(https_url, deployment)`` once nginx answers, and stops everything after (``stop_timeout``:
+    seconds each part has to finish its work). Without ``run_dir`` the files go to a temporary
+    folder removed at the end."""
     with contextlib.ExitStack() as stack:
         if run_dir is None:
             run_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dashboard-deploy-")))
         running = Deployment(store, run_dir, instances, **options)
         running.start_all()
-        stack.callback(running.stop_all)
+        stack.callback(running.stop_all, stop_timeout)
         yield running.base, running
 
 
