@@ -19,12 +19,13 @@ Roles are enforced where data leaves the server: one ``before_request`` guard se
 snapshot a request reads is the variant for its role (``dashboard.live.current_snapshot``).
 Hiding links is never the control.
 
-Sessions are Flask's signed cookies (HMAC with ``DASHBOARD_SESSION_SECRET``): HttpOnly,
-SameSite=Lax (the identity provider's redirect back is a cross-site top-level GET, which Strict
-would strip), Secure whenever the request came over HTTPS (gunicorn takes the scheme from the
-proxy's ``X-Forwarded-Proto`` on loopback). A session lasts ``DASHBOARD_SESSION_MINUTES`` from
-sign-in, whatever the activity. Being stateless, any gunicorn worker or instance sharing the
-secret serves any user.
+Sessions are Flask's signed cookies (HMAC with ``DASHBOARD_SESSION_SECRET``) on one machine, and
+kept in Redis when ``DASHBOARD_REDIS_URL`` is set, so that any instance serves any user and
+signing out on one ends the session on all (``dashboard.sessions``). Either way the cookie is
+HttpOnly, SameSite=Lax (the identity provider's redirect back is a cross-site top-level GET,
+which Strict would strip), Secure whenever the request came over HTTPS (gunicorn takes the
+scheme from the proxy's ``X-Forwarded-Proto`` on loopback). A session lasts
+``DASHBOARD_SESSION_MINUTES`` from sign-in, whatever the activity.
 
 The audit trail is JSON lines (one object per line: ``time``, ``event``, ``user``, ``role``,
 ``what``...), appended to ``DASHBOARD_AUDIT_LOG``: sign-ins (and refusals), sign-outs, every
@@ -49,12 +50,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, g, jsonify, redirect, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface
+
+from .sessions import rotate, session_interface
 
 ROLES = ("analyst", "command", "panel")  # most privileged first: a user with several gets the first
 PUBLIC_PATHS = ("/login", "/auth/callback", "/logout", "/signed-out", "/health")
 DEFAULT_ROLE_MAP = "analyst=analyst,command=command,panel=panel"
-STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
 
 
 class AccessConfigError(ValueError):
@@ -91,6 +92,7 @@ class AccessSettings:
     signin_by_proxy: bool = False
     audit_log: str = "-"
     public_url: str = ""
+    redis_url: str = ""  # sessions in Redis (shared by every instance); empty: signed cookies
 
     @classmethod
     def from_env(cls, environ=os.environ) -> AccessSettings:
@@ -117,7 +119,8 @@ class AccessSettings:
                   session_secret=get("DASHBOARD_SESSION_SECRET"), session_minutes=minutes,
                   no_signin_role=no_signin_role,
                   signin_by_proxy=get("DASHBOARD_SIGNIN_BY_PROXY").strip().lower() in ("1", "true", "yes"),
-                  audit_log=get("DASHBOARD_AUDIT_LOG"), public_url=get("DASHBOARD_PUBLIC_URL").rstrip("/"))
+                  audit_log=get("DASHBOARD_AUDIT_LOG"), public_url=get("DASHBOARD_PUBLIC_URL").rstrip("/"),
+                  redis_url=get("DASHBOARD_REDIS_URL").strip())
         out.check()
         return out
 
@@ -275,21 +278,6 @@ def install(app: Flask, settings: AccessSettings) -> None:
         return response
 
 
-class _SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with two differences: the cookie is Secure whenever the
-    request came over HTTPS (through the proxy), not only when configured; and the responses for
-    script bundles and assets, which are the same whoever asks, carry no ``Vary: Cookie``, so the
-    proxy can keep one copy for everyone (it asks the guard first: ``/auth/check``)."""
-
-    def get_cookie_secure(self, app) -> bool:
-        return request.is_secure or bool(app.config.get("SESSION_COOKIE_SECURE"))
-
-    def save_session(self, app, session, response) -> None:
-        if request.path.startswith(STATIC_PREFIXES) and not session.modified:
-            return
-        super().save_session(app, session, response)
-
-
 def _first(app: Flask, hook) -> None:
     """Run ``hook`` before every other before-request function: Dash's own (the pages router's
     first-request set-up) would otherwise run first and could read data before the role is known,
@@ -305,7 +293,7 @@ def _install_oidc(app: Flask, settings: AccessSettings) -> None:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="dashboard_session", SESSION_REFRESH_EACH_REQUEST=False,
                       PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.session_minutes))
-    app.session_interface = _SessionInterface()
+    app.session_interface = session_interface(app, settings.redis_url)
 
     oauth = OAuth(app)
     idp = oauth.register("idp", client_id=settings.client_id, client_secret=settings.client_secret,
@@ -385,6 +373,7 @@ def auth_callback():
     session.permanent = True
     session.update(user={"sub": claims.get("sub"), "name": name}, role=role,
                    signed_in_at=dt.datetime.now(dt.UTC).timestamp())
+    rotate(current_app, session)  # a new session id now that the visitor is signed in
     g.user, g.role = session["user"], role
     if role is None:
         audit("sign-in refused", reason=f"no role: claim {settings.role_claim!r} had no mapped value")

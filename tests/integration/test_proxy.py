@@ -176,7 +176,8 @@ def test_the_template_renders_completely_and_refuses_bad_values():
                        key="/etc/ssl/private/dashboard.key")
     assert "{{" not in site and f"client_max_body_size {serving.MAX_CONTENT_LENGTH};" in site
     for directive in ("proxy_request_buffering on;", "ssl_protocols TLSv1.2 TLSv1.3;", "client_body_timeout 10s;",
-                      "client_header_timeout 10s;", "listen 443 ssl http2;", "server 127.0.0.1:8000;"):
+                      "client_header_timeout 10s;", "listen 443 ssl http2;",
+                      "server 127.0.0.1:8000 max_fails=1 fail_timeout=10s;"):
         assert directive in site, directive
     with pytest.raises(ValueError, match="server_name"):
         render_site(server_name="x; include /etc/passwd", cert="/c", key="/k")
