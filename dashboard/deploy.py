@@ -401,7 +401,7 @@ def _interrupt(*_args):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboard.deploy", description=__doc__.split("\n\n")[0],
                                      epilog="Every file goes to the run folder; see docs/deploying.md.")
-    parser.add_argument("--store", required=True, type=Path, help="the store to serve (DASHBOARD_STORE)")
+    parser.add_argument("--store", required=True, help="the store to serve (DASHBOARD_STORE: a folder or a URI)")
     parser.add_argument("--instances", type=int, default=2, help="gunicorn instances behind nginx (default 2)")
     parser.add_argument("--run", type=Path, default=Path("run"), help="folder for configuration, logs, Redis' "
                                                                        "data and secrets (default ./run)")
@@ -421,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", type=Path, help="TLS private key (PEM)")
     parser.add_argument("--redis-memory", default="256mb", help="Redis' memory limit (default 256mb)")
     args = parser.parse_args(argv)
-    if not args.store.is_dir():
+    if "://" not in args.store and not Path(args.store).is_dir():  # a URI (s3://...) is checked by the instances
         print(f"error: {args.store}: no store here (run `dashboard ingest SOURCE --store {args.store}` first)",
               file=sys.stderr)
         return 2
