@@ -237,7 +237,10 @@ def celery_app(url: str) -> Celery:
         task_reject_on_worker_lost=True,
         task_track_started=True,
         worker_prefetch_multiplier=1,  # a worker holds only the job it runs; the rest wait for any worker
-        broker_transport_options={"visibility_timeout": visibility},
+        # A lost job (its worker killed) goes back on the queue once its visibility timeout has passed,
+        # noticed at the next sweep: kombu sweeps every unacked_restore_interval (10 s) times
+        # unacked_restore_throttle (default 10); 1 looks every 10 s (kombu.transport.redis).
+        broker_transport_options={"visibility_timeout": visibility, "unacked_restore_throttle": 1},
         result_backend_transport_options={"visibility_timeout": visibility},
         result_expires=24 * 3600,
         broker_connection_retry_on_startup=True,

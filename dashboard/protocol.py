@@ -61,7 +61,7 @@ def button_request(output_id: str, buttons: tuple[str, ...], clicked: str,
 
 
 def selections(**values: str) -> list[tuple[object, str, object]]:
-    """The map page's selections as State entries: selections(indicator="confidence_local", division="HE")."""
+    """The map page's selections as State entries: ``selections(indicator=ID, division=CODE)``."""
     return [(state(k), "value", v) for k, v in values.items()]
 
 

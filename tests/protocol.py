@@ -2,6 +2,9 @@
 ``dashboard.protocol`` since the cache warmer (``dashboard.cache.warm``) posts them too."""
 
 from dashboard.protocol import (  # noqa: F401  (re-exported for the tests)
+    IMAGE_DOWNLOAD,
+    ROUTER_OUTPUT,
+    URL_OUTPUT,
     PageDriver,
     _prop_id,  # noqa: E402
     button_request,
