@@ -405,7 +405,9 @@ class Store:
         if not name or "/" in name or name.startswith("."):
             raise StoreError(f"{name!r} is not a plain file name")
         folder = self.artifacts_dir / snapshot_id
-        folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        for directory in (self.artifacts_dir, folder):  # DIR_MODE whatever the umask (a worker's, a thread's)
+            directory.mkdir(mode=DIR_MODE, exist_ok=True)
+            _restrict(directory)
         tmp = folder / f".{name}.tmp"
         with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE), "wb") as fh:
             fh.write(data)
