@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
                                 "all for every fall; repeatable; needs --reason; recorded in the manifest")
             i.add_argument("--reason", help="why the accepted counts fell (recorded in the manifest with the counts, "
                                             "the time and the user)")
+            i.add_argument("--no-prepare", action="store_true",
+                           help="publish without preparing the snapshot (meeting packs, warm answer cache) now: "
+                                "each pack is then built when first asked for")
 
     f = sub.add_parser("fetch-policeuk", help="download neighbourhoods, boundaries and street crime from police.uk")
     f.add_argument("--force", required=True, help="police.uk force id, e.g. west-mercia")
@@ -262,7 +265,8 @@ def _ingest(args) -> int:
     try:
         result = run_ingest(args.source_dir, args.store if publish else Path("."), args.config, publish=publish,
                             accept_drops=tuple(args.accept_drop) if publish else (),
-                            reason=args.reason if publish else None, prepare=publish)
+                            reason=args.reason if publish else None,
+                            prepare=publish and not getattr(args, "no_prepare", False))
     except (StoreError, OSError) as exc:
         return _store_failure(args.command, exc)
     for (rule, message), count in result.findings.warning_summary().items():

@@ -1,8 +1,9 @@
 """Background jobs: what is built from a snapshot once it is published (the meeting packs).
 
-``prepare(store, snapshot_id)`` runs the steps of ``STEP_BUILDERS`` in order: for now a meeting
-pack for the force and every division, for the published tables and, where the snapshot has its
-own tables for a variant (the panel's, ``dashboard/access.py``), for that variant too. Each pack is
+``prepare(store, snapshot_id)`` runs the steps of ``STEP_BUILDERS`` in order: a meeting pack for
+the force and every division, for the published tables and, where the snapshot has its own tables
+for a variant (the panel's, ``dashboard/access.py``), for that variant too; then the answer cache
+warmed for the common views (``warm_steps``). Each pack is
 kept beside the snapshot with ``Store.write_artifact`` under ``pack_name(division, variant)``,
 and after each step a small ``progress.json`` artifact says how far the job is (``Progress``), so
 any instance can tell a user "being prepared (3 of 6)". Steps are idempotent: a pack already
@@ -156,8 +157,34 @@ def _keep(store: Store, snapshot_id: str, name: str, data: bytes) -> None:
             raise
 
 
-# What a published snapshot gets, in order: each builder returns its steps. The cache-warming
-# step (dashboard/cache.py) is appended here.
+def warm_steps(store: Store, snapshot_id: str) -> list[Step]:
+    """The answer cache warmed (``dashboard.cache.warm``: every page of the navigation for the
+    force and each division, and every indicator of the map) for each role that can use the
+    dashboard here: the three roles with sign-in, the one role everyone has without. Area
+    profiles are left to the first person who opens each. Done when its marker (the warm's
+    counts, per role and code version: an upgrade's answers have other keys) is kept."""
+    from .access import ROLES, AccessSettings
+    from .cache import code_version
+
+    access = AccessSettings.from_env()
+    roles = ROLES if access.mode != "none" else (access.no_signin_role,)
+    return [_warm_step(store, snapshot_id, role, f"warmed-{role}-{code_version()}.json") for role in roles]
+
+
+def _warm_step(store: Store, snapshot_id: str, role: str, name: str) -> Step:
+    def run() -> None:
+        from .cache import warm
+
+        if store.current_id() == snapshot_id:  # a later snapshot's own job warms that one
+            done = warm(store.location, roles=(role,), areas=False)
+            log.info("snapshot %s: %d answers warmed for %s in %.0f s", snapshot_id, done.answered, role, done.seconds)
+            _keep(store, snapshot_id, name, json.dumps(asdict(done)).encode())
+
+    return Step(name, lambda: store.read_artifact(snapshot_id, name) is not None, run)
+
+
+# What a published snapshot gets, in order: each builder returns its steps (counted in Progress).
+# Then ``prepare`` warms the answer cache for the first users (``warm_steps``).
 STEP_BUILDERS: list[Callable[[Store, str], list[Step]]] = [pack_steps]
 
 
@@ -190,6 +217,12 @@ def prepare(store: Store | str | Path, snapshot_id: str, first: str | None = Non
                      i + 1, total)
     final = Progress("done", total, total)
     _record(store, snapshot_id, final, report)
+    for step in warm_steps(store, snapshot_id):  # after the packs are "done": a courtesy, not counted
+        if not step.done():
+            try:
+                step.run()
+            except Exception as exc:  # noqa: BLE001 (an unwarmed view is answered, and kept, when asked)
+                log.warning("snapshot %s: %s did not finish: %s", snapshot_id, step.name, exc)
     return final
 
 

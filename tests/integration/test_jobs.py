@@ -230,8 +230,28 @@ def test_without_redis_a_lost_pack_is_rebuilt_with_the_same_bytes(published, cli
     assert _button(client, "TW")[0] == "Meeting pack (being prepared 1 of 1…)"
     assert fetch_pack(client.get, "/pack/TW.pdf", timeout=120).data == built["pack-TW.pdf"]
     (store.artifacts_dir / sid / "pack-SH.pdf").unlink()
+    for marker in (store.artifacts_dir / sid).glob("warmed-*.json"):  # the worker warmed Redis
+        marker.unlink()
     after_publish(store.root, sid)  # in this process, before it returns
     assert _packs(store, sid) == built
+    # ... and it warmed this machine's answer cache: a new instance's first user, opening the
+    # board for a division, is answered from it, every callback of the page.
+    from dashboard.app import create_app
+    from dashboard.live import snapshot_config
+    from dashboard.protocol import PageDriver
+
+    class Recording(PageDriver):
+        def post(self, body):
+            response = super().post(body)
+            seen.append(response.headers.get("X-Cache"))
+            return response
+
+    seen: list[str | None] = []
+    app = create_app(store.root)
+    division = snapshot_config(store.open()).divisions[0].code
+    driver = Recording(app, app.server.test_client(), skip=lambda o: o.endswith("download.data"))
+    driver.open("/", f"#division={division}")
+    assert len(seen) > 2 and set(seen) == {"hit"}, seen
 
 
 def test_the_job_has_a_pack_for_every_division_and_for_the_panels_own_tables(demo_store):

@@ -235,7 +235,7 @@ CASES = [missing_column, renamed_column, wrong_type, unknown_area, answer_out_of
 @pytest.fixture(scope="module")
 def published(mini_source, tmp_path_factory) -> Path:
     store = tmp_path_factory.mktemp("store")
-    assert main(["-q", "ingest", str(mini_source), "--store", str(store)]) == 0
+    assert main(["-q", "ingest", "--no-prepare", str(mini_source), "--store", str(store)]) == 0
     return store
 
 
@@ -248,7 +248,7 @@ def test_malformed_input_is_rejected_with_file_row_and_column(case, source_copy,
     expected_file, row, column, text = case(source_copy)
     before = tree_digest(published / "snapshots"), (published / "CURRENT").read_bytes()
 
-    code = main(["-q", "ingest", str(source_copy), "--store", str(published)])
+    code = main(["-q", "ingest", "--no-prepare", str(source_copy), "--store", str(published)])
 
     assert code == 1
     assert (tree_digest(published / "snapshots"), (published / "CURRENT").read_bytes()) == before

@@ -24,7 +24,7 @@ def store(tmp_path) -> Path:
 
 
 def _ingest(source: Path, store: Path) -> str:
-    assert main(["-q", "ingest", str(source), "--store", str(store)]) == 0
+    assert main(["-q", "ingest", "--no-prepare", str(source), "--store", str(store)]) == 0
     return Store(store).current_id()
 
 
@@ -176,7 +176,7 @@ def test_second_ingest_into_a_locked_store_is_refused(mini_source, store):
 
 
 def _ingest_cmd(source: Path, store: Path) -> list[str]:
-    return [sys.executable, "-m", "dashboard", "-q", "ingest", str(source), "--store", str(store)]
+    return [sys.executable, "-m", "dashboard", "-q", "ingest", "--no-prepare", str(source), "--store", str(store)]
 
 
 @pytest.fixture(scope="module")

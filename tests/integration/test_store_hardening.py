@@ -75,7 +75,7 @@ def base(mini_source):
     if ROOT:
         os.chown(store, -1, WEB[1])
     store.chmod(0o2750)
-    assert main(["-q", "ingest", str(source), "--store", str(store)]) == 0
+    assert main(["-q", "ingest", "--no-prepare", str(source), "--store", str(store)]) == 0
     yield path
     shutil.rmtree(path)
 
@@ -147,7 +147,7 @@ def test_a_store_that_cannot_be_written_exits_4_with_one_line_and_changes_nothin
     sid = (store / "CURRENT").read_text().strip()
     capsys.readouterr()
     with _read_only(store):
-        codes = [main(["-q", "ingest", str(source), "--store", str(store)]),
+        codes = [main(["-q", "ingest", "--no-prepare", str(source), "--store", str(store)]),
                  main(["-q", "rollback", "--store", str(store)]),
                  main(["-q", "activate", sid, "--store", str(store)])]
     assert codes == [4, 4, 4]
@@ -162,7 +162,7 @@ def test_a_publish_that_cannot_write_the_pointer_exits_4_and_the_live_snapshot_s
     live = Store(store_copy).current_id()
     before, history = tree_digest(store_copy / "snapshots" / live), (store_copy / "HISTORY.log").read_text()
     (store_copy / "CURRENT.tmp").mkdir()  # even root cannot write a file where a directory is
-    assert main(["-q", "ingest", str(base / "source"), "--store", str(store_copy)]) == 4
+    assert main(["-q", "ingest", "--no-prepare", str(base / "source"), "--store", str(store_copy)]) == 4
     err = capsys.readouterr().err.splitlines()
     assert err[-1] == f"dashboard ingest: Is a directory: {store_copy / 'CURRENT.tmp'}"
     assert "Traceback" not in "\n".join(err)
@@ -268,7 +268,7 @@ def test_a_survey_file_cut_at_a_line_end_is_rejected_and_the_live_snapshot_serve
     before, reports = _live(store), set((store / "reports").glob("*")) if (store / "reports").exists() else set()
     full, cut = _local_counts(base / "source"), _local_counts(cut_source)
     assert 0.59 < sum(cut.values()) / sum(full.values()) < 0.61
-    assert main(["-q", "ingest", str(cut_source), "--store", str(store)]) == 1
+    assert main(["-q", "ingest", "--no-prepare", str(cut_source), "--store", str(store)]) == 1
     err = capsys.readouterr().err
     errors = sorted(line for line in err.splitlines() if line.startswith("error: "))
     local_file = cut_source / "surveys" / "local-synthetic.csv"
@@ -292,7 +292,7 @@ def test_an_accepted_fall_publishes_and_the_manifest_records_it(base, cut_source
     live = Store(store_copy).current_id()
     full, cut = _local_counts(base / "source"), _local_counts(cut_source)
     reason = "local survey fieldwork stopped in October 2007; police.uk republished February 2009"
-    assert main(["-q", "ingest", str(cut_source), "--store", str(store_copy),
+    assert main(["-q", "ingest", "--no-prepare", str(cut_source), "--store", str(store_copy),
                  "--accept-drop", "LOCAL:2007/08", "--accept-drop", "crime", "--reason", reason]) == 0
     manifest = Store(store_copy).open().manifest
     assert manifest["snapshot_id"] != live
