@@ -338,10 +338,6 @@ def _nav_keeps_division(division, fragment):
     return [path + (back if path == came_from else suffix) for path, _ in nav_pages()], f"/pack/{value}.pdf"
 
 
-app = create_app()
-server = app.server
-
-
 @dash.callback(Output(PACK_LINK, "children"), Output(PACK_LINK, "className"), Output(PACK_LINK, "download"),
                Output(PACK_LINK, "target"), Output(PACK_POLL, "disabled"),
                Input({"type": "state", "key": "division"}, "value"), Input(PACK_POLL, "n_intervals"))
@@ -371,3 +367,8 @@ def _pack_readiness(division, _ticks):
         return PACK_READY, PACK_CLASS, None, "_blank", False
     count = f" {progress.done + 1} of {progress.total}" if progress.total else ""
     return f"Meeting pack (being prepared{count}…)", PACK_CLASS + " disabled", None, "_blank", False
+
+
+# Last: every module-level callback above must be registered before the first app takes them.
+app = create_app()
+server = app.server

@@ -146,7 +146,7 @@ def _button(client, division: str = "all") -> tuple[str, str, str | None, bool]:
     from tests.protocol import pack_readiness_request
 
     r = client.post("/_dash-update-component", json=pack_readiness_request(division))
-    assert r.status_code == 200
+    assert r.status_code == 200, r.data[:300]
     out = r.json["response"]
     link = out["pack-link"]
     return link["children"], link["className"], link.get("download"), not out["pack-poll"]["disabled"]
