@@ -45,6 +45,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -90,9 +91,32 @@ def cache_config(environ=os.environ) -> dict:
         return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url, "CACHE_KEY_PREFIX": KEY_PREFIX,
                 "CACHE_DEFAULT_TIMEOUT": TIMEOUT,
                 "CACHE_OPTIONS": {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT}}
-    folder = setting("DASHBOARD_CACHE_DIR", environ).strip() or default_cache_dir()
+    folder = private_folder(setting("DASHBOARD_CACHE_DIR", environ).strip() or default_cache_dir())
     return {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": folder, "CACHE_THRESHOLD": FILE_THRESHOLD,
             "CACHE_DEFAULT_TIMEOUT": TIMEOUT}
+
+
+class CacheFolderError(RuntimeError):
+    """The answer cache's folder could be written by someone else."""
+
+
+def private_folder(folder: str) -> str:
+    """``folder``, made 0700 if missing, refused unless this user owns it and nobody else may
+    write in it. Flask-Caching's FileSystemCache stores answers pickled: whoever can plant a file
+    there runs code in the dashboard (the Python docs, pickle: "never unpickle data that could
+    have come from an untrusted source"), and the default folder's name under /tmp is predictable,
+    so another account could make it first."""
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    st = os.lstat(folder)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise CacheFolderError(f"{folder}: the answer cache's folder is not a plain directory")
+    if st.st_uid != os.geteuid():
+        raise CacheFolderError(f"{folder}: the answer cache's folder belongs to another user (uid {st.st_uid}); "
+                               "set DASHBOARD_CACHE_DIR to a folder of this account's")
+    if st.st_mode & 0o022:
+        raise CacheFolderError(f"{folder}: the answer cache's folder may be written by others "
+                               f"(mode {stat.S_IMODE(st.st_mode):04o}); chmod go-w it")
+    return folder
 
 
 def default_cache_dir() -> str:
