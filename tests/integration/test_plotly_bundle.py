@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, need
 from tests.protocol import IMAGE_DOWNLOAD, ROUTER_OUTPUT, URL_OUTPUT, PageDriver
 
 RECIPE = REPO / "tools" / "plotly-bundle"
@@ -98,8 +98,9 @@ def test_bundle_has_exactly_the_trace_types_the_pages_draw(drawn_types):
 def test_rebuild_gives_the_same_bytes(tmp_path):
     """The recipe rebuilt (build.mjs with the installed, lockfile-pinned packages) into a
     temporary folder gives the committed asset byte for byte."""
-    if not (RECIPE / "node_modules" / "esbuild").is_dir() or shutil.which("node") is None:
-        pytest.skip("run tools/plotly-bundle/build.sh once (npm ci from the registry) to rebuild here")
+    need((RECIPE / "node_modules" / "esbuild").is_dir() and shutil.which("node") is not None,
+         "the recipe's packages are not installed: npm ci --ignore-scripts --prefix tools/plotly-bundle "
+         "(.ci/run does)")
     subprocess.run(["node", str(RECIPE / "build.mjs"), "--out", str(tmp_path / "plotly.js"),
                     "--manifest", str(tmp_path / "manifest.json")], check=True, timeout=120, capture_output=True)
     assert (tmp_path / "plotly.js").read_bytes() == ASSET.read_bytes()
