@@ -13,6 +13,7 @@ withheld values last, and searched by code or name. Everything is read from what
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -62,7 +63,10 @@ def _rgb(hex_colour: str) -> str:
 
 
 def _wait(dash_duo, condition, timeout=30):
-    return WebDriverWait(dash_duo.driver, timeout).until(lambda d: condition())
+    """Until ``condition()``; an element replaced while it is read (the board redrawn for a new
+    division, sooner now that answers come from the cache) is read again at the next poll."""
+    return WebDriverWait(dash_duo.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: condition())
 
 
 def _board_drawn(dash_duo, n_rows: int, caption: str):
