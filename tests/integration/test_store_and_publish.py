@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -188,11 +189,21 @@ def full_ingest_seconds(mini_source, tmp_path_factory) -> float:
     return time.monotonic() - started
 
 
+@pytest.fixture(scope="module")
+def published_once(mini_source, tmp_path_factory) -> Path:
+    """A store the mini source was published to once (copied by each kill case)."""
+    store = tmp_path_factory.mktemp("published-once") / "store"
+    _ingest(mini_source, store)
+    return store
+
+
 # Fractions of a full ingest: early (reading), middle (validating), late (writing and publishing).
 @pytest.mark.parametrize("fraction", [0.3, 0.7, 0.9, 0.99])
-def test_killed_ingest_leaves_the_published_snapshot_intact(mini_source, tmp_path, fraction, full_ingest_seconds):
+def test_killed_ingest_leaves_the_published_snapshot_intact(mini_source, tmp_path, fraction, full_ingest_seconds,
+                                                           published_once):
     store = tmp_path / "store"
-    first = _ingest(mini_source, store)
+    shutil.copytree(published_once, store)  # a store with one snapshot live, as each case starts
+    first = Store(store).current_id()
     before = tree_digest(store / "snapshots" / first)
     proc = subprocess.Popen(_ingest_cmd(mini_source, store), cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
