@@ -123,28 +123,32 @@ def pack_steps(store: Store, snapshot_id: str) -> list[Step]:
 
 
 def _pack_step(store: Store, snapshot_id: str, division: str, variant: str | None) -> Step:
-    name = pack_name(division, variant)
-
-    def run() -> None:
-        from .live import snapshot_config
+    def build(snapshot, config) -> bytes:
         from .pack import build_pack
 
-        snapshot = store.open(snapshot_id, variant)
-        _keep(store, snapshot_id, name, build_pack(snapshot, snapshot_config(snapshot), division))
+        return build_pack(snapshot, config, division)
 
-    return Step(name, lambda: store.read_artifact(snapshot_id, name) is not None, run)
+    return _pdf_step(store, snapshot_id, variant, pack_name(division, variant), build)
 
 
 def profile_step(store: Store, snapshot_id: str, code: str, variant: str | None) -> Step:
     """An area's one-page profile (``dashboard.profile``), built when first asked for."""
-    name = profile_name(code, variant)
-
-    def run() -> None:
-        from .live import snapshot_config
+    def build(snapshot, config) -> bytes:
         from .profile import build_area_profile
 
+        return build_area_profile(snapshot, config, code)
+
+    return _pdf_step(store, snapshot_id, variant, profile_name(code, variant), build)
+
+
+def _pdf_step(store: Store, snapshot_id: str, variant: str | None, name: str,
+              build: Callable[[object, object], bytes]) -> Step:
+    """A step that keeps ``build(snapshot, config)`` beside the snapshot as ``name``; done once kept."""
+    def run() -> None:
+        from .live import snapshot_config
+
         snapshot = store.open(snapshot_id, variant)
-        _keep(store, snapshot_id, name, build_area_profile(snapshot, snapshot_config(snapshot), code))
+        _keep(store, snapshot_id, name, build(snapshot, snapshot_config(snapshot)))
 
     return Step(name, lambda: store.read_artifact(snapshot_id, name) is not None, run)
 
