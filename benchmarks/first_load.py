@@ -71,7 +71,7 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def _gunicorn(target: str, cwd: Path, port: int, env: dict[str, str], conf: str | None = None):
     """gunicorn serving ``target`` on 127.0.0.1:``port``; yields the base URL once / answers."""
-    import requests
+    from dashboard.proxy import wait_until_answering
 
     args = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
             "--no-control-socket", "--access-logfile", "/dev/null", "--log-level", "warning"]
@@ -81,16 +81,7 @@ def _gunicorn(target: str, cwd: Path, port: int, env: dict[str, str], conf: str 
                             stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(base + "/", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"gunicorn {target} did not start on {base}")
-            time.sleep(0.1)
+        wait_until_answering(proc, base + "/")
         yield base
     finally:
         proc.terminate()

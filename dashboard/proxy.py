@@ -143,8 +143,6 @@ def gunicorn(store: Path, workers: int | None = None, quiet: bool = True, env: d
              port: int = 0):
     """gunicorn serving ``store`` on 127.0.0.1 (``env``: more settings, e.g. sign-in) on ``port``
     (0: a free one); yields the base URL once /health answers."""
-    import requests
-
     with socket.socket() as s:  # a free loopback port, or the given one free (past TIME_WAIT, as gunicorn binds)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
@@ -159,20 +157,28 @@ def gunicorn(store: Path, workers: int | None = None, quiet: bool = True, env: d
                             stdout=out, stderr=out)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(base + "/health", timeout=10).status_code in (200, 503):
-                    break
-            except requests.RequestException:  # not listening yet, or still starting
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"gunicorn did not start on {base}")
-            time.sleep(0.1)
+        wait_until_answering(proc, base + "/health", (200, 503))  # 503: up, with nothing published
         yield base
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def wait_until_answering(proc: subprocess.Popen, url: str, statuses=(200,), timeout: float = 60) -> None:
+    """Until ``url`` answers with one of ``statuses``; RuntimeError if ``proc`` exits or
+    ``timeout`` seconds pass first."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(url, timeout=10).status_code in statuses:
+                return
+        except requests.RequestException:  # not listening yet, or still starting
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError(f"{' '.join(map(str, proc.args))[:200]} did not answer on {url}")
+        time.sleep(0.1)
 
 
 @contextlib.contextmanager
